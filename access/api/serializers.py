@@ -1,0 +1,1 @@
+"""Serializers for access control's API: fields listed explicitly, never __all__."""

@@ -1,0 +1,1 @@
+"""FilterSets for access control: one per model, serving both the HTML list and the API."""

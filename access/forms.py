@@ -1,0 +1,1 @@
+"""Forms for access control: input validation only; rules live in services."""

@@ -1,0 +1,53 @@
+"""The named roles (R-ACCESS-1) and the permissions each one holds.
+
+Roles are Django groups; a person may hold several. The groups are created by a migration and,
+after every `migrate`, their permissions are set to exactly what this table says, so a role's
+powers are reviewed here, in code, and nowhere else.
+"""
+
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db.models import TextChoices
+
+
+class Role(TextChoices):
+    OPERATOR = "Operator", "Control-room operator"
+    INVESTIGATOR = "Investigator", "Investigator"
+    SENIOR_OFFICER = "Senior officer", "Senior (authorising) officer"
+    INTELLIGENCE_LEAD = "Intelligence lead", "Intelligence lead"
+    HOTLIST_MANAGER = "Hotlist manager", "Hotlist manager"
+    AUDITOR = "Auditor", "Auditor / data protection officer"
+    ADMINISTRATOR = "Administrator", "System administrator"
+
+
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.OPERATOR: ["access.monitor_alerts"],
+    Role.INVESTIGATOR: ["access.search_reads", "access.request_extended_access"],
+    Role.SENIOR_OFFICER: ["access.decide_extended_access"],
+    Role.INTELLIGENCE_LEAD: ["access.manage_sites"],
+    Role.HOTLIST_MANAGER: ["access.manage_hotlists"],
+    Role.AUDITOR: ["access.review_audit"],
+    Role.ADMINISTRATOR: [
+        "access.administer_system",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+    ],
+}
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def sync_role_permissions(**kwargs) -> None:
+    """Make every role group hold exactly the permissions in ROLE_PERMISSIONS (post_migrate)."""
+    # post_migrate reaches apps in INSTALLED_APPS order: make sure later apps' permissions exist.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    for role, dotted_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        group.permissions.set([_permission(name) for name in dotted_names])

@@ -1,0 +1,1 @@
+"""Tables for access control's list pages."""

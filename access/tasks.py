@@ -1,0 +1,10 @@
+"""Scheduled access housekeeping."""
+
+from celery import shared_task
+from django.core import management
+
+
+@shared_task
+def sessions_clear_task() -> None:
+    """Remove expired sessions from the database (sessions are stored there)."""
+    management.call_command("clearsessions")

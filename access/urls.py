@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "access"
+
+urlpatterns = [
+    path("requests/", views.AccessRequestListView.as_view(), name="accessrequest_list"),
+    path("decisions/", views.AccessRequestQueueView.as_view(), name="accessrequest_queue"),
+    path("audit/", views.AuditListView.as_view(), name="audit_list"),
+]

@@ -1,0 +1,36 @@
+"""URL map. Pages per app; the REST API under /api/v1/; /healthz for load balancers."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from core.views import HomeView, healthz
+
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("", include("access.api.urls")),
+    path("cameras/", include("cameras.api.urls")),
+    path("sites/", include("deployments.api.urls")),
+    path("hotlists/", include("hotlist.api.urls")),
+    path("reads/", include("reads.api.urls")),
+]
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("access/", include("access.urls")),
+    path("cameras/", include("cameras.urls")),
+    path("", include("deployments.urls")),
+    path("", include("hotlist.urls")),
+    path("", include("reads.urls")),
+    path("api/v1/", include(api_patterns)),
+]

@@ -1,0 +1,1 @@
+"""Serializers for cameras's API: fields listed explicitly, never __all__."""

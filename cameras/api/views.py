@@ -1,0 +1,1 @@
+"""API views for cameras: ViewSets that declare `required_permissions`."""

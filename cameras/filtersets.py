@@ -1,0 +1,1 @@
+"""FilterSets for cameras: one per model, serving both the HTML list and the API."""

@@ -1,0 +1,1 @@
+"""Forms for cameras: input validation only; rules live in services."""

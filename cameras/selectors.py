@@ -1,0 +1,1 @@
+"""Reads for cameras: query helpers that take the requesting user and restrict by it."""

@@ -1,0 +1,1 @@
+"""Tables for cameras's list pages."""

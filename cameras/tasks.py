@@ -1,0 +1,1 @@
+"""Celery tasks for cameras: adapters that take ids, load, call one service."""

@@ -1,0 +1,7 @@
+"""Pages for cameras."""
+
+from core.views import AreaView
+
+
+class CameraListView(AreaView):
+    area_key = "cameras"

@@ -1,0 +1,49 @@
+"""Seed demo users, one per role (and one holding two roles). Safe to re-run."""
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError
+
+from access.roles import Role
+from access.services import user_roles_set
+
+# Documented in README.md. Demo data only: the command refuses to run with DEBUG off.
+DEMO_PASSWORD = "anpr-demo-password"  # noqa: S105
+
+DEMO_USERS = [
+    ("operator", "Olivia", "Operator", [Role.OPERATOR]),
+    ("investigator", "Ian", "Investigator", [Role.INVESTIGATOR]),
+    ("senior", "Sam", "Senior", [Role.SENIOR_OFFICER]),
+    ("intel", "Isla", "Intelligence", [Role.INTELLIGENCE_LEAD]),
+    ("hotlists", "Harry", "Hotlist", [Role.HOTLIST_MANAGER]),
+    ("auditor", "Aisha", "Auditor", [Role.AUDITOR]),
+    ("admin", "Adam", "Administrator", [Role.ADMINISTRATOR]),
+    ("inspector", "Imran", "Inspector", [Role.OPERATOR, Role.SENIOR_OFFICER]),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (one per role) with the documented demo password."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="run even though DEBUG is off (not for live use)"
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to create demo users with DEBUG off: this looks like a live system. "
+                "Use --force if you really mean it."
+            )
+        for username, first, last, roles in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last}
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.is_active = True
+            user.save()
+            user_roles_set(user=user, roles=roles, acting_user=None)
+            roles_text = ", ".join(role.label for role in roles)
+            self.stdout.write(f"{'created' if created else 'updated'} {username:<13} {roles_text}")
+        self.stdout.write(self.style.SUCCESS(f"Demo users ready; password: {DEMO_PASSWORD}"))

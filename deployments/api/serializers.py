@@ -1,0 +1,1 @@
+"""Serializers for camera-site governance's API: fields listed explicitly, never __all__."""

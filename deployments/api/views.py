@@ -1,0 +1,1 @@
+"""API views for camera-site governance: ViewSets that declare `required_permissions`."""

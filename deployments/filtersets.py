@@ -1,0 +1,1 @@
+"""FilterSets for camera-site governance: one per model, serving both the HTML list and the API."""

@@ -1,0 +1,1 @@
+"""Forms for camera-site governance: input validation only; rules live in services."""

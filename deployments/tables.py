@@ -1,0 +1,1 @@
+"""Tables for camera-site governance's list pages."""

@@ -1,0 +1,1 @@
+"""Celery tasks for camera-site governance: adapters that take ids, load, call one service."""

@@ -1,0 +1,1 @@
+"""API views for hotlists and alerts: ViewSets that declare `required_permissions`."""

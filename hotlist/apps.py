@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HotlistConfig(AppConfig):
+    name = "hotlist"
+    verbose_name = "Hotlists and alerts"

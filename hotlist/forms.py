@@ -1,0 +1,1 @@
+"""Forms for hotlists and alerts: input validation only; rules live in services."""

@@ -1,0 +1,3 @@
+"""Hotlists of vehicles of interest, their entries, the matching index, alerts and the live alert
+stream.
+"""

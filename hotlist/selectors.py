@@ -1,0 +1,1 @@
+"""Reads for hotlists and alerts: query helpers that take the requesting user and restrict by it."""

@@ -1,0 +1,1 @@
+"""Tables for hotlists and alerts's list pages."""

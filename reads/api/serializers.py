@@ -1,0 +1,1 @@
+"""Serializers for the read store's API: fields listed explicitly, never __all__."""

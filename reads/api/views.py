@@ -1,0 +1,1 @@
+"""API views for reads: ViewSets that declare `required_permissions`."""

@@ -1,0 +1,1 @@
+"""FilterSets for the read store: one per model, serving both the HTML list and the API."""

@@ -1,0 +1,1 @@
+"""Forms for the read store: input validation only; rules live in services."""

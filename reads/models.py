@@ -1,0 +1,1 @@
+"""The read store: ingest, day partitions, search, analytics, evidential export and retention."""

@@ -1,0 +1,1 @@
+"""Reads for the read store: query helpers that take the requesting user and restrict by it."""

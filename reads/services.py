@@ -1,0 +1,3 @@
+"""Writes for the read store: typed functions with keyword-only arguments including the acting
+user, each in one transaction, writing audit and enqueueing work on commit.
+"""

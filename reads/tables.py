@@ -1,0 +1,1 @@
+"""Tables for the read store's list pages."""

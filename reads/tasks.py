@@ -1,0 +1,1 @@
+"""Celery tasks for the read store: adapters that take ids, load, call one service."""

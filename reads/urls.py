@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reads"
+
+urlpatterns = [
+    path("search/", views.SearchView.as_view(), name="search"),
+]

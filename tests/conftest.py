@@ -1,0 +1,139 @@
+"""Test set-up: real PostgreSQL and Redis (the configured ones or the embedded ones), personas.
+
+Settings come from the environment like everywhere else; the defaults below only fill in what a
+test run needs and a developer's shell may lack. DEBUG stays off: tests see production settings.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import django
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true")
+
+
+def pytest_configure(config):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
+    os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+    django.setup()
+
+
+@pytest.fixture
+def personas(db):
+    """One user per role, plus one holding two roles: the people every access test speaks for."""
+    from tests.factories import PERSONA_ROLES, make_persona
+
+    return {name: make_persona(name) for name in PERSONA_ROLES}
+
+
+@pytest.fixture
+def client_for(client, personas):
+    """A test client signed in as the named persona."""
+
+    def sign_in(name):
+        client.force_login(personas[name])
+        return client
+
+    return sign_in
+
+
+def chromium_path() -> str:
+    """Debian's Chromium; in CI its absence is a failure, elsewhere the browser tests skip."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    if IN_CI:
+        pytest.fail("Chromium is not installed (apt-get install chromium); CI needs it.")
+    pytest.skip("Chromium is not installed (apt-get install chromium)")
+    raise AssertionError  # unreachable
+
+
+def python() -> str:
+    return sys.executable
+
+
+def test_database_url() -> str:
+    """A URL for the database the tests run on, for processes the tests start."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{quote(db['HOST'], safe='')}{port}/{db['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    """A real Celery worker process consuming every queue, working on the test database."""
+    from anpr_site.celery import app
+
+    app.control.purge()
+    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [python(), "-m", "celery", "-A", "anpr_site", "worker", "-Q", "ingest,ocr,default",
+         "--pool", "solo", "--without-mingle", "--without-gossip", "-n", name],
+        env={**os.environ, "DATABASE_URL": test_database_url()},
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while not app.control.ping(destination=[name], timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"Celery worker did not start:\n{(tmp_path / 'worker.log').read_text()}")
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Headless Chromium (Debian's) driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    # Playwright's sync API keeps an event loop in this thread; the tests' ORM calls are sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,38 @@
+"""The demo command seeds one user per role, refuses live systems, and is safe to re-run."""
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from access.roles import Role
+from access.selectors import user_roles
+from core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_refuses_to_run_with_debug_off():
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("demo")
+    assert not User.objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_demo_creates_a_user_for_every_role_and_can_run_twice():
+    call_command("demo")
+    call_command("demo")
+    assert User.objects.count() == len(DEMO_USERS)
+    covered = set()
+    for username, _first, _last, roles in DEMO_USERS:
+        user = authenticate(username=username, password=DEMO_PASSWORD)
+        assert user is not None, username
+        assert user_roles(user) == roles
+        covered.update(roles)
+    assert covered == set(Role)
+
+
+def test_demo_runs_with_debug_off_only_when_forced():
+    call_command("demo", force=True)
+    assert User.objects.filter(username="operator").exists()

@@ -1,0 +1,36 @@
+"""A real Celery worker consumes the project's queues and runs the scheduled jobs."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from access.tasks import sessions_clear_task
+from anpr_site.celery import app
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_scheduled_job_names_a_registered_task():
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+
+
+def test_worker_clears_expired_sessions_and_keeps_live_ones(celery_worker):
+    now = timezone.now()
+    Session.objects.create(session_key="e" * 32, session_data="", expire_date=now - timedelta(1))
+    Session.objects.create(session_key="l" * 32, session_data="", expire_date=now + timedelta(1))
+
+    sessions_clear_task.delay().get(timeout=60)
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["l" * 32]
+
+
+@pytest.mark.parametrize("queue", ["ingest", "ocr", "default"])
+def test_worker_consumes_every_queue(celery_worker, queue):
+    result = sessions_clear_task.apply_async(queue=queue)
+    assert result.get(timeout=60) is None
+    assert result.successful()
