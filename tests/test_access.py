@@ -144,3 +144,14 @@ def test_role_change_is_change_logged_with_actor(personas):
     entry = LogEntry.objects.get_for_object(target).latest("timestamp")
     assert entry.actor == admin
     assert "Auditor" in str(entry.changes)
+
+
+def test_object_permissions_are_checked_per_object(personas):
+    from guardian.shortcuts import assign_perm
+
+    user = personas["hotlists"]
+    mine, other = Group.objects.create(name="List A"), Group.objects.create(name="List B")
+    assign_perm("auth.view_group", user, mine)
+    assert user.has_perm("auth.view_group", mine)
+    assert not user.has_perm("auth.view_group", other)
+    assert not user.has_perm("auth.view_group")  # an object grant is not a global one

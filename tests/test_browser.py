@@ -10,19 +10,19 @@ from tests.test_access import AREAS_BY_PERSONA
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/")
+def sign_in(page, server, username):
+    page.goto(f"{server.url}/")
     assert "/login/" in page.url  # anonymous visitors are sent to sign in
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{server.url}/")
 
 
 @pytest.mark.parametrize("persona", ["operator", "investigator", "senior", "intel", "hotlists",
                                      "auditor", "admin", "inspector"])  # fmt: skip
-def test_persona_signs_in_and_sees_its_own_navigation(page, live_server, personas, persona):
-    sign_in(page, live_server, persona)
+def test_persona_signs_in_and_sees_its_own_navigation(page, server, personas, persona):
+    sign_in(page, server, persona)
     nav = page.locator("nav.nav a").all_inner_texts()
     expected = AREAS_BY_PERSONA[persona]
     assert nav == [a.title for key, a in AREAS_BY_KEY.items() if key in expected]
@@ -35,12 +35,10 @@ def test_persona_signs_in_and_sees_its_own_navigation(page, live_server, persona
     assert page.console_errors == []
 
 
-def test_wrong_password_is_refused_without_saying_whether_the_user_exists(
-    page, live_server, personas
-):
+def test_wrong_password_is_refused_without_saying_whether_the_user_exists(page, server, personas):
     messages = []
     for username in ("operator", "no-such-user"):
-        page.goto(f"{live_server.url}/login/")
+        page.goto(f"{server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", "wrong-password-123")
         page.click("button[type=submit]")
@@ -50,8 +48,8 @@ def test_wrong_password_is_refused_without_saying_whether_the_user_exists(
     screenshot(page, "login-refused")
 
 
-def test_sign_out_ends_the_session(page, live_server, personas):
-    sign_in(page, live_server, "auditor")
+def test_sign_out_ends_the_session(page, server, personas):
+    sign_in(page, server, "auditor")
     page.click("text=Sign out")
-    page.goto(f"{live_server.url}/access/audit/")
+    page.goto(f"{server.url}/access/audit/")
     assert "/login/" in page.url

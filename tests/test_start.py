@@ -1,0 +1,81 @@
+"""The README's start command brings the whole system up on the embedded default, and down."""
+
+import http.cookiejar
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from core.embedded import Embedded
+from core.management.commands.demo import DEMO_PASSWORD
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, log, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"make demo exited early:\n{log.read_text()[-5000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(1)
+    pytest.fail(f"{url} never answered 200:\n{log.read_text()[-5000:]}")
+
+
+def test_make_demo_starts_the_system_and_demo_users_can_sign_in(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(PORT=str(port), LOCAL_DIR=str(tmp_path / "local"))
+    log = tmp_path / "demo.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "demo"], cwd=ROOT, env=env,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for(f"{base}/healthz", process, log)
+        with urllib.request.urlopen(f"{base}/healthz") as response:
+            assert json.load(response) == {"status": "ok", "database": "ok", "redis": "ok"}
+
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        browser.open(f"{base}/login/")
+        token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+        form = {"username": "operator", "password": DEMO_PASSWORD, "csrfmiddlewaretoken": token}
+        request = urllib.request.Request(
+            f"{base}/login/", data=urllib.parse.urlencode(form).encode(),
+            headers={"Referer": f"{base}/login/"},
+        )  # fmt: skip
+        home = browser.open(request)
+        html = home.read().decode()
+        assert home.url == f"{base}/"
+        assert 'data-area="alerts"' in html
+        assert 'data-area="search"' not in html
+
+        schema = json.load(browser.open(f"{base}/api/v1/schema/?format=json"))
+        assert schema["openapi"].startswith("3.")
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=90)
+    # The embedded servers it started are stopped again.
+    assert Embedded(tmp_path / "local").stop() == []
+    assert "Demo users ready" in log.read_text()
