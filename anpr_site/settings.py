@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -167,7 +168,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task a killed worker held goes back to the queue once it is this old (Redis broker), found
+# by a scan every CELERY_RESTORE_THROTTLE idle polls of a live worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    "unacked_restore_throttle": env_int("CELERY_RESTORE_THROTTLE", 10),
+}
 CELERY_BEAT_SCHEDULE = {
+    "read-partitions-ahead": {
+        "task": "reads.tasks.partitions_ensure_task",
+        "schedule": crontab(minute=5),  # hourly: a missed run is caught up within the hour
+    },
     "clear-expired-sessions": {
         "task": "access.tasks.sessions_clear_task",
         "schedule": crontab(hour=3, minute=15),
@@ -288,6 +299,17 @@ ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 730)
 SEARCH_WINDOW_DAYS = env_int("SEARCH_WINDOW_DAYS", 90)
 EXTENDED_ACCESS_GRANT_DAYS = env_int("EXTENDED_ACCESS_GRANT_DAYS", 28)
 RETROSPECTIVE_MATCH_DAYS = env_int("RETROSPECTIVE_MATCH_DAYS", 14)
+
+# --- Domain: camera submissions ------------------------------------------------------------------
+
+READ_BATCH_MAX = 50  # the national interface's batch size
+# Capture times further ahead of our clock than this are refused (camera clock wrong).
+CAPTURE_FUTURE_TOLERANCE_SECONDS = env_int("CAPTURE_FUTURE_TOLERANCE_SECONDS", 60)
+PLATE_IMAGE_MAX_BYTES = env_int("PLATE_IMAGE_MAX_BYTES", 200_000)
+OVERVIEW_IMAGE_MAX_BYTES = env_int("OVERVIEW_IMAGE_MAX_BYTES", 2_000_000)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 12_000_000)
+# A batch of 50 reads with national-spec images (~3 KB patch, ~25 KB overview) is about 2 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
 
 # --- Logging -------------------------------------------------------------------------------------
 

@@ -1,3 +1,102 @@
 """Cameras, their per-camera credentials, the camera adapters (frame upload, smart-camera feed),
 plate OCR and camera health.
 """
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Camera(models.Model):
+    """An ANPR camera, fixed at a site or in a vehicle, that submits reads or frames."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", "Fixed"
+        MOBILE = "mobile", "Mobile (vehicle unit)"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISABLED = "disabled", "Disabled"
+
+    class Direction(models.TextChoices):
+        TOWARDS = "towards", "Towards the camera"
+        AWAY = "away", "Away from the camera"
+        BOTH = "both", "Both directions"
+
+    reference = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    site = models.ForeignKey("deployments.Site", on_delete=models.PROTECT, related_name="cameras")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FIXED)
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.BOTH)
+    lanes = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    clock_offset_ms = models.IntegerField(
+        null=True, blank=True, help_text="Camera clock minus back-office clock, last measured."
+    )
+    reads_accepted = models.BigIntegerField(default=0)
+    reads_refused = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reference"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.name}"
+
+    def refusal_reason(self) -> str | None:
+        """Why this camera may not submit reads now, or None when it may."""
+        if self.status != self.Status.ACTIVE:
+            return f"Camera {self.reference} is {self.get_status_display().lower()}."
+        if not self.site.collects_reads:
+            return (
+                f"Site {self.site.reference} is {self.site.get_status_display().lower()}: "
+                "it does not collect reads."
+            )
+        return None
+
+
+def _hash_secret(secret: str) -> str:
+    # Secrets are 32 random bytes, so a fast hash is enough (a slow one would cap ingest rates).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class CameraCredential(models.Model):
+    """A secret a camera presents with each submission. Shown once, stored hashed, revocable.
+
+    A camera may hold several so that a new one can be issued before the old one is revoked.
+    The token a camera sends is `<key_id>.<secret>`.
+    """
+
+    camera = models.ForeignKey(Camera, on_delete=models.PROTECT, related_name="credentials")
+    key_id = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.camera.reference} credential {self.key_id}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, _hash_secret(secret))

@@ -1,3 +1,163 @@
-"""Writes for cameras: typed functions with keyword-only arguments including the acting user, each
-in one transaction, writing audit and enqueueing work on commit.
-"""
+"""Writes for cameras: credentials and health counters."""
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from .models import Camera, CameraCredential, _hash_secret
+
+
+@transaction.atomic
+def camera_credential_issue(
+    *, camera: Camera, label: str = "", acting_user: User | None
+) -> tuple[CameraCredential, str]:
+    """Issue a new credential; return it and the token, which is never retrievable again."""
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    credential = CameraCredential.objects.create(
+        camera=camera, key_id=key_id, secret_hash=_hash_secret(secret), label=label,
+        created_by=acting_user,
+    )  # fmt: skip
+    return credential, f"{key_id}.{secret}"
+
+
+@transaction.atomic
+def camera_credential_revoke(*, credential: CameraCredential, acting_user: User | None) -> None:
+    """Revoke a credential: the camera's next submission with it is refused (401)."""
+    if credential.revoked_at is None:
+        credential.revoked_at = timezone.now()
+        credential.revoked_by = acting_user
+        credential.save(update_fields=["revoked_at", "revoked_by"])
+
+
+def camera_seen(*, camera: Camera, clock_offset_ms: int | None, accepted: int, refused: int):
+    """Record a submission: last seen, clock offset and read counters (one UPDATE)."""
+    now = timezone.now()
+    changes = {"last_seen_at": now, "reads_accepted": F("reads_accepted") + accepted,
+               "reads_refused": F("reads_refused") + refused}  # fmt: skip
+    if accepted:
+        changes["last_read_at"] = now
+    if clock_offset_ms is not None:
+        changes["clock_offset_ms"] = clock_offset_ms
+    Camera.objects.filter(pk=camera.pk).update(**changes)
+
+
+class SubmissionRefused(Exception):
+    """A whole submission refused: the HTTP status and a message naming the problem."""
+
+    def __init__(self, status: int, detail: str, body: dict | None = None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.body = body or {}
+
+
+# Read ids are derived from (camera, capture id), so a resubmitted read keeps its id.
+READ_ID_NAMESPACE = uuid.UUID("5b0c3a52-6f0e-4c59-9a0e-2f1d9c7e4a11")
+
+
+def read_id_for(camera: Camera, capture_id: str) -> uuid.UUID:
+    return uuid.uuid5(READ_ID_NAMESPACE, f"{camera.pk}/{capture_id}")
+
+
+def read_batch_submit(*, camera: Camera, payload) -> dict:
+    """Validate a camera's batch read by read, save the images of the good reads, and queue
+    them for ingest. Returns the accepted reads (with their ids) and the rejected ones (with
+    reasons). Raises SubmissionRefused when nothing in it can be accepted.
+    """
+    from reads.tasks import read_batch_ingest_task
+
+    from .api.serializers import ReadSubmissionSerializer
+
+    reads = payload.get("reads") if isinstance(payload, dict) else None
+    count = len(reads) if isinstance(reads, list) else 0
+    reason = camera.refusal_reason()
+    if reason:
+        camera_seen(camera=camera, clock_offset_ms=None, accepted=0, refused=count)
+        raise SubmissionRefused(403, reason)
+    if not isinstance(reads, list) or not reads:
+        raise SubmissionRefused(400, 'The body must be a JSON object with a "reads" list.')
+    if count > settings.READ_BATCH_MAX:
+        raise SubmissionRefused(
+            400, f"A batch holds at most {settings.READ_BATCH_MAX} reads; this one has {count}. "
+            "Nothing was accepted: split it and send again.",
+        )  # fmt: skip
+    offset = clock_offset_ms(payload.get("sent_at"))
+
+    received_at = timezone.now()
+    accepted, rejected, plain = [], [], []
+    for index, item in enumerate(reads):
+        serializer = ReadSubmissionSerializer(data=item, context={"camera": camera})
+        if not serializer.is_valid():
+            capture_id = item.get("capture_id") if isinstance(item, dict) else None
+            errors = {field: [str(e) for e in errs] for field, errs in serializer.errors.items()}
+            rejected.append({"index": index, "capture_id": capture_id, "errors": errors})
+            continue
+        read = serializer.validated_data
+        read_id = read_id_for(camera, read["capture_id"])
+        plain.append(_plain_read(camera, read_id, read))
+        accepted.append({"index": index, "capture_id": read["capture_id"], "read_id": read_id})
+
+    if not accepted:
+        camera_seen(camera=camera, clock_offset_ms=offset, accepted=0, refused=count)
+        raise SubmissionRefused(
+            400, "No read in the batch was accepted.", {"accepted": [], "rejected": rejected}
+        )
+    batch = {"camera_id": camera.pk, "site_id": camera.site_id,
+             "received_at": received_at.isoformat(), "reads": plain}  # fmt: skip
+    try:
+        read_batch_ingest_task.delay(batch)
+    except OperationalError as error:  # the broker is unreachable: accept nothing
+        raise SubmissionRefused(
+            503, "Reads cannot be queued right now; nothing was accepted. Send the batch again."
+        ) from error
+    camera_seen(camera=camera, clock_offset_ms=offset, accepted=len(accepted),
+                refused=len(rejected))  # fmt: skip
+    return {"accepted": accepted, "rejected": rejected}
+
+
+def _plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
+    """The read as plain data for the ingest queue, its images saved under the capture day."""
+    day_folder = f"reads/{read['captured_at']:%Y/%m/%d}/{camera.reference}"
+    images = {}
+    for field, suffix in (("plate_image", "plate"), ("overview_image", "overview")):
+        if read.get(field):
+            content, extension = read[field]
+            images[field] = _save_once(f"{day_folder}/{read_id}-{suffix}.{extension}", content)
+    alternatives = [{"vrm": a["vrm"], "score": a["score"]} for a in read.get("alternatives", [])]
+    return {
+        "id": str(read_id), "vrm": read["vrm"], "vrm_raw": read["vrm_raw"],
+        "captured_at": read["captured_at"].isoformat(), "capture_id": read["capture_id"],
+        "confidence": read.get("confidence"), "alternatives": alternatives,
+        "direction": read.get("direction", ""), "lane": read.get("lane"),
+        "latitude": read.get("latitude"), "longitude": read.get("longitude"), **images,
+    }  # fmt: skip
+
+
+def _save_once(path: str, content: bytes) -> str:
+    # Same read, same path: a resubmission overwrites nothing and leaves no second copy.
+    if not default_storage.exists(path):
+        default_storage.save(path, ContentFile(content))
+    return path
+
+
+def clock_offset_ms(sent_at: datetime | str | None) -> int | None:
+    """The camera's clock minus ours, from the time it says it sent a submission."""
+    if not sent_at:
+        return None
+    try:
+        camera_time = sent_at if isinstance(sent_at, datetime) else datetime.fromisoformat(sent_at)
+    except ValueError:
+        return None
+    if camera_time.tzinfo is None:
+        camera_time = camera_time.replace(tzinfo=UTC)
+    return round((camera_time - timezone.now()).total_seconds() * 1000)

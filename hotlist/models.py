@@ -1,3 +1,185 @@
-"""Hotlists of vehicles of interest, their entries, the matching index, alerts and the live alert
-stream.
+"""Hotlists of vehicles of interest, their entries, the matching index, alerts and the live
+alert stream.
 """
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+
+
+class Priority(models.IntegerChoices):
+    """Lower is more urgent; alerts sound and sort by it."""
+
+    CRITICAL = 1, "Critical"
+    HIGH = 2, "High"
+    MEDIUM = 3, "Medium"
+    LOW = 4, "Low"
+
+
+class Hotlist(models.Model):
+    """A list of vehicles of interest with an owner, a source and a matching policy."""
+
+    class Source(models.TextChoices):
+        NATIONAL = "national", "National (PNC extract)"
+        FORCE_INTELLIGENCE = "force_intelligence", "Force intelligence"
+        LOCAL = "local", "Local manual list"
+        INSURANCE = "insurance", "Insurance status feed"
+        MOT = "mot", "MOT status feed"
+
+    class Marking(models.TextChoices):
+        OFFICIAL = "official", "OFFICIAL"
+        OFFICIAL_SENSITIVE = "official_sensitive", "OFFICIAL-SENSITIVE"
+        SECRET = "secret", "SECRET"
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hotlists"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.LOCAL)
+    default_priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.MEDIUM
+    )
+    protective_marking = models.CharField(
+        max_length=20, choices=Marking.choices, default=Marking.OFFICIAL_SENSITIVE
+    )
+    fuzzy_tolerance = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Look-alike characters (0/O, 1/I, 8/B...) a read may differ by and still "
+        "match; 0 matches the exact VRM only, ignoring alternative readings too.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HotlistEntry(models.Model):
+    """One vehicle of interest on a hotlist: why, what to do, and until when (R-HOT-2)."""
+
+    class Reason(models.TextChoices):
+        STOLEN = "stolen", "Stolen"
+        WANTED = "wanted", "Wanted / linked to offender"
+        NO_INSURANCE = "no_insurance", "No insurance"
+        NO_MOT = "no_mot", "No MOT"
+        NO_TAX = "no_tax", "No tax"
+        MISSING_PERSON = "missing_person", "Missing person"
+        INTELLIGENCE = "intelligence", "Intelligence"
+        COUNTER_TERRORISM = "counter_terrorism", "Counter terrorism"
+        OTHER = "other", "Other"
+
+    class Action(models.TextChoices):
+        STOP = "stop", "Stop the vehicle"
+        REPORT = "report", "Do not stop - report sighting"
+        INTELLIGENCE_ONLY = "intelligence_only", "Intelligence only - no action"
+        CONTACT_OWNER = "contact_owner", "Contact the entry owner"
+
+    class Warning(models.TextChoices):
+        FIREARMS = "firearms", "Firearms"
+        WEAPONS = "weapons", "Weapons"
+        VIOLENT = "violent", "Violent"
+        DRUGS = "drugs", "Drugs"
+        ESCAPE_RISK = "escape_risk", "Escape risk"
+        MENTAL_HEALTH = "mental_health", "Mental health"
+        SELF_HARM = "self_harm", "Self harm"
+        CONTAGIOUS = "contagious", "Contagious"
+
+    hotlist = models.ForeignKey(Hotlist, on_delete=models.PROTECT, related_name="entries")
+    vrm = models.CharField(max_length=16, help_text="Canonical: upper case, no spaces.")
+    make = models.CharField(max_length=50, blank=True)
+    model = models.CharField(max_length=50, blank=True)
+    colour = models.CharField(max_length=30, blank=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    action = models.CharField(max_length=20, choices=Action.choices, default=Action.REPORT)
+    instruction = models.TextField(blank=True, help_text="What the officer should do, in words.")
+    warning_markers = ArrayField(
+        models.CharField(max_length=20, choices=Warning.choices), default=list, blank=True
+    )
+    information = models.TextField(blank=True)
+    intelligence_grading = models.CharField(max_length=10, blank=True)
+    source_reference = models.CharField(max_length=100, blank=True)
+    owner_contact = models.CharField(max_length=200, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, null=True, blank=True, help_text="Empty: the list's default."
+    )
+    valid_from = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Weed date.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "hotlist entries"
+        indexes = [models.Index(fields=["vrm"], name="hotlist_entry_vrm")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__isnull=True)
+                | models.Q(expires_at__gt=models.F("valid_from")),
+                name="hotlist_entry_expires_after_valid_from",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vrm} ({self.hotlist})"
+
+    @property
+    def effective_priority(self) -> int:
+        return self.priority or self.hotlist.default_priority
+
+
+class Alert(models.Model):
+    """A hit: a read that matched a hotlist entry. The read is copied in, because alerts are
+    kept longer than reads (each has its own retention clock) and reads have no foreign keys.
+    """
+
+    class MatchType(models.TextChoices):
+        EXACT = "exact", "Exact"
+        LOOK_ALIKE = "look_alike", "Look-alike characters"
+        ALTERNATIVE = "alternative", "Alternative reading"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CLAIMED = "claimed", "Claimed"
+        VERIFIED = "verified", "Verified"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    read_id = models.UUIDField()
+    read_vrm = models.CharField(max_length=16, help_text="The VRM as read.")
+    matched_vrm = models.CharField(max_length=16, help_text="The reading that matched.")
+    captured_at = models.DateTimeField()
+    camera = models.ForeignKey("cameras.Camera", on_delete=models.PROTECT, related_name="alerts")
+    plate_image = models.CharField(max_length=255, blank=True)
+    overview_image = models.CharField(max_length=255, blank=True)
+    entry = models.ForeignKey(HotlistEntry, on_delete=models.PROTECT, related_name="alerts")
+    hotlist = models.ForeignKey(Hotlist, on_delete=models.PROTECT, related_name="alerts")
+    match_type = models.CharField(max_length=12, choices=MatchType.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["priority", "-created_at"]
+        constraints = [
+            # A read raises at most one alert per entry, however often it is ingested.
+            models.UniqueConstraint(fields=["read_id", "entry"], name="alert_one_per_read_entry")
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="alert_status_created")]
+
+    def __str__(self) -> str:
+        return f"{self.read_vrm} on {self.hotlist} ({self.get_match_type_display()})"

@@ -1,3 +1,112 @@
-"""Writes for the read store: typed functions with keyword-only arguments including the acting
-user, each in one transaction, writing audit and enqueueing work on commit.
+"""Writes for the read store: ingest of read batches.
+
+The ingest hot path works on batches of plain data (not model instances): a batch is COPYed into
+a staging table and moved into the partitioned store with ON CONFLICT DO NOTHING, so a batch
+that is delivered twice (a worker killed after committing, before acknowledging) stores each
+read once and raises each alert once.
 """
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+
+from hotlist.matching import get_index
+from hotlist.models import Alert
+
+from . import partitions
+
+logger = logging.getLogger(__name__)
+
+ALERT_CHANNEL = "anpr:alerts"
+COLUMNS = (
+    "id", "vrm", "vrm_raw", "captured_at", "received_at", "camera_id", "site_id", "capture_id",
+    "confidence", "alternatives", "direction", "lane", "latitude", "longitude", "plate_image",
+    "overview_image",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    stored: int
+    duplicates: int
+    alert_ids: list[int]
+
+
+def read_batch_ingest(*, camera_id: int, site_id: int, received_at: str, reads: list[dict]):
+    """Store a batch of validated reads from one camera, match them, and raise alerts.
+
+    `reads` are plain dicts as the camera API produced them (ISO times, canonical VRMs).
+    """
+    received = datetime.fromisoformat(received_at)
+    for read in reads:
+        read["captured_at"] = datetime.fromisoformat(read["captured_at"])
+    partitions.ensure_days({partitions.day_of(read["captured_at"]) for read in reads})
+    index = get_index()
+
+    with transaction.atomic():
+        inserted = _copy_into_store(camera_id, site_id, received, reads)
+        alerts = []
+        for read in reads:
+            if read["id"] not in inserted:
+                continue
+            alternatives = [alt["vrm"] for alt in read["alternatives"]]
+            for match in index.match(read["vrm"], alternatives, read["captured_at"]):
+                alerts.append(_alert(camera_id, read, match))
+        Alert.objects.bulk_create(alerts)
+        alert_ids = [alert.pk for alert in alerts]
+        if alert_ids:
+            transaction.on_commit(lambda: _publish(alert_ids))
+    return IngestResult(len(inserted), len(reads) - len(inserted), alert_ids)
+
+
+def _copy_into_store(camera_id, site_id, received, reads) -> set[str]:
+    """COPY the batch into the store; return the ids of reads not stored before."""
+    connection.ensure_connection()
+    raw = connection.connection  # psycopg's own connection, for COPY
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS reads_staging"
+            " (LIKE reads_read INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY reads_staging ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for read in reads:
+                copy.write_row(_row(camera_id, site_id, received, read))
+        cursor.execute(
+            f"INSERT INTO reads_read ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)}"  # noqa: S608 - fixed names
+            " FROM reads_staging ON CONFLICT DO NOTHING RETURNING id"
+        )
+        return {str(row[0]) for row in cursor.fetchall()}
+
+
+def _row(camera_id, site_id, received, read) -> tuple:
+    return (
+        read["id"], read["vrm"], read["vrm_raw"], read["captured_at"], received, camera_id,
+        site_id, read["capture_id"], read.get("confidence"), json.dumps(read["alternatives"]),
+        read.get("direction") or "", read.get("lane"), read.get("latitude"),
+        read.get("longitude"), read.get("plate_image") or "", read.get("overview_image") or "",
+    )  # fmt: skip
+
+
+def _alert(camera_id, read, match) -> Alert:
+    return Alert(
+        read_id=read["id"], read_vrm=read["vrm"], matched_vrm=match.matched_vrm,
+        captured_at=read["captured_at"], camera_id=camera_id,
+        plate_image=read.get("plate_image") or "", overview_image=read.get("overview_image") or "",
+        entry_id=match.entry.entry_id, hotlist_id=match.entry.hotlist_id,
+        match_type=match.match_type, priority=match.entry.priority,
+    )  # fmt: skip
+
+
+def _publish(alert_ids: list[int]) -> None:
+    """Announce new alerts to the live stream. The alert rows are the truth: a lost message is
+    caught up by the console on reconnect, so a Redis failure here is logged, not raised."""
+    try:
+        with redis.Redis.from_url(settings.REDIS_URL) as client:
+            client.publish(ALERT_CHANNEL, json.dumps({"alert_ids": alert_ids}))
+    except redis.RedisError:
+        logger.exception("Could not publish alerts %s", alert_ids)

@@ -1,1 +1,28 @@
-"""Celery tasks for the read store: adapters that take ids, load, call one service."""
+"""Celery tasks for the read store. Ingest runs on the `ingest` queue, one batch per task."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+from redis import RedisError
+
+from . import partitions
+from .services import read_batch_ingest
+
+
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError, RedisError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=None,  # an accepted read is never dropped: retry until the store is back
+)
+def read_batch_ingest_task(batch: dict) -> dict:
+    """Store one accepted batch (plain data from the camera API)."""
+    result = read_batch_ingest(**batch)
+    return {"stored": result.stored, "duplicates": result.duplicates, "alerts": result.alert_ids}
+
+
+@shared_task
+def partitions_ensure_task() -> list[str]:
+    """Create the read store's day partitions from yesterday to a week ahead."""
+    today = partitions.day_of(timezone.now())
+    return [day.isoformat() for day in partitions.ensure_ahead(today)]

@@ -75,29 +75,54 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
+class Workers:
+    """Real Celery worker processes consuming every queue, working on the test database."""
+
+    def __init__(self, log_dir: Path):
+        self.log_dir = log_dir
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, **env: str) -> subprocess.Popen:
+        from anpr_site.celery import app
+
+        name = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        log_path = self.log_dir / f"{name}.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(
+                [python(), "-m", "celery", "-A", "anpr_site", "worker", "-Q", "ingest,ocr,default",
+                 "--pool", "solo", "--without-mingle", "--without-gossip", "-n", name,
+                 "--loglevel", "INFO"],
+                env={**os.environ, "DATABASE_URL": test_database_url(), **env},
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        self.processes.append(process)
+        deadline = time.monotonic() + 90
+        while not app.control.ping(destination=[name], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"Celery worker did not start:\n{log_path.read_text()}")
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
 @pytest.fixture
-def celery_worker(transactional_db, tmp_path):
-    """A real Celery worker process consuming every queue, working on the test database."""
+def workers(transactional_db, tmp_path):
     from anpr_site.celery import app
 
     app.control.purge()
-    name = f"test-{uuid.uuid4().hex[:8]}@localhost"
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [python(), "-m", "celery", "-A", "anpr_site", "worker", "-Q", "ingest,ocr,default",
-         "--pool", "solo", "--without-mingle", "--without-gossip", "-n", name],
-        env={**os.environ, "DATABASE_URL": test_database_url()},
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 90
-    while not app.control.ping(destination=[name], timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"Celery worker did not start:\n{(tmp_path / 'worker.log').read_text()}")
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    runner = Workers(tmp_path)
+    yield runner
+    runner.stop_all()
+
+
+@pytest.fixture
+def celery_worker(workers):
+    return workers.start()
 
 
 CHROMIUM_ARGS = [
@@ -151,3 +176,15 @@ def server(django_db_setup, django_db_blocker, live_server):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def read_store(transactional_db):
+    """An empty read store. Django's flush between tests skips it: it is not a managed model."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE reads_read")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE reads_read")

@@ -1,10 +1,12 @@
 """Small factories for test data."""
 
+from datetime import timedelta
 from functools import cache
 
 import factory
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from access.roles import Role
 from access.services import user_roles_set
@@ -47,3 +49,43 @@ def make_persona(name: str) -> User:
     user = UserFactory(username=name)
     user_roles_set(user=user, roles=PERSONA_ROLES[name], acting_user=None)
     return user
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "deployments.Site"
+
+    reference = factory.Sequence(lambda n: f"S{n:04d}")
+    name = factory.Sequence(lambda n: f"Site {n}")
+    area = "Northtown"
+    latitude = 52.2
+    longitude = 0.12
+    status = "live"
+
+
+class CameraFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cameras.Camera"
+
+    reference = factory.Sequence(lambda n: f"CAM{n:04d}")
+    name = factory.Sequence(lambda n: f"Camera {n}")
+    site = factory.SubFactory(SiteFactory)
+    lanes = 2
+
+
+class HotlistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hotlist.Hotlist"
+
+    name = factory.Sequence(lambda n: f"List {n}")
+    owner = factory.SubFactory(UserFactory)
+
+
+class HotlistEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hotlist.HotlistEntry"
+
+    hotlist = factory.SubFactory(HotlistFactory)
+    vrm = "AB12CDE"
+    reason = "stolen"
+    valid_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))

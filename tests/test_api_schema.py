@@ -13,6 +13,8 @@ def test_schema_is_valid_openapi_and_lists_the_api(client_for):
     validate_schema(schema)  # raises on an invalid document
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/me/" in schema["paths"]
+    assert "/api/v1/cameras/reads/" in schema["paths"]
+    assert "cameraCredential" in schema["components"]["securitySchemes"]
 
 
 def test_schema_and_docs_need_a_signed_in_user(client, client_for):

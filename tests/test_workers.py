@@ -34,3 +34,19 @@ def test_worker_consumes_every_queue(celery_worker, queue):
     result = sessions_clear_task.apply_async(queue=queue)
     assert result.get(timeout=60) is None
     assert result.successful()
+
+
+def test_each_task_goes_to_its_own_queue_only():
+    from kombu import Connection
+
+    with app.connection_for_write() as connection:
+        assert isinstance(connection, Connection)
+        connection.default_channel.queue_purge("ingest")
+        connection.default_channel.queue_purge("default")
+        sessions_clear_task.apply_async(queue="ingest")
+        counts = {
+            name: connection.default_channel.queue_declare(name).message_count
+            for name in ("ingest", "ocr", "default")
+        }
+        connection.default_channel.queue_purge("ingest")
+    assert counts == {"ingest": 1, "ocr": 0, "default": 0}

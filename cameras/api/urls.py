@@ -1,7 +1,10 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
+
+from . import views
 
 app_name = "cameras-api"
 
-router = SimpleRouter()
-
-urlpatterns = router.urls
+urlpatterns = [
+    path("reads/", views.ReadBatchView.as_view(), name="read_batch"),
+    path("heartbeat/", views.HeartbeatView.as_view(), name="heartbeat"),
+]

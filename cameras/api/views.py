@@ -1,1 +1,61 @@
-"""API views for cameras: ViewSets that declare `required_permissions`."""
+"""The camera API: cameras submit batches of reads and heartbeats with their own credential."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..services import SubmissionRefused, camera_seen, clock_offset_ms, read_batch_submit
+from .authentication import CameraAuthentication, IsCamera
+from .serializers import (
+    HeartbeatSerializer,
+    ProblemSerializer,
+    ReadBatchResultSerializer,
+    ReadBatchSerializer,
+)
+
+PROBLEM = OpenApiResponse(ProblemSerializer)
+
+
+class CameraAPIView(APIView):
+    authentication_classes = [CameraAuthentication]
+    permission_classes = [IsCamera]
+    parser_classes = [JSONParser]
+
+
+class ReadBatchView(CameraAPIView):
+    @extend_schema(
+        operation_id="camera_reads_submit",
+        request=ReadBatchSerializer,
+        responses={
+            202: ReadBatchResultSerializer,
+            400: OpenApiResponse(ReadBatchResultSerializer, "Nothing accepted; reasons given."),
+            401: PROBLEM,
+            403: PROBLEM,
+            503: PROBLEM,
+        },
+        summary="Submit a batch of up to 50 reads",
+    )
+    def post(self, request):
+        """Each read is checked on its own: good reads are accepted (202) with their read ids,
+        bad ones are listed with the reason. A read submitted twice is stored once."""
+        try:
+            result = read_batch_submit(camera=request.auth.camera, payload=request.data)
+        except SubmissionRefused as refused:
+            return Response({"detail": refused.detail, **refused.body}, status=refused.status)
+        return Response(result, status=202)
+
+
+class HeartbeatView(CameraAPIView):
+    @extend_schema(
+        operation_id="camera_heartbeat",
+        request=HeartbeatSerializer,
+        responses={200: ProblemSerializer, 401: PROBLEM},
+        summary="Tell the back office the camera is alive",
+    )
+    def post(self, request):
+        serializer = HeartbeatSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        offset = clock_offset_ms(serializer.validated_data.get("sent_at"))
+        camera_seen(camera=request.auth.camera, clock_offset_ms=offset, accepted=0, refused=0)
+        return Response({"detail": "ok"})

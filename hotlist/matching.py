@@ -1,0 +1,131 @@
+"""The in-process matching index (R-HOT-3): every read is checked against every active entry.
+
+Each ingest worker holds the active entries in dictionaries keyed by canonical VRM and by an
+OCR-confusion key (each character mapped to its look-alike class), and rebuilds them when the
+hotlist version counter in Redis changes. Matching a read is a few dictionary look-ups: no
+database or Redis call per read.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Alert, HotlistEntry
+
+VERSION_KEY = "anpr:hotlist:version"
+
+# Characters OCR confuses, in classes; a character outside every class stands for itself.
+LOOK_ALIKES = ["0ODQ", "1IL", "8B", "5S", "2Z", "6G"]
+_CLASS_OF = {char: group[0] for group in LOOK_ALIKES for char in group}
+
+
+def confusion_key(vrm: str) -> str:
+    return "".join(_CLASS_OF.get(char, char) for char in vrm)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedEntry:
+    entry_id: int
+    hotlist_id: int
+    vrm: str
+    priority: int
+    tolerance: int
+    valid_from: datetime
+    expires_at: datetime | None
+
+    def valid_at(self, moment: datetime) -> bool:
+        return self.valid_from <= moment and (self.expires_at is None or moment < self.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    entry: IndexedEntry
+    match_type: str
+    matched_vrm: str
+
+
+class MatchIndex:
+    """Active hotlist entries, indexed for matching."""
+
+    def __init__(self, entries: list[IndexedEntry], version: int = 0):
+        self.version = version
+        self.exact: dict[str, list[IndexedEntry]] = {}
+        self.fuzzy: dict[str, list[IndexedEntry]] = {}
+        for entry in entries:
+            self.exact.setdefault(entry.vrm, []).append(entry)
+            if entry.tolerance:
+                self.fuzzy.setdefault(confusion_key(entry.vrm), []).append(entry)
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self.exact.values())
+
+    @classmethod
+    def load(cls, version: int = 0) -> "MatchIndex":
+        """Every entry of an active list that has not expired (validity is checked per read)."""
+        rows = (
+            HotlistEntry.objects.filter(hotlist__is_active=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .values_list(
+                "id", "hotlist_id", "vrm", "priority", "hotlist__default_priority",
+                "hotlist__fuzzy_tolerance", "valid_from", "expires_at",
+            )
+            .iterator(chunk_size=20_000)
+        )  # fmt: skip
+        entries = [
+            IndexedEntry(pk, list_id, vrm, priority or default, tolerance, start, end)
+            for pk, list_id, vrm, priority, default, tolerance, start, end in rows
+        ]
+        return cls(entries, version)
+
+    def match(self, vrm: str, alternatives: list[str], at: datetime) -> list[Match]:
+        """One match per entry, the strongest kind: exact, then look-alike, then alternative."""
+        found: dict[int, Match] = {}
+        for entry in self.exact.get(vrm, ()):
+            if entry.valid_at(at):
+                found[entry.entry_id] = Match(entry, Alert.MatchType.EXACT, vrm)
+        for entry in self.fuzzy.get(confusion_key(vrm), ()):
+            differing = sum(a != b for a, b in zip(entry.vrm, vrm, strict=True))
+            new = entry.entry_id not in found
+            if new and 0 < differing <= entry.tolerance and entry.valid_at(at):
+                found[entry.entry_id] = Match(entry, Alert.MatchType.LOOK_ALIKE, vrm)
+        for alternative in alternatives:
+            for entry in self.exact.get(alternative, ()):
+                if entry.tolerance and entry.entry_id not in found and entry.valid_at(at):
+                    found[entry.entry_id] = Match(entry, Alert.MatchType.ALTERNATIVE, alternative)
+        return list(found.values())
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def current_version() -> int:
+    with _redis() as client:
+        return int(client.get(VERSION_KEY) or 0)
+
+
+def bump_version() -> None:
+    """Tell every worker to rebuild its index, once the change that calls this has committed."""
+
+    def bump() -> None:
+        with _redis() as client:
+            client.incr(VERSION_KEY)
+
+    transaction.on_commit(bump)
+
+
+_index: MatchIndex | None = None
+
+
+def get_index() -> MatchIndex:
+    """This process's index, rebuilt when the version in Redis has moved (one GET per call)."""
+    global _index
+    version = current_version()
+    if _index is None or _index.version != version:
+        _index = MatchIndex.load(version)
+    return _index

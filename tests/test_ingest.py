@@ -1,0 +1,159 @@
+"""Ingest: the partitioned read store, idempotent COPY, and matching against hotlists."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hotlist.matching import LOOK_ALIKES, IndexedEntry, MatchIndex, confusion_key
+from hotlist.models import Alert
+from reads import partitions
+from reads.models import Read
+from reads.services import read_batch_ingest
+from reads.tasks import partitions_ensure_task
+from tests.factories import CameraFactory, HotlistEntryFactory, HotlistFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("read_store")]
+
+
+def plain_read(vrm="AB12CDE", captured_at=None, alternatives=(), capture_id=None) -> dict:
+    captured_at = captured_at or timezone.now() - timedelta(seconds=5)
+    return {
+        "id": str(uuid.uuid4()), "vrm": vrm, "vrm_raw": vrm, "capture_id": capture_id or "x",
+        "captured_at": captured_at.isoformat(), "confidence": 0.9,
+        "alternatives": [{"vrm": alt, "score": 0.5} for alt in alternatives],
+    }  # fmt: skip
+
+
+def ingest(camera, reads):
+    return read_batch_ingest(
+        camera_id=camera.pk, site_id=camera.site_id, received_at=timezone.now().isoformat(),
+        reads=reads,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def camera():
+    return CameraFactory()
+
+
+def test_partitions_exist_for_today_and_a_week_ahead():
+    partitions.forget_known()
+    partitions_ensure_task()
+    today = datetime.now(UTC).date()
+    assert {today + timedelta(days=n) for n in range(8)} <= partitions.existing_days()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE relname = 'reads_read'")
+        assert cursor.fetchone()[0] == "p"  # a partitioned table
+        cursor.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'reads_read'::regclass")
+        assert cursor.fetchone()[0] >= 8
+
+
+def test_a_read_for_a_day_without_a_partition_gets_one(camera):
+    old = timezone.now() - timedelta(days=40)
+    ingest(camera, [plain_read(captured_at=old)])
+    assert partitions.day_of(old) in partitions.existing_days()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {partitions.partition_name(partitions.day_of(old))}")
+        assert cursor.fetchone()[0] == 1
+
+
+def test_every_read_is_stored_hit_or_not_and_a_batch_ingested_twice_is_stored_once(camera):
+    HotlistEntryFactory(vrm="AB12CDE")
+    batch = [plain_read("AB12CDE"), plain_read("XY99ZZZ")]
+    first = ingest(camera, [dict(read) for read in batch])
+    second = ingest(camera, [dict(read) for read in batch])
+    assert (first.stored, first.duplicates, len(first.alert_ids)) == (2, 0, 1)
+    assert (second.stored, second.duplicates, second.alert_ids) == (0, 2, [])
+    assert Read.objects.count() == 2
+    assert Alert.objects.count() == 1
+
+
+def test_hit_raises_one_alert_carrying_the_read_and_the_entry(camera):
+    entry = HotlistEntryFactory(vrm="AB12CDE", priority=1)
+    read = plain_read("AB12CDE")
+    ingest(camera, [read])
+    alert = Alert.objects.get()
+    assert (alert.entry, alert.hotlist, alert.camera) == (entry, entry.hotlist, camera)
+    assert str(alert.read_id) == read["id"]
+    assert alert.match_type == Alert.MatchType.EXACT
+    assert alert.priority == 1
+    assert alert.status == Alert.Status.NEW
+
+
+def test_look_alike_read_matches_only_lists_that_allow_it(camera):
+    tolerant = HotlistEntryFactory(vrm="AB12CDE", hotlist=HotlistFactory(fuzzy_tolerance=1))
+    HotlistEntryFactory(vrm="AB12CDE", hotlist=HotlistFactory(fuzzy_tolerance=0))
+    ingest(camera, [plain_read("A812CDE")])  # B read as 8
+    alert = Alert.objects.get()
+    assert alert.entry == tolerant
+    assert alert.match_type == Alert.MatchType.LOOK_ALIKE
+    assert alert.matched_vrm == "A812CDE"
+
+
+def test_two_look_alikes_exceed_a_tolerance_of_one(camera):
+    HotlistEntryFactory(vrm="AB12CDE", hotlist=HotlistFactory(fuzzy_tolerance=1))
+    HotlistEntryFactory(vrm="AB12CDE", hotlist=HotlistFactory(fuzzy_tolerance=2))
+    ingest(camera, [plain_read("A8I2CDE")])  # B->8 and 1->I
+    assert Alert.objects.get().hotlist.fuzzy_tolerance == 2
+
+
+def test_alternative_reading_matches_tolerant_lists(camera):
+    entry = HotlistEntryFactory(vrm="AB12CDE", hotlist=HotlistFactory(fuzzy_tolerance=1))
+    HotlistEntryFactory(vrm="AB12CDE", hotlist=HotlistFactory(fuzzy_tolerance=0))
+    ingest(camera, [plain_read("AB12COE9", alternatives=["AB12CDE"])])
+    alert = Alert.objects.get()
+    assert (alert.entry, alert.match_type) == (entry, Alert.MatchType.ALTERNATIVE)
+    assert alert.matched_vrm == "AB12CDE"
+
+
+def test_expired_and_not_yet_valid_entries_do_not_match(camera):
+    now = timezone.now()
+    HotlistEntryFactory(vrm="EX01PRD", valid_from=now - timedelta(days=9),
+                        expires_at=now - timedelta(days=1))  # fmt: skip
+    HotlistEntryFactory(vrm="FU01TUR", valid_from=now + timedelta(days=1))
+    HotlistEntryFactory(vrm="EX01PRD", hotlist=HotlistFactory(is_active=False))
+    ingest(camera, [plain_read("EX01PRD"), plain_read("FU01TUR")])
+    assert not Alert.objects.exists()
+    assert Read.objects.count() == 2
+
+
+def test_editing_an_entry_reaches_the_matching_index(camera):
+    ingest(camera, [plain_read("LA7ER01")])
+    assert not Alert.objects.exists()
+    HotlistEntryFactory(vrm="LA7ER01")  # committed: bumps the version the index checks
+    ingest(camera, [plain_read("LA7ER01")])
+    assert Alert.objects.count() == 1
+
+
+# --- The index itself ---------------------------------------------------------------------------
+
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def entry(vrm, tolerance=1, pk=1):
+    return IndexedEntry(pk, 1, vrm, 3, tolerance, AT - timedelta(days=1), None)
+
+
+@given(st.text(alphabet="ABCDEFGHJKLMNPRSTUVWXYZ0123456789", min_size=2, max_size=8))
+def test_any_single_look_alike_swap_matches_at_tolerance_one_only(vrm):
+    swappable = [i for i, c in enumerate(vrm) if any(c in group for group in LOOK_ALIKES)]
+    index = MatchIndex([entry(vrm, 1, 1), entry(vrm, 0, 2)])
+    assert [m.match_type for m in index.match(vrm, [], AT)] == ["exact", "exact"]
+    for i in swappable:
+        group = next(g for g in LOOK_ALIKES if vrm[i] in g)
+        other = next(c for c in group if c != vrm[i])
+        misread = vrm[:i] + other + vrm[i + 1 :]
+        assert confusion_key(misread) == confusion_key(vrm)
+        matches = index.match(misread, [], AT)
+        assert [(m.entry.entry_id, m.match_type) for m in matches] == [(1, "look_alike")]
+
+
+def test_different_plates_do_not_match():
+    index = MatchIndex([entry("AB12CDE")])
+    assert index.match("AB12CDF", [], AT) == []
+    assert index.match("AB12CD", [], AT) == []
