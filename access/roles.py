@@ -38,16 +38,16 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 }
 
 
-def _permission(dotted: str) -> Permission:
+def _permission(dotted: str, using: str) -> Permission:
     app_label, codename = dotted.split(".")
-    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.using(using).get(content_type__app_label=app_label, codename=codename)
 
 
-def sync_role_permissions(**kwargs) -> None:
+def sync_role_permissions(*, using: str = "default", **kwargs) -> None:
     """Make every role group hold exactly the permissions in ROLE_PERMISSIONS (post_migrate)."""
     # post_migrate reaches apps in INSTALLED_APPS order: make sure later apps' permissions exist.
     for app_config in apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0, using=using)
     for role, dotted_names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role.value)
-        group.permissions.set([_permission(name) for name in dotted_names])
+        group, _ = Group.objects.using(using).get_or_create(name=role.value)
+        group.permissions.set([_permission(name, using) for name in dotted_names])

@@ -103,7 +103,7 @@ MIDDLEWARE = [
     "core.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "core.middleware.AuditlogMiddleware",
 ]
 
 ROOT_URLCONF = "anpr_site.urls"
@@ -274,7 +274,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.api.RequiredPermissions"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.CursorPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -299,6 +299,14 @@ ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 730)
 SEARCH_WINDOW_DAYS = env_int("SEARCH_WINDOW_DAYS", 90)
 EXTENDED_ACCESS_GRANT_DAYS = env_int("EXTENDED_ACCESS_GRANT_DAYS", 28)
 RETROSPECTIVE_MATCH_DAYS = env_int("RETROSPECTIVE_MATCH_DAYS", 14)
+for _name, _low, _high in [
+    ("SEARCH_WINDOW_DAYS", 1, 90),  # the national standard's limit for standard searches
+    ("ALERT_RETENTION_DAYS", 1, 3650),
+    ("EXTENDED_ACCESS_GRANT_DAYS", 1, 90),
+    ("RETROSPECTIVE_MATCH_DAYS", 0, 90),
+]:
+    if not _low <= globals()[_name] <= _high:
+        raise ImproperlyConfigured(f"{_name} must be between {_low} and {_high}.")
 
 # --- Domain: camera submissions ------------------------------------------------------------------
 

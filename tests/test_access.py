@@ -2,7 +2,7 @@
 
 import pytest
 from auditlog.models import LogEntry
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from access.roles import ROLE_PERMISSIONS, Role
@@ -99,6 +99,18 @@ def test_admin_site_is_open_to_administrators_only(client_for):
         response = client_for(persona).get(reverse("admin:index"))
         assert response.status_code == 302, persona
         assert response["Location"].startswith(reverse("admin:login"))
+    # The admin's own sign-in page hands over to the one sign-in page.
+    assert client_for("nobody").get(reverse("admin:login"))["Location"].startswith(reverse("login"))
+
+
+def test_administrator_cannot_touch_superusers_or_their_own_roles(client_for, personas):
+    root = User.objects.create_superuser("root", password="root-password-long")
+    client = client_for("admin")
+    for name in ("admin:auth_user_change", "admin:auth_user_password_change"):
+        assert client.get(reverse(name, args=[root.pk])).status_code in (302, 404)
+    own = client.get(reverse("admin:auth_user_change", args=[personas["admin"].pk]))
+    assert own.status_code == 200
+    assert 'name="groups"' not in own.content.decode()
 
 
 def test_administrator_cannot_make_anyone_superuser(client_for, personas):

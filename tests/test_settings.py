@@ -71,6 +71,12 @@ def test_retention_of_730_days_is_allowed_but_not_more(tmp_path):
     assert "READ_RETENTION_DAYS must be between 1 and 730" in refused.stderr
 
 
+@pytest.mark.parametrize("days", ["0", "91"])
+def test_standard_search_window_cannot_exceed_ninety_days(tmp_path, days):
+    refused = load_settings(tmp_path, SEARCH_WINDOW_DAYS=days)
+    assert "SEARCH_WINDOW_DAYS must be between 1 and 90" in refused.stderr
+
+
 def test_secret_key_is_required_when_debug_is_off(tmp_path):
     refused = load_settings(tmp_path, SECRET_KEY=None)
     assert "SECRET_KEY must be set when DEBUG is off" in refused.stderr

@@ -44,7 +44,7 @@ def test_make_demo_starts_the_system_and_demo_users_can_sign_in(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(PORT=str(port), LOCAL_DIR=str(tmp_path / "local"))
+    env.update(WEB_PORT=str(port), LOCAL_DIR=str(tmp_path / "local"))
     log = tmp_path / "demo.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
