@@ -19,4 +19,4 @@ RUN useradd --system --home-dir /app anpr \
     && mkdir -p /data/local /data/media && chown -R anpr /data
 USER anpr
 EXPOSE 8000
-CMD ["uvicorn", "anpr_site.asgi:application", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["gunicorn", "anpr_site.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4"]

@@ -37,9 +37,9 @@ services: $(STAMP)
 stop: $(STAMP)
 	$(BIN)/python -m core.embedded stop
 
-# Run the processes of the Procfile against the configured servers.
+# Run the back office's processes (not the camera simulator) against the configured servers.
 run: $(STAMP)
-	$(BIN)/honcho start
+	$(BIN)/honcho start web worker beat
 
 clean: stop
 	rm -rf .local

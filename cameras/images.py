@@ -3,9 +3,12 @@
 import base64
 import binascii
 import io
+import os
 import warnings
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
 from PIL import Image, UnidentifiedImageError
 
 FORMATS = {"JPEG": "jpg", "PNG": "png"}
@@ -53,3 +56,30 @@ def check_image(content: bytes, *, max_bytes: int) -> str:
     if not content.rstrip(b"\x00").endswith(ends[image_format]):
         raise InvalidImage("The image is truncated.")
     return FORMATS[image_format]
+
+
+def save_image(path: str, content: bytes) -> str:
+    """Store a read's image at `path` (under the media root) once; return the path.
+
+    The same read always has the same path, so a resubmission leaves no second copy. On the
+    local file system the file is written directly (a temporary name, then an atomic rename):
+    Django's storage API costs ~0.25 ms an image, a tenth of the ingest budget. Other storage
+    backends (S3-compatible, set in STORAGES) go through the storage API.
+    """
+    if not isinstance(default_storage, FileSystemStorage):
+        if not default_storage.exists(path):
+            default_storage.save(path, ContentFile(content))
+        return path
+    target = os.path.join(default_storage.location, path)
+    if os.path.exists(target):
+        return path
+    temporary = f"{target}.{os.getpid()}.tmp"
+    try:
+        file = open(temporary, "wb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:  # the day's folder does not exist yet
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        file = open(temporary, "wb")  # noqa: SIM115
+    with file:
+        file.write(content)
+    os.replace(temporary, target)
+    return path

@@ -38,7 +38,7 @@ class Camera(models.Model):
     clock_offset_ms = models.IntegerField(
         null=True, blank=True, help_text="Camera clock minus back-office clock, last measured."
     )
-    reads_accepted = models.BigIntegerField(default=0)
+    reads_stored = models.BigIntegerField(default=0)
     reads_refused = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from .images import save_image
 from .models import Camera, CameraCredential, _hash_secret
+from .submission import ReadRefused, parse_read
 
 
 @transaction.atomic
@@ -39,16 +39,16 @@ def camera_credential_revoke(*, credential: CameraCredential, acting_user: User 
         credential.save(update_fields=["revoked_at", "revoked_by"])
 
 
-def camera_seen(*, camera: Camera, clock_offset_ms: int | None, accepted: int, refused: int):
+def camera_seen(*, camera_id: int, clock_offset_ms: int | None, stored: int, refused: int):
     """Record a submission: last seen, clock offset and read counters (one UPDATE)."""
     now = timezone.now()
-    changes = {"last_seen_at": now, "reads_accepted": F("reads_accepted") + accepted,
+    changes = {"last_seen_at": now, "reads_stored": F("reads_stored") + stored,
                "reads_refused": F("reads_refused") + refused}  # fmt: skip
-    if accepted:
+    if stored:
         changes["last_read_at"] = now
     if clock_offset_ms is not None:
         changes["clock_offset_ms"] = clock_offset_ms
-    Camera.objects.filter(pk=camera.pk).update(**changes)
+    Camera.objects.filter(pk=camera_id).update(**changes)
 
 
 class SubmissionRefused(Exception):
@@ -61,12 +61,15 @@ class SubmissionRefused(Exception):
         self.body = body or {}
 
 
-# Read ids are derived from (camera, capture id), so a resubmitted read keeps its id.
+# Read ids are derived from the camera, its capture id and the capture time, so a resubmitted
+# read keeps its id, while a camera that restarts its capture counter does not collide with
+# its own earlier reads.
 READ_ID_NAMESPACE = uuid.UUID("5b0c3a52-6f0e-4c59-9a0e-2f1d9c7e4a11")
 
 
-def read_id_for(camera: Camera, capture_id: str) -> uuid.UUID:
-    return uuid.uuid5(READ_ID_NAMESPACE, f"{camera.pk}/{capture_id}")
+def read_id_for(camera: Camera, capture_id: str, captured_at: datetime) -> uuid.UUID:
+    moment = captured_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return uuid.uuid5(READ_ID_NAMESPACE, f"{camera.pk}/{capture_id}/{moment}")
 
 
 def read_batch_submit(*, camera: Camera, payload) -> dict:
@@ -76,13 +79,11 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
     """
     from reads.tasks import read_batch_ingest_task
 
-    from .api.serializers import ReadSubmissionSerializer
-
     reads = payload.get("reads") if isinstance(payload, dict) else None
     count = len(reads) if isinstance(reads, list) else 0
     reason = camera.refusal_reason()
     if reason:
-        camera_seen(camera=camera, clock_offset_ms=None, accepted=0, refused=count)
+        camera_seen(camera_id=camera.pk, clock_offset_ms=None, stored=0, refused=count)
         raise SubmissionRefused(403, reason)
     if not isinstance(reads, list) or not reads:
         raise SubmissionRefused(400, 'The body must be a JSON object with a "reads" list.')
@@ -96,32 +97,32 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
     received_at = timezone.now()
     accepted, rejected, plain = [], [], []
     for index, item in enumerate(reads):
-        serializer = ReadSubmissionSerializer(data=item, context={"camera": camera})
-        if not serializer.is_valid():
+        try:
+            read = parse_read(item, camera, received_at)
+        except ReadRefused as refused:
             capture_id = item.get("capture_id") if isinstance(item, dict) else None
-            errors = {field: [str(e) for e in errs] for field, errs in serializer.errors.items()}
-            rejected.append({"index": index, "capture_id": capture_id, "errors": errors})
+            rejected.append({"index": index, "capture_id": capture_id, "errors": refused.errors})
             continue
-        read = serializer.validated_data
-        read_id = read_id_for(camera, read["capture_id"])
+        read_id = read_id_for(camera, read["capture_id"], read["captured_at"])
         plain.append(_plain_read(camera, read_id, read))
         accepted.append({"index": index, "capture_id": read["capture_id"], "read_id": read_id})
 
     if not accepted:
-        camera_seen(camera=camera, clock_offset_ms=offset, accepted=0, refused=count)
+        camera_seen(camera_id=camera.pk, clock_offset_ms=offset, stored=0, refused=count)
         raise SubmissionRefused(
             400, "No read in the batch was accepted.", {"accepted": [], "rejected": rejected}
         )
+    # The ingest worker updates the camera's counters in its own transaction, so the API does
+    # no database write for a good batch.
     batch = {"camera_id": camera.pk, "site_id": camera.site_id,
-             "received_at": received_at.isoformat(), "reads": plain}  # fmt: skip
+             "received_at": received_at.isoformat(), "reads": plain,
+             "clock_offset_ms": offset, "refused": len(rejected)}  # fmt: skip
     try:
         read_batch_ingest_task.delay(batch)
     except OperationalError as error:  # the broker is unreachable: accept nothing
         raise SubmissionRefused(
             503, "Reads cannot be queued right now; nothing was accepted. Send the batch again."
         ) from error
-    camera_seen(camera=camera, clock_offset_ms=offset, accepted=len(accepted),
-                refused=len(rejected))  # fmt: skip
     return {"accepted": accepted, "rejected": rejected}
 
 
@@ -132,7 +133,7 @@ def _plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
     for field, suffix in (("plate_image", "plate"), ("overview_image", "overview")):
         if read.get(field):
             content, extension = read[field]
-            images[field] = _save_once(f"{day_folder}/{read_id}-{suffix}.{extension}", content)
+            images[field] = save_image(f"{day_folder}/{read_id}-{suffix}.{extension}", content)
     alternatives = [{"vrm": a["vrm"], "score": a["score"]} for a in read.get("alternatives", [])]
     return {
         "id": str(read_id), "vrm": read["vrm"], "vrm_raw": read["vrm_raw"],
@@ -141,13 +142,6 @@ def _plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
         "direction": read.get("direction", ""), "lane": read.get("lane"),
         "latitude": read.get("latitude"), "longitude": read.get("longitude"), **images,
     }  # fmt: skip
-
-
-def _save_once(path: str, content: bytes) -> str:
-    # Same read, same path: a resubmission overwrites nothing and leaves no second copy.
-    if not default_storage.exists(path):
-        default_storage.save(path, ContentFile(content))
-    return path
 
 
 def clock_offset_ms(sent_at: datetime | str | None) -> int | None:

@@ -9,8 +9,8 @@ class Read(models.Model):
     The table is partitioned by day on `captured_at` and created by raw SQL in the migrations
     (Django does not manage it): see reads/partitions.py. The primary key in the database is
     (vrm, captured_at, id), which also serves plate searches and keeps the VRM in every unique
-    key, as a table distributed by VRM requires. `id` is derived from the camera and its capture
-    id, so a read submitted twice is stored once.
+    key, as a table distributed by VRM requires. `id` is derived from the camera, its capture id
+    and the capture time, so a read submitted twice is stored once.
     """
 
     class Direction(models.TextChoices):

@@ -15,6 +15,7 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 
+from cameras.services import camera_seen
 from hotlist.matching import get_index
 from hotlist.models import Alert
 
@@ -37,10 +38,13 @@ class IngestResult:
     alert_ids: list[int]
 
 
-def read_batch_ingest(*, camera_id: int, site_id: int, received_at: str, reads: list[dict]):
-    """Store a batch of validated reads from one camera, match them, and raise alerts.
-
-    `reads` are plain dicts as the camera API produced them (ISO times, canonical VRMs).
+def read_batch_ingest(
+    *, camera_id: int, site_id: int, received_at: str, reads: list[dict],
+    clock_offset_ms: int | None = None, refused: int = 0,
+) -> IngestResult:  # fmt: skip
+    """Store a batch of validated reads from one camera, match them, raise alerts, and count
+    them on the camera. `reads` are plain dicts as the camera API produced them (ISO times,
+    canonical VRMs); `refused` is how many reads of the submission the API turned away.
     """
     received = datetime.fromisoformat(received_at)
     for read in reads:
@@ -58,6 +62,9 @@ def read_batch_ingest(*, camera_id: int, site_id: int, received_at: str, reads: 
             for match in index.match(read["vrm"], alternatives, read["captured_at"]):
                 alerts.append(_alert(camera_id, read, match))
         Alert.objects.bulk_create(alerts)
+        # A redelivered batch stores nothing new and must not count its refusals twice.
+        camera_seen(camera_id=camera_id, clock_offset_ms=clock_offset_ms, stored=len(inserted),
+                    refused=refused if inserted else 0)  # fmt: skip
         alert_ids = [alert.pk for alert in alerts]
         if alert_ids:
             transaction.on_commit(lambda: _publish(alert_ids))

@@ -10,6 +10,7 @@ from .services import read_batch_ingest
 
 
 @shared_task(
+    ignore_result=True,  # nobody waits for it; tracking results costs the camera API a Redis trip
     autoretry_for=(OperationalError, InterfaceError, RedisError),
     retry_backoff=True,
     retry_backoff_max=60,

@@ -180,9 +180,17 @@ def server(django_db_setup, django_db_blocker, live_server):
 
 @pytest.fixture
 def read_store(transactional_db):
-    """An empty read store. Django's flush between tests skips it: it is not a managed model."""
+    """An empty read store. Django's flush between tests skips it: it is not a managed model.
+    Hotlists emptied by the flush (TRUNCATE sends no signals) are announced to the workers'
+    matching indexes the way every hotlist change is: by moving the version on."""
+    import redis
+    from django.conf import settings
     from django.db import connection
 
+    from hotlist.matching import VERSION_KEY
+
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        client.incr(VERSION_KEY)
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE reads_read")
     yield

@@ -71,6 +71,19 @@ def test_every_read_is_stored_hit_or_not_and_a_batch_ingested_twice_is_stored_on
     assert (second.stored, second.duplicates, second.alert_ids) == (0, 2, [])
     assert Read.objects.count() == 2
     assert Alert.objects.count() == 1
+    camera.refresh_from_db()
+    assert camera.reads_stored == 2
+    assert camera.last_read_at is not None
+
+
+def test_camera_counts_refusals_once_and_records_its_clock_offset(camera):
+    batch = [plain_read("AB12CDE")]
+    for _ in range(2):  # the second delivery of the same batch
+        read_batch_ingest(camera_id=camera.pk, site_id=camera.site_id, refused=3,
+                          clock_offset_ms=-1500, received_at=timezone.now().isoformat(),
+                          reads=[dict(read) for read in batch])  # fmt: skip
+    camera.refresh_from_db()
+    assert (camera.reads_stored, camera.reads_refused, camera.clock_offset_ms) == (1, 3, -1500)
 
 
 def test_hit_raises_one_alert_carrying_the_read_and_the_entry(camera):

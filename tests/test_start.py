@@ -11,9 +11,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import psycopg
 import pytest
 
-from core.embedded import Embedded
+from core.embedded import Embedded, read_env_file
 from core.management.commands.demo import DEMO_PASSWORD
 from tests.conftest import ROOT
 
@@ -73,6 +74,18 @@ def test_make_demo_starts_the_system_and_demo_users_can_sign_in(tmp_path):
 
         schema = json.load(browser.open(f"{base}/api/v1/schema/?format=json"))
         assert schema["openapi"].startswith("3.")
+
+        # The camera simulator feeds the real API: reads accumulate and hotlist hits alert.
+        database = read_env_file(tmp_path / "local")["DATABASE_URL"]
+        with psycopg.connect(database.replace("postgres://", "postgresql://", 1)) as conn:
+
+            def count(table):
+                return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+            deadline = time.monotonic() + 120
+            while count("hotlist_alert") == 0 or count("reads_read") < 20:
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(2)
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=90)

@@ -57,5 +57,5 @@ class HeartbeatView(CameraAPIView):
         serializer = HeartbeatSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         offset = clock_offset_ms(serializer.validated_data.get("sent_at"))
-        camera_seen(camera=request.auth.camera, clock_offset_ms=offset, accepted=0, refused=0)
+        camera_seen(camera_id=request.auth.camera.pk, clock_offset_ms=offset, stored=0, refused=0)
         return Response({"detail": "ok"})

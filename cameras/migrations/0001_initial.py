@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
                         null=True,
                     ),
                 ),
-                ("reads_accepted", models.BigIntegerField(default=0)),
+                ("reads_stored", models.BigIntegerField(default=0)),
                 ("reads_refused", models.BigIntegerField(default=0)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 (

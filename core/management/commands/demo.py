@@ -1,4 +1,5 @@
-"""Seed demo users, one per role (and one holding two roles). Safe to re-run."""
+"""Seed demo users (one per role, and one holding two roles), sites, cameras and hotlists.
+Safe to re-run."""
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -6,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from access.roles import Role
 from access.services import user_roles_set
+from core import demo_data
 
 # Documented in README.md. Demo data only: the command refuses to run with DEBUG off.
 DEMO_PASSWORD = "anpr-demo-password"  # noqa: S105
@@ -46,4 +48,9 @@ class Command(BaseCommand):
             user_roles_set(user=user, roles=roles, acting_user=None)
             roles_text = ", ".join(role.label for role in roles)
             self.stdout.write(f"{'created' if created else 'updated'} {username:<13} {roles_text}")
+        demo_data.seed(owner=User.objects.get(username="hotlists"))
+        self.stdout.write(
+            f"{len(demo_data.SITES)} sites, {len(demo_data.SITES) * 2} cameras, "
+            f"{len(demo_data.HOTLISTS)} hotlists of {demo_data.ENTRIES_PER_LIST} entries"
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo users ready; password: {DEMO_PASSWORD}"))

@@ -1,0 +1,161 @@
+"""Validation of one read as a camera submits it: the hot path of the camera API.
+
+Written out by hand rather than with DRF serializer fields, which cost about 1 ms a read and
+would cap one web process at a few thousand reads a second. The fields are documented for the
+OpenAPI document by cameras/api/serializers.py; a test keeps the two in step.
+"""
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+
+from reads.vrm import InvalidVRM, canonical_vrm
+
+from .images import InvalidImage, decode_image
+from .models import Camera
+
+FIELDS = (
+    "capture_id", "vrm", "captured_at", "confidence", "alternatives", "direction", "lane",
+    "latitude", "longitude", "plate_image", "overview_image",
+)  # fmt: skip
+DIRECTIONS = ("towards", "away")
+MAX_ALTERNATIVES = 10
+
+
+class ReadRefused(ValueError):
+    """A read that cannot be accepted; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def parse_read(item, camera: Camera, now: datetime) -> dict:
+    """The read with canonical and typed values, or ReadRefused naming every problem."""
+    if not isinstance(item, dict):
+        raise ReadRefused({"non_field_errors": ["A read must be a JSON object."]})
+    errors: dict[str, list[str]] = {}
+    read: dict = {}
+
+    def check(name, parse, *, required=False):
+        value = item.get(name)
+        if value is None or value == "":
+            if required:
+                errors[name] = ["This field is required."]
+            return
+        try:
+            read[name] = parse(value)
+        except (ValueError, TypeError) as error:
+            errors[name] = [str(error)]
+
+    check("capture_id", _capture_id, required=True)
+    check("vrm", _vrm, required=True)
+    check("captured_at", lambda v: _captured_at(v, now), required=True)
+    check("confidence", lambda v: _number(v, 0, 1))
+    check("alternatives", _alternatives)
+    check("direction", _direction)
+    check("lane", lambda v: _lane(v, camera))
+    check("latitude", lambda v: _number(v, -90, 90))
+    check("longitude", lambda v: _number(v, -180, 180))
+    check("plate_image", lambda v: _image(v, settings.PLATE_IMAGE_MAX_BYTES))
+    check("overview_image", lambda v: _image(v, settings.OVERVIEW_IMAGE_MAX_BYTES))
+    unknown = set(item) - set(FIELDS)
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
+    if camera.kind == Camera.Kind.MOBILE and not ("latitude" in read and "longitude" in read):
+        errors.setdefault("non_field_errors", []).append(
+            "A mobile camera's read needs latitude and longitude."
+        )
+    if errors:
+        raise ReadRefused(errors)
+    read["vrm_raw"] = item["vrm"]
+    read.setdefault("alternatives", [])
+    return read
+
+
+def _text(value, max_length: int) -> str:
+    if not isinstance(value, str):
+        raise ValueError("Must be text.")
+    if "\x00" in value:
+        raise ValueError("Null characters are not allowed.")
+    if len(value) > max_length:
+        raise ValueError(f"Ensure this field has no more than {max_length} characters.")
+    return value
+
+
+def _capture_id(value) -> str:
+    return _text(value, 64)
+
+
+def _vrm(value) -> str:
+    try:
+        return canonical_vrm(_text(value, 32))
+    except InvalidVRM as error:
+        raise ValueError(str(error)) from None
+
+
+def _captured_at(value, now: datetime) -> datetime:
+    try:
+        moment = datetime.fromisoformat(_text(value, 40))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 date and time.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # capture times are UTC unless they say otherwise
+    tolerance = settings.CAPTURE_FUTURE_TOLERANCE_SECONDS
+    if moment > now + timedelta(seconds=tolerance):
+        raise ValueError(
+            f"The capture time is more than {tolerance} s in the future: check the camera's clock."
+        )
+    if moment < now - timedelta(days=settings.READ_RETENTION_DAYS):
+        raise ValueError(
+            f"The capture time is older than the retention period "
+            f"({settings.READ_RETENTION_DAYS} days)."
+        )
+    return moment
+
+
+def _number(value, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("A number is required.")
+    if not low <= value <= high:
+        raise ValueError(f"Must be between {low} and {high}.")
+    return float(value)
+
+
+def _alternatives(value) -> list[dict]:
+    if not isinstance(value, list) or len(value) > MAX_ALTERNATIVES:
+        raise ValueError(f"Must be a list of at most {MAX_ALTERNATIVES} readings.")
+    readings = []
+    for alternative in value:
+        if not isinstance(alternative, dict):
+            raise ValueError('Each alternative is an object with "vrm" and "score".')
+        readings.append(
+            {"vrm": _vrm(alternative.get("vrm")), "score": _number(alternative.get("score"), 0, 1)}
+        )
+    return readings
+
+
+def _direction(value) -> str:
+    if value not in DIRECTIONS:
+        raise ValueError(f'"{value}" is not a valid choice: towards or away.')
+    return value
+
+
+def _lane(value, camera: Camera) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("A whole number is required.")
+    if not 1 <= value <= camera.lanes:
+        raise ValueError(
+            f"Lane {value} does not exist: camera {camera.reference} covers {camera.lanes} lane(s)."
+        )
+    return value
+
+
+def _image(value, max_bytes: int) -> tuple[bytes, str]:
+    if not isinstance(value, str):
+        raise ValueError("Must be base64 text.")
+    try:
+        return decode_image(value, max_bytes=max_bytes)
+    except InvalidImage as error:
+        raise ValueError(str(error)) from None
