@@ -3,14 +3,19 @@
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
 
 app = Celery("anpr_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# Each queue needs its own routing key: with the default one, all three would receive every task.
-app.conf.task_queues = [Queue(name, routing_key=name) for name in ("ingest", "ocr", "default")]
+# Tasks go straight to their queue by name (the nameless direct exchange): no exchange binding
+# look-up per message, and no queue can receive another's tasks.
+DIRECT = Exchange("", type="direct")
+app.conf.task_queues = [
+    Queue(name, DIRECT, routing_key=name) for name in ("ingest", "ocr", "default")
+]
+app.conf.task_default_exchange = ""
 app.conf.task_routes = {
     "reads.tasks.*": {"queue": "ingest"},
     "cameras.tasks.ocr_*": {"queue": "ocr"},

@@ -9,11 +9,11 @@ database or Redis call per read.
 from dataclasses import dataclass
 from datetime import datetime
 
-import redis
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from core.redis import client as redis_client
 
 from .models import Alert, HotlistEntry
 
@@ -100,23 +100,13 @@ class MatchIndex:
         return list(found.values())
 
 
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
 def current_version() -> int:
-    with _redis() as client:
-        return int(client.get(VERSION_KEY) or 0)
+    return int(redis_client().get(VERSION_KEY) or 0)
 
 
 def bump_version() -> None:
     """Tell every worker to rebuild its index, once the change that calls this has committed."""
-
-    def bump() -> None:
-        with _redis() as client:
-            client.incr(VERSION_KEY)
-
-    transaction.on_commit(bump)
+    transaction.on_commit(lambda: redis_client().incr(VERSION_KEY))
 
 
 _index: MatchIndex | None = None

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis
-from django.conf import settings
 from django.db import connection, transaction
 
 from cameras.services import camera_seen
+from core.redis import client as redis_client
 from hotlist.matching import get_index
 from hotlist.models import Alert
 
@@ -113,7 +113,6 @@ def _publish(alert_ids: list[int]) -> None:
     """Announce new alerts to the live stream. The alert rows are the truth: a lost message is
     caught up by the console on reconnect, so a Redis failure here is logged, not raised."""
     try:
-        with redis.Redis.from_url(settings.REDIS_URL) as client:
-            client.publish(ALERT_CHANNEL, json.dumps({"alert_ids": alert_ids}))
+        redis_client().publish(ALERT_CHANNEL, json.dumps({"alert_ids": alert_ids}))
     except redis.RedisError:
         logger.exception("Could not publish alerts %s", alert_ids)
