@@ -1,5 +1,7 @@
 """Writes for cameras: credentials and health counters."""
 
+import json
+import re
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -124,6 +126,30 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
             503, "Reads cannot be queued right now; nothing was accepted. Send the batch again."
         ) from error
     return {"accepted": accepted, "rejected": rejected}
+
+
+_UPLOAD_NAME = re.compile(r"reads\.(\d+)\.(plate_image|overview_image)")
+
+
+def multipart_batch(batch_json, files) -> dict:
+    """A batch sent as multipart: JSON in the "batch" field, images as named file uploads."""
+    try:
+        batch = json.loads(batch_json or "")
+        reads = batch["reads"]
+    except (ValueError, TypeError, KeyError):
+        raise SubmissionRefused(
+            400, 'A multipart submission carries the batch as JSON in a "batch" field.'
+        ) from None
+    for name, upload in files.items():
+        match = _UPLOAD_NAME.fullmatch(name)
+        index = int(match.group(1)) if match else -1
+        if not (0 <= index < len(reads) and isinstance(reads[index], dict)):
+            raise SubmissionRefused(
+                400, f"Unexpected file {name!r}: name files reads.<index>.plate_image or "
+                "reads.<index>.overview_image, for a read in the batch.",
+            )  # fmt: skip
+        reads[index][match.group(2)] = upload
+    return batch
 
 
 def _plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:

@@ -9,10 +9,11 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from reads.vrm import InvalidVRM, canonical_vrm
 
-from .images import InvalidImage, decode_image
+from .images import InvalidImage, check_image, decode_image
 from .models import Camera
 
 FIELDS = (
@@ -153,9 +154,14 @@ def _lane(value, camera: Camera) -> int:
 
 
 def _image(value, max_bytes: int) -> tuple[bytes, str]:
-    if not isinstance(value, str):
-        raise ValueError("Must be base64 text.")
     try:
+        if isinstance(value, UploadedFile):  # a separate upload (multipart)
+            if value.size > max_bytes:
+                raise InvalidImage(f"The image is larger than {max_bytes} bytes.")
+            content = value.read()
+            return content, check_image(content, max_bytes=max_bytes)
+        if not isinstance(value, str):
+            raise ValueError("Must be base64 text or an uploaded file.")
         return decode_image(value, max_bytes=max_bytes)
     except InvalidImage as error:
         raise ValueError(str(error)) from None

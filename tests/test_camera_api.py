@@ -220,3 +220,37 @@ def test_the_documented_read_fields_are_the_accepted_ones():
     from cameras.submission import FIELDS
 
     assert set(ReadSubmissionSerializer().fields) == set(FIELDS)
+
+
+def test_images_may_come_as_separate_uploads(api, camera, settings, tmp_path):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    plate = jpeg()
+    batch = json.dumps({"reads": [a_read("u1"), a_read("u2")]})
+    upload = SimpleUploadedFile("plate.jpg", plate, content_type="image/jpeg")
+    bad = SimpleUploadedFile("x.jpg", b"junk", content_type="image/jpeg")
+    response = api.post(URL, {"batch": batch, "reads.0.plate_image": upload,
+                              "reads.1.overview_image": bad}, format="multipart")  # fmt: skip
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert [read["capture_id"] for read in body["accepted"]] == ["u1"]
+    assert "not a decodable" in body["rejected"][0]["errors"]["overview_image"][0]
+    stored = list(tmp_path.rglob("*-plate.jpg"))
+    assert [path.read_bytes() for path in stored] == [plate]
+
+
+def test_upload_for_a_read_not_in_the_batch_is_refused(api):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("plate.jpg", jpeg(), content_type="image/jpeg")
+    response = api.post(URL, {"batch": json.dumps({"reads": [a_read()]}),
+                              "reads.5.plate_image": upload}, format="multipart")  # fmt: skip
+    assert response.status_code == 400
+    assert "Unexpected file 'reads.5.plate_image'" in response.json()["detail"]
+    no_batch = api.post(URL, {"reads.0.plate_image": upload}, format="multipart")
+    assert 'JSON in a "batch" field' in no_batch.json()["detail"]

@@ -57,6 +57,15 @@ class ReadBatchSerializer(serializers.Serializer):
     reads = ReadSubmissionSerializer(many=True, min_length=1, max_length=50)
 
 
+class ReadBatchUploadSerializer(serializers.Serializer):
+    """A batch with its images as separate file uploads (multipart/form-data)."""
+
+    batch = serializers.CharField(
+        help_text="The batch as JSON, as for application/json, without the images. Files are "
+        'named "reads.<index>.plate_image" and "reads.<index>.overview_image".'
+    )
+
+
 class AcceptedReadSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     capture_id = serializers.CharField()

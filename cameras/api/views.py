@@ -1,17 +1,24 @@
 """The camera API: cameras submit batches of reads and heartbeats with their own credential."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..services import SubmissionRefused, camera_seen, clock_offset_ms, read_batch_submit
+from ..services import (
+    SubmissionRefused,
+    camera_seen,
+    clock_offset_ms,
+    multipart_batch,
+    read_batch_submit,
+)
 from .authentication import CameraAuthentication, IsCamera
 from .serializers import (
     HeartbeatSerializer,
     ProblemSerializer,
     ReadBatchResultSerializer,
     ReadBatchSerializer,
+    ReadBatchUploadSerializer,
 )
 
 PROBLEM = OpenApiResponse(ProblemSerializer)
@@ -24,9 +31,14 @@ class CameraAPIView(APIView):
 
 
 class ReadBatchView(CameraAPIView):
+    parser_classes = [JSONParser, MultiPartParser]
+
     @extend_schema(
         operation_id="camera_reads_submit",
-        request=ReadBatchSerializer,
+        request={
+            "application/json": ReadBatchSerializer,
+            "multipart/form-data": ReadBatchUploadSerializer,
+        },
         responses={
             202: ReadBatchResultSerializer,
             400: OpenApiResponse(ReadBatchResultSerializer, "Nothing accepted; reasons given."),
@@ -40,7 +52,10 @@ class ReadBatchView(CameraAPIView):
         """Each read is checked on its own: good reads are accepted (202) with their read ids,
         bad ones are listed with the reason. A read submitted twice is stored once."""
         try:
-            result = read_batch_submit(camera=request.auth.camera, payload=request.data)
+            payload = request.data
+            if request.content_type.startswith("multipart/"):
+                payload = multipart_batch(request.data.get("batch"), request.FILES)
+            result = read_batch_submit(camera=request.auth.camera, payload=payload)
         except SubmissionRefused as refused:
             return Response({"detail": refused.detail, **refused.body}, status=refused.status)
         return Response(result, status=202)
