@@ -168,6 +168,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery closes the database connection around every task unless told to reuse it: at hundreds
+# of ingest tasks a second, reconnecting cost more than the work.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # A task a killed worker held goes back to the queue once it is this old (Redis broker), found
 # by a scan every CELERY_RESTORE_THROTTLE idle polls of a live worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

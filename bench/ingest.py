@@ -1,6 +1,7 @@
 """Ingest benchmark: sustained reads/s through the real path, with a 1M-entry hotlist.
 
-    python bench/ingest.py [--seconds 30] [--clients 3] [--hotlist 1000000] [--json PATH]
+    python bench/ingest.py [--seconds 30] [--clients 4] [--hotlist 1000000] [--no-images]
+                           [--json PATH]
 
 Client processes post batches of 50 reads to the camera API over HTTP (uvicorn + Django); the
 API queues them; Celery ingest workers match them against the hotlist and COPY them into the
@@ -220,10 +221,10 @@ def copy_reference(rows: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30, help="how long the clients post")
-    parser.add_argument("--clients", type=int, default=3, help="client processes (cameras)")
+    parser.add_argument("--clients", type=int, default=4, help="client processes (cameras)")
     parser.add_argument("--hotlist", type=int, default=1_000_000, help="hotlist entries")
     parser.add_argument("--hit-share", type=float, default=0.01, help="share of hotlisted reads")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--ingest-workers", type=int, default=2, help="Celery ingest processes")
     parser.add_argument("--no-images", action="store_true", help="send reads without images")
     parser.add_argument("--copy-rows", type=int, default=200_000, help="rows for the reference")

@@ -254,3 +254,14 @@ def test_upload_for_a_read_not_in_the_batch_is_refused(api):
     assert "Unexpected file 'reads.5.plate_image'" in response.json()["detail"]
     no_batch = api.post(URL, {"reads.0.plate_image": upload}, format="multipart")
     assert 'JSON in a "batch" field' in no_batch.json()["detail"]
+
+
+def test_an_image_left_incomplete_by_a_crash_is_rewritten_on_resubmission(api, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    plate = jpeg()
+    read = a_read("crash", plate_image=b64(plate))
+    read_id = post(api, [read]).json()["accepted"][0]["read_id"]
+    (stored,) = tmp_path.rglob(f"{read_id}-plate.jpg")
+    stored.write_bytes(plate[:100])  # as if the write had been cut short
+    assert post(api, [read]).status_code == 202
+    assert stored.read_bytes() == plate
