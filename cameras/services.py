@@ -143,7 +143,7 @@ def multipart_batch(batch_json, files) -> dict:
     for name, upload in files.items():
         match = _UPLOAD_NAME.fullmatch(name)
         index = int(match.group(1)) if match else -1
-        if not (0 <= index < len(reads) and isinstance(reads[index], dict)):
+        if match is None or not (index < len(reads) and isinstance(reads[index], dict)):
             raise SubmissionRefused(
                 400, f"Unexpected file {name!r}: name files reads.<index>.plate_image or "
                 "reads.<index>.overview_image, for a read in the batch.",

@@ -156,7 +156,7 @@ def _lane(value, camera: Camera) -> int:
 def _image(value, max_bytes: int) -> tuple[bytes, str]:
     try:
         if isinstance(value, UploadedFile):  # a separate upload (multipart)
-            if value.size > max_bytes:
+            if (value.size or 0) > max_bytes:
                 raise InvalidImage(f"The image is larger than {max_bytes} bytes.")
             content = value.read()
             return content, check_image(content, max_bytes=max_bytes)

@@ -47,8 +47,8 @@ def read_batch_ingest(
     canonical VRMs); `refused` is how many reads of the submission the API turned away.
     """
     received = datetime.fromisoformat(received_at)
-    for read in reads:
-        read["captured_at"] = datetime.fromisoformat(read["captured_at"])
+    # New dicts: the task's own arguments must stay as sent, for a retry to send them again.
+    reads = [{**read, "captured_at": datetime.fromisoformat(read["captured_at"])} for read in reads]
     partitions.ensure_days({partitions.day_of(read["captured_at"]) for read in reads})
     index = get_index()
 

@@ -1,7 +1,7 @@
 """Celery tasks for the read store. Ingest runs on the `ingest` queue, one batch per task."""
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from redis import RedisError
 
@@ -18,7 +18,13 @@ from .services import read_batch_ingest
 )
 def read_batch_ingest_task(batch: dict) -> dict:
     """Store one accepted batch (plain data from the camera API)."""
-    result = read_batch_ingest(**batch)
+    try:
+        result = read_batch_ingest(**batch)
+    except (OperationalError, InterfaceError):
+        # Connections outlive tasks (CELERY_DB_REUSE_MAX): drop a broken one so the retry
+        # reconnects, e.g. after a database restart.
+        connection.close()
+        raise
     return {"stored": result.stored, "duplicates": result.duplicates, "alerts": result.alert_ids}
 
 
