@@ -34,6 +34,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        "cameras.view_camera",
+        "cameras.add_camera",
+        "cameras.change_camera",
+        "cameras.view_cameracredential",
+        "cameras.change_cameracredential",
+        "deployments.view_site",
     ],
 }
 

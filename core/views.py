@@ -31,6 +31,9 @@ class AreaView(PermissionRequiredMixin, TemplateView):
     template_name = "core/area.html"
     raise_exception = True  # signed in but not entitled: 403 (anonymous users never get here)
 
+    # A simple list until the area's own pages arrive: (heading, attribute path) per column.
+    columns: tuple[tuple[str, str], ...] = ()
+
     @property
     def area(self):
         return AREAS_BY_KEY[self.area_key]
@@ -38,8 +41,21 @@ class AreaView(PermissionRequiredMixin, TemplateView):
     def get_permission_required(self):
         return (self.area.permission,)
 
+    def get_queryset(self):
+        return None
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(area=self.area, **kwargs)
+        queryset = self.get_queryset()
+        rows = [[_lookup(obj, path) for _, path in self.columns] for obj in queryset or ()]
+        headings = [heading for heading, _ in self.columns]
+        return super().get_context_data(area=self.area, headings=headings, rows=rows, **kwargs)
+
+
+def _lookup(obj, path: str):
+    for name in path.split("."):
+        obj = getattr(obj, name)
+        obj = obj() if callable(obj) else obj
+    return obj
 
 
 @login_not_required

@@ -167,3 +167,15 @@ def test_object_permissions_are_checked_per_object(personas):
     assert user.has_perm("auth.view_group", mine)
     assert not user.has_perm("auth.view_group", other)
     assert not user.has_perm("auth.view_group")  # an object grant is not a global one
+
+
+def test_area_pages_list_what_exists_instead_of_the_empty_state(client_for, personas):
+    from tests.factories import CameraFactory, HotlistEntryFactory
+
+    camera = CameraFactory(reference="CAM-LISTED")
+    HotlistEntryFactory(hotlist__name="Listed list")
+    cameras = client_for("admin").get(reverse("cameras:camera_list")).content.decode()
+    assert "CAM-LISTED" in cameras and camera.site.area in cameras
+    assert next(a for a in AREAS if a.key == "cameras").empty not in cameras
+    hotlists = client_for("hotlists").get(reverse("hotlist:hotlist_list")).content.decode()
+    assert "Listed list" in hotlists

@@ -265,3 +265,25 @@ def test_an_image_left_incomplete_by_a_crash_is_rewritten_on_resubmission(api, s
     stored.write_bytes(plate[:100])  # as if the write had been cut short
     assert post(api, [read]).status_code == 202
     assert stored.read_bytes() == plate
+
+
+def test_administrator_issues_a_credential_shown_once_and_revokes_it(client_for, camera):
+    client = client_for("admin")
+    response = client.post(
+        "/admin/cameras/camera/", {"action": "issue_credential", "_selected_action": [camera.pk]},
+        follow=True,
+    )  # fmt: skip
+    (message,) = [str(m) for m in response.context["messages"]]
+    token = message.split(": ", 1)[1].split()[0]
+    credential = camera.credentials.get()
+    assert token.startswith(f"{credential.key_id}.") and credential.matches(token.split(".")[1])
+    page = client.get(f"/admin/cameras/camera/{camera.pk}/change/").content.decode()
+    assert token.split(".")[1] not in page  # never shown again
+
+    client.post("/admin/cameras/cameracredential/",
+                {"action": "revoke", "_selected_action": [credential.pk]})  # fmt: skip
+    credential.refresh_from_db()
+    assert credential.revoked_at is not None
+    refused = APIClient()
+    refused.credentials(HTTP_AUTHORIZATION=f"Camera {token}")
+    assert post(refused, [a_read()]).status_code == 401
