@@ -1,6 +1,6 @@
 """Ingest benchmark: sustained reads/s through the real path, with a 1M-entry hotlist.
 
-    python bench/ingest.py [--seconds 30] [--clients 4] [--hotlist 1000000] [--no-images]
+    python bench/ingest.py [--seconds 30] [--clients 6] [--hotlist 1000000] [--no-images]
                            [--json PATH]
 
 Client processes post batches of 50 reads to the camera API over HTTP (uvicorn + Django); the
@@ -9,7 +9,7 @@ partitioned read store, raising alerts. The clock runs from the first post until
 accepted read is stored. Then it counts what was stored (lost and duplicated must be 0) and the
 alerts (every hotlisted read must have one), and, as the physical reference, measures raw COPY
 into the same partitioned table. Uses DATABASE_URL / REDIS_URL, or the embedded servers, with
-its own database (anpr_bench), dropped at the end.
+its own database (anpr_bench_<pid>), dropped at the end.
 """
 
 import argparse
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.embedded import Embedded  # noqa: E402
 
-BENCH_DB = "anpr_bench"
+BENCH_DB = f"anpr_bench_{os.getpid()}"  # its own database: two runs never collide
 BATCH = 50
 
 
@@ -221,10 +221,10 @@ def copy_reference(rows: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30, help="how long the clients post")
-    parser.add_argument("--clients", type=int, default=4, help="client processes (cameras)")
+    parser.add_argument("--clients", type=int, default=6, help="client processes (cameras)")
     parser.add_argument("--hotlist", type=int, default=1_000_000, help="hotlist entries")
     parser.add_argument("--hit-share", type=float, default=0.01, help="share of hotlisted reads")
-    parser.add_argument("--web-workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--ingest-workers", type=int, default=2, help="Celery ingest processes")
     parser.add_argument("--no-images", action="store_true", help="send reads without images")
     parser.add_argument("--copy-rows", type=int, default=200_000, help="rows for the reference")
