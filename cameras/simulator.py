@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image, ImageDraw
 
-LETTERS = "ABCDEFGHJKLMNOPRSTUVWXYZ"  # no I, Q or Z in the area code in practice; fine here
+LETTERS = "ABCDEFGHJKLMNOPRSTUVWXYZ"  # I and Q are not used on current-format plates
 AGE_IDS = ["21", "71", "22", "72", "23", "73", "24", "74", "25", "75", "26"]
 
 

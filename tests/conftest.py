@@ -112,9 +112,16 @@ class Workers:
 
 @pytest.fixture
 def workers(transactional_db, tmp_path):
+    import redis
+    from django.conf import settings
+
     from anpr_site.celery import app
 
+    # Start from an empty broker: no queued tasks, and none that a worker killed in an earlier
+    # run still holds (the broker would hand those back later).
     app.control.purge()
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        client.delete("unacked", "unacked_index", "unacked_mutex")
     runner = Workers(tmp_path)
     yield runner
     runner.stop_all()

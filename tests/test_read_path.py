@@ -20,8 +20,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("read_store")]
 
 
 @pytest.fixture
-def api(transactional_db):
-    camera = CameraFactory()
+def camera(transactional_db):
+    return CameraFactory()
+
+
+@pytest.fixture
+def api(camera):
     client = APIClient()
     token = camera_credential_issue(camera=camera, acting_user=None)[1]
     client.credentials(HTTP_AUTHORIZATION=f"Camera {token}")
@@ -42,15 +46,16 @@ def wait_until(condition, timeout=60):
         time.sleep(0.2)
 
 
-def test_batch_posted_twice_is_stored_once_and_alerts_once(celery_worker, api):
+def test_batch_posted_twice_is_stored_once_and_alerts_once(celery_worker, api, camera):
+    reads = Read.objects.filter(camera=camera)  # this test's camera only
     HotlistEntryFactory(vrm="AB12CDE")
     batch = [a_read("c1", "AB12 CDE"), a_read("c2", "KX70 ZZZ")]
     submit(api, batch)
     submit(api, batch)
-    wait_until(lambda: Read.objects.count() == 2)
+    wait_until(lambda: reads.count() == 2)
     time.sleep(1)  # give a second copy the chance to appear if it were going to
-    assert Read.objects.count() == 2
-    alert = Alert.objects.get()
+    assert reads.count() == 2
+    alert = Alert.objects.get(camera=camera)
     assert (alert.read_vrm, alert.match_type) == ("AB12CDE", Alert.MatchType.EXACT)
 
 
@@ -64,7 +69,8 @@ def in_transaction(application_name: str) -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def test_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(workers, api):
+def test_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(workers, api, camera):
+    reads = Read.objects.filter(camera=camera)  # this test's camera only
     HotlistEntryFactory(vrm="HIT0001")
     batch_count = 200
     for b in range(batch_count):
@@ -78,18 +84,18 @@ def test_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(workers, a
     )
     deadline = time.monotonic() + 60
     while not in_transaction(name):  # kill it inside a batch's transaction
-        assert time.monotonic() < deadline and Read.objects.count() < expected, "never mid-batch"
+        assert time.monotonic() < deadline and reads.count() < expected, "never mid-batch"
         time.sleep(0.001)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
-    stored_at_kill = Read.objects.count()
+    stored_at_kill = reads.count()
     assert 0 <= stored_at_kill < expected
 
     workers.start(CELERY_VISIBILITY_TIMEOUT="3", CELERY_RESTORE_THROTTLE="1")
-    wait_until(lambda: Read.objects.count() == expected, timeout=120)
+    wait_until(lambda: reads.count() == expected, timeout=120)
     time.sleep(2)
-    assert Read.objects.count() == expected
-    assert Read.objects.values("id").distinct().count() == expected
-    per_read = Alert.objects.values("read_id").annotate(n=Count("id"))
+    assert reads.count() == expected
+    assert reads.values("id").distinct().count() == expected
+    per_read = Alert.objects.filter(camera=camera).values("read_id").annotate(n=Count("id"))
     assert len(per_read) == batch_count  # every batch's hit alerted
     assert all(row["n"] == 1 for row in per_read)
