@@ -2,9 +2,10 @@
 alert stream.
 """
 
+from auditlog.context import set_actor
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 
@@ -156,6 +157,19 @@ class Alert(models.Model):
         ACCEPTED = "accepted", "Accepted"
         REJECTED = "rejected", "Rejected"
 
+    class Outcome(models.TextChoices):
+        DEPLOYED = "deployed", "Resources deployed"
+        STOPPED = "stopped", "Vehicle stopped"
+        ARRESTED = "arrested", "Arrest made"
+        NO_TRACE = "no_trace", "No trace"
+        OTHER = "other", "Other"
+
+    class RejectReason(models.TextChoices):
+        MISREAD = "misread", "Misread: the plate in the image is not the VRM"
+        WRONG_VEHICLE = "wrong_vehicle", "Wrong vehicle (e.g. cloned plate, other make)"
+        OUT_OF_DATE = "out_of_date", "Hotlist entry out of date"
+        DUPLICATE = "duplicate", "Duplicate of another alert"
+
     read_id = models.UUIDField()
     read_vrm = models.CharField(max_length=16, help_text="The VRM as read.")
     matched_vrm = models.CharField(max_length=16, help_text="The reading that matched.")
@@ -170,8 +184,23 @@ class Alert(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
     verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    reject_reason = models.CharField(max_length=16, choices=RejectReason.choices, blank=True)
+    notes = models.TextField(blank=True)
 
     class Meta:
         ordering = ["priority", "-created_at"]
@@ -183,3 +212,96 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.read_vrm} on {self.hotlist} ({self.get_match_type_display()})"
+
+    def claim(self, *, by) -> None:
+        """Take the alert to work on it; two operators can never hold the same alert."""
+        self._move(
+            by,
+            {self.Status.NEW},
+            "You have already claimed this alert.",
+            status=self.Status.CLAIMED,
+            claimed_by=by,
+            claimed_at=timezone.now(),
+        )
+
+    def verify(self, *, by, image_matches: bool) -> None:
+        """The holder has compared the plate image with the VRM: a match verifies the alert,
+        a mismatch closes it as a misread."""
+        now = timezone.now()
+        if image_matches:
+            self._move(
+                by,
+                {self.Status.CLAIMED},
+                "Claim the alert before verifying it.",
+                status=self.Status.VERIFIED,
+                verified_by=by,
+                verified_at=now,
+            )
+        else:
+            self._move(
+                by,
+                {self.Status.CLAIMED},
+                "Claim the alert before verifying it.",
+                status=self.Status.REJECTED,
+                verified_by=by,
+                verified_at=now,
+                reject_reason=self.RejectReason.MISREAD,
+                closed_by=by,
+                closed_at=now,
+            )
+
+    def accept(self, *, by, outcome: str, notes: str = "") -> None:
+        """Close a verified alert with what happened."""
+        if outcome not in self.Outcome.values:
+            raise AlertWorkflowError("Say what happened: an outcome is required to accept.")
+        self._move(
+            by,
+            {self.Status.VERIFIED},
+            "Verify the plate image before accepting.",
+            status=self.Status.ACCEPTED,
+            outcome=outcome,
+            notes=notes,
+            closed_by=by,
+            closed_at=timezone.now(),
+        )
+
+    def reject(self, *, by, reason: str, notes: str = "") -> None:
+        """Close a claimed or verified alert as not a real hit, saying why."""
+        if reason not in self.RejectReason.values:
+            raise AlertWorkflowError("Say why: a reason is required to reject an alert.")
+        self._move(
+            by,
+            {self.Status.CLAIMED, self.Status.VERIFIED},
+            "Claim the alert before rejecting it.",
+            status=self.Status.REJECTED,
+            reject_reason=reason,
+            notes=notes,
+            closed_by=by,
+            closed_at=timezone.now(),
+        )
+
+    def _move(self, by, allowed: set, need: str, **changes) -> None:
+        """Apply a workflow step under a row lock, change-logged with `by` as the actor; `need`
+        says what must come first when the alert is not in an `allowed` state."""
+        with transaction.atomic(), set_actor(by):
+            current = Alert.objects.select_for_update().get(pk=self.pk)
+            held_by_other = current.claimed_by_id not in (None, by.pk)
+            if current.status not in allowed or held_by_other:
+                raise AlertWorkflowError(current.refusal(by, need))
+            for field, value in changes.items():
+                setattr(current, field, value)
+            current.save(update_fields=list(changes))
+        self.refresh_from_db()
+
+    def refusal(self, by, need: str) -> str:
+        """Why `by` cannot take a step on this alert as it stands."""
+        if self.status in (self.Status.ACCEPTED, self.Status.REJECTED):
+            return f"This alert is already closed ({self.get_status_display().lower()})."
+        holder = self.claimed_by
+        if holder is not None and holder.pk != by.pk:
+            return f"{holder.get_full_name() or holder.get_username()} has claimed this alert."
+        return need
+
+
+class AlertWorkflowError(Exception):
+    """A workflow step that is not allowed now; the message says why, for the operator."""
