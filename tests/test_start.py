@@ -36,7 +36,7 @@ def wait_for(url: str, process: subprocess.Popen, log, timeout: float = 240) -> 
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # not listening yet, or too slow to answer while it starts
             time.sleep(1)
     pytest.fail(f"{url} never answered 200:\n{log.read_text()[-5000:]}")
 
