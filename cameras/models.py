@@ -5,9 +5,10 @@ plate OCR and camera health.
 import hashlib
 import hmac
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from core.models import person_field
 
 
 class Camera(models.Model):
@@ -77,15 +78,9 @@ class CameraCredential(models.Model):
     secret_hash = models.CharField(max_length=64)
     label = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )  # fmt: skip
+    created_by = person_field()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )  # fmt: skip
+    revoked_by = person_field()
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

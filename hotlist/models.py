@@ -8,6 +8,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.models import person_field
+
 
 class Priority(models.IntegerChoices):
     """Lower is more urgent; alerts sound and sort by it."""
@@ -110,14 +112,8 @@ class HotlistEntry(models.Model):
     )
     valid_from = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Weed date.")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )  # fmt: skip
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )  # fmt: skip
+    created_by = person_field()
+    approved_by = person_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -184,20 +180,11 @@ class Alert(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    claimed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )  # fmt: skip
+    claimed_by = person_field()
     verified_at = models.DateTimeField(null=True, blank=True)
-    verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )  # fmt: skip
+    verified_by = person_field()
     closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )  # fmt: skip
+    closed_by = person_field()
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     reject_reason = models.CharField(max_length=16, choices=RejectReason.choices, blank=True)
     notes = models.TextField(blank=True)
