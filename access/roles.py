@@ -23,13 +23,18 @@ class Role(TextChoices):
 
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.OPERATOR: ["access.monitor_alerts"],
-    Role.INVESTIGATOR: ["access.search_reads", "access.request_extended_access"],
-    Role.SENIOR_OFFICER: ["access.decide_extended_access"],
-    Role.INTELLIGENCE_LEAD: ["access.manage_sites"],
+    Role.INVESTIGATOR: [
+        "access.search_reads",
+        "access.request_extended_access",
+        "access.view_exact_locations",
+    ],
+    Role.SENIOR_OFFICER: ["access.decide_extended_access", "access.view_exact_locations"],
+    Role.INTELLIGENCE_LEAD: ["access.manage_sites", "access.view_exact_locations"],
     Role.HOTLIST_MANAGER: ["access.manage_hotlists"],
     Role.AUDITOR: ["access.review_audit"],
     Role.ADMINISTRATOR: [
         "access.administer_system",
+        "access.view_exact_locations",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

@@ -4,9 +4,13 @@ from contextlib import nullcontext
 
 from auditlog.context import set_actor
 from django.contrib.auth.models import Group, User
-from django.db import transaction
+from django.db import connection, transaction
 
+from .models import AuditRecord
 from .roles import Role
+
+GENESIS_HASH = "0" * 64
+_AUDIT_CHAIN_LOCK = 0x41554449  # pg advisory lock key: one writer extends the chain at a time
 
 
 @transaction.atomic
@@ -15,3 +19,18 @@ def user_roles_set(*, user: User, roles: list[Role], acting_user: User | None) -
     groups = [Group.objects.get(name=role.value) for role in roles]
     with set_actor(acting_user) if acting_user else nullcontext():
         user.groups.set(groups)
+
+
+def audit_record(
+    *, user: User, action: str, target: str, address: str | None = None, **detail
+) -> AuditRecord:
+    """Append one record to the access audit, chained to the one before it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_CHAIN_LOCK])
+        last = AuditRecord.objects.order_by("-pk").values_list("hash", flat=True).first()
+        record = AuditRecord(user=user, action=action, target=target, detail=detail,
+                             address=address, previous_hash=last or GENESIS_HASH)  # fmt: skip
+        record.hash = record.compute_hash()
+        record.save()
+    return record

@@ -6,7 +6,7 @@ Nothing here exists only in production. See docs/configuration.md for every vari
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "guardian",
     "auditlog",
     "csp",
+    "django_eventstream",
     "core",
     "access",
     "cameras",
@@ -95,7 +96,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -105,6 +106,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.AuditlogMiddleware",
 ]
+
+# The admin looks for Django's session middleware by name; core's is Django's, subclassed.
+SILENCED_SYSTEM_CHECKS = ["admin.E410"]
 
 ROOT_URLCONF = "anpr_site.urls"
 WSGI_APPLICATION = "anpr_site.wsgi.application"
@@ -183,11 +187,40 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reads.tasks.partitions_ensure_task",
         "schedule": crontab(minute=5),  # hourly: a missed run is caught up within the hour
     },
+    "escalate-stale-alerts": {
+        "task": "hotlist.tasks.alerts_escalate_task",
+        "schedule": timedelta(seconds=30),
+    },
     "clear-expired-sessions": {
         "task": "access.tasks.sessions_clear_task",
         "schedule": crontab(hour=3, minute=15),
     },
 }
+
+# --- Live alert stream ---------------------------------------------------------------------------
+
+
+def redis_kwargs(redis_url: str) -> dict:
+    """Keyword arguments that both redis-py clients (sync and asyncio) accept for a URL."""
+    parts = urlsplit(redis_url)
+    query = parse_qs(parts.query)
+    if parts.scheme == "unix":
+        return {"unix_socket_path": parts.path, "db": int(query.get("db", ["0"])[0])}
+    kwargs = {"host": parts.hostname or "localhost", "port": parts.port or 6379,
+              "db": int(parts.path.lstrip("/") or 0), "ssl": parts.scheme == "rediss"}  # fmt: skip
+    if parts.username:
+        kwargs["username"] = unquote(parts.username)
+    if parts.password:
+        kwargs["password"] = unquote(parts.password)
+    return kwargs
+
+
+# The live alert stream (django-eventstream): events are stored in the database, so a browser
+# that reconnects is sent what it missed, and published through Redis, so every web process
+# hears what the workers announce.
+EVENTSTREAM_STORAGE_CLASS = "django_eventstream.storage.DjangoModelStorage"
+EVENTSTREAM_CHANNELMANAGER_CLASS = "hotlist.events.OperatorChannelManager"
+EVENTSTREAM_REDIS = redis_kwargs(REDIS_URL)
 
 # --- Authentication and passwords ----------------------------------------------------------------
 
@@ -220,7 +253,9 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object; anonymous user
 # the moment they appear. High-volume evidential stores (reads, the search audit) are excluded by
 # name as they arrive: they have their own append-only audit.
 AUDITLOG_INCLUDE_ALL_MODELS = True
-AUDITLOG_EXCLUDE_TRACKING_MODELS = ("admin", "auditlog", "contenttypes", "sessions")
+AUDITLOG_EXCLUDE_TRACKING_MODELS = (
+    "admin", "auditlog", "contenttypes", "sessions", "django_eventstream", "access.auditrecord",
+)  # fmt: skip
 AUDITLOG_INCLUDE_TRACKING_MODELS = ({"model": "auth.user", "m2m_fields": ["groups"]},)
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
 
@@ -322,6 +357,13 @@ OVERVIEW_IMAGE_MAX_BYTES = env_int("OVERVIEW_IMAGE_MAX_BYTES", 2_000_000)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 12_000_000)
 # A batch of 50 reads with national-spec images (~3 KB patch, ~25 KB overview) is about 2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
+
+# --- Domain: the control room ------------------------------------------------------------------
+
+# A critical or high-priority alert nobody has claimed after this long is escalated.
+ALERT_ESCALATE_AFTER_SECONDS = env_int("ALERT_ESCALATE_AFTER_SECONDS", 120)
+# An alert shows the other reads of its VRM from this many hours before it.
+ALERT_PREVIOUS_READS_HOURS = env_int("ALERT_PREVIOUS_READS_HOURS", 6)
 
 # --- Logging -------------------------------------------------------------------------------------
 

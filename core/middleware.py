@@ -2,6 +2,27 @@
 
 from auditlog import middleware as auditlog_middleware
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.http import HttpResponse
+
+
+def background(view):
+    """Mark a view as background traffic (the live feed and its refreshes): it does not count
+    as the user's activity, so an open console does not keep an idle session alive."""
+    view.background = True
+    return view
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except that background requests neither save the session nor extend it."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        request.background = getattr(view_func, "background", False)
+
+    def process_response(self, request, response):
+        if getattr(request, "background", False):
+            return response
+        return super().process_response(request, response)
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -15,6 +36,13 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+    def handle_no_permission(self, request, view_func):
+        # A page's own background requests (htmx) get 401, and the page sends the person to
+        # sign in, rather than a login form swapped into a table.
+        if request.headers.get("HX-Request"):
+            return HttpResponse("Your session has ended: sign in again.", status=401)
+        return super().handle_no_permission(request, view_func)
 
 
 class AuditlogMiddleware(auditlog_middleware.AuditlogMiddleware):

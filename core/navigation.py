@@ -20,8 +20,8 @@ AREAS = [
     Area(
         "alerts", "Alerts", "hotlist:alert_list", "access.monitor_alerts",
         "Live hotlist hits from the cameras: claim, verify, and record the outcome.",
-        "No alerts yet. Hits on hotlists you may see appear here the moment a camera reads the "
-        "vehicle, newest first, with a sound by priority.",
+        "Nothing waiting. Hits on the hotlists you receive appear here the moment a camera "
+        "reads the vehicle, most urgent first, with a sound by priority.",
     ),
     Area(
         "search", "Search", "reads:search", "access.search_reads",

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from access.selectors import user_roles
+from hotlist.selectors import owns_entries
 
 from .health import check_all
 from .navigation import AREAS_BY_KEY, areas_for
@@ -19,8 +20,9 @@ class HomeView(TemplateView):
     template_name = "core/home.html"
 
     def get_context_data(self, **kwargs):
+        user = self.request.user
         return super().get_context_data(
-            areas=areas_for(self.request.user), roles=user_roles(self.request.user), **kwargs
+            areas=areas_for(user), roles=user_roles(user), owns_entries=owns_entries(user), **kwargs
         )
 
 

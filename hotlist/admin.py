@@ -1,12 +1,15 @@
 """Admin registrations for hotlists and alerts."""
 
 from django.contrib import admin
+from guardian.admin import GuardedModelAdmin
 
 from .models import Alert, Hotlist, HotlistEntry
 
 
 @admin.register(Hotlist)
-class HotlistAdmin(admin.ModelAdmin):
+class HotlistAdmin(GuardedModelAdmin):
+    """ "Object permissions" on a list grant its alerts (receive_alerts) to users or groups."""
+
     list_display = ("name", "owner", "source", "default_priority", "fuzzy_tolerance", "is_active")
 
 

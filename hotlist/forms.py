@@ -1,1 +1,71 @@
 """Forms for hotlists and alerts: input validation only; rules live in services."""
+
+from django import forms
+
+from cameras.models import Camera
+
+from .models import Alert, Priority
+
+
+class AlertFilterForm(forms.Form):
+    """The console's filters. Choices come from what the operator may see."""
+
+    OPEN = "open"
+    STATUS_CHOICES = [(OPEN, "Open (not closed)"), *Alert.Status.choices, ("", "Any status")]
+
+    hotlist = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my lists")
+    priority = forms.TypedChoiceField(
+        choices=[("", "Any priority"), *Priority.choices], coerce=int, required=False
+    )
+    area = forms.ChoiceField(required=False)
+    camera = forms.ModelChoiceField(
+        queryset=Camera.objects.select_related("site"), required=False, empty_label="Any camera"
+    )
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, initial=OPEN)
+
+    def __init__(self, data, *, hotlists, **kwargs):
+        # An empty submission means the defaults (open alerts on every list).
+        super().__init__(data if data else {"status": self.OPEN}, **kwargs)
+        self.fields["hotlist"].queryset = hotlists
+        areas = (
+            Camera.objects.values_list("site__area", flat=True).distinct().order_by("site__area")
+        )
+        self.fields["area"].choices = [("", "Any area"), *((area, area) for area in areas)]
+
+    def filter(self, alerts):
+        """The alerts that pass the filters; all of them when the filters are invalid."""
+        if not self.is_valid():
+            return alerts
+        data = self.cleaned_data
+        if data["hotlist"]:
+            alerts = alerts.filter(hotlist=data["hotlist"])
+        if data["priority"]:
+            alerts = alerts.filter(priority=data["priority"])
+        if data["area"]:
+            alerts = alerts.filter(camera__site__area=data["area"])
+        if data["camera"]:
+            alerts = alerts.filter(camera=data["camera"])
+        if data["status"] == self.OPEN:
+            alerts = alerts.exclude(status__in=[Alert.Status.ACCEPTED, Alert.Status.REJECTED])
+        elif data["status"]:
+            alerts = alerts.filter(status=data["status"])
+        return alerts
+
+
+class VerifyForm(forms.Form):
+    CHOICES = [("yes", "The plate in the image is the VRM"), ("no", "It is not: a misread")]
+
+    image_matches = forms.TypedChoiceField(
+        choices=CHOICES, coerce=lambda value: value == "yes", widget=forms.RadioSelect,
+        label="Compare the plate patch with the VRM",
+    )  # fmt: skip
+
+
+class AcceptForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("", "Choose the outcome"), *Alert.Outcome.choices])
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "Choose the reason"), *Alert.RejectReason.choices])
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -6,6 +6,7 @@ from auditlog.context import set_actor
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.models import person_field
@@ -57,6 +58,9 @@ class Hotlist(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Held per list (object permission, to users or groups): operators see and act on the
+        # alerts of the lists they hold it for, and of no others.
+        permissions = [("receive_alerts", "Receive and act on this list's alerts")]
 
     def __str__(self) -> str:
         return self.name
@@ -132,6 +136,10 @@ class HotlistEntry(models.Model):
         return f"{self.vrm} ({self.hotlist})"
 
     @property
+    def warning_labels(self) -> list[str]:
+        return [self.Warning(marker).label for marker in self.warning_markers]
+
+    @property
     def effective_priority(self) -> int:
         return self.priority or self.hotlist.default_priority
 
@@ -179,6 +187,9 @@ class Alert(models.Model):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     created_at = models.DateTimeField(default=timezone.now)
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was escalated for lying unclaimed too long."
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = person_field()
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -199,6 +210,9 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.read_vrm} on {self.hotlist} ({self.get_match_type_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("hotlist:alert_detail", args=[self.pk])
 
     def claim(self, *, by) -> None:
         """Take the alert to work on it; two operators can never hold the same alert."""

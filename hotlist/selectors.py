@@ -1,1 +1,75 @@
 """Reads for hotlists and alerts: query helpers that take the requesting user and restrict by it."""
+
+from django.contrib.auth.models import Permission, User
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.models import GroupObjectPermission, UserObjectPermission
+from guardian.shortcuts import get_objects_for_user
+
+from .models import Alert, Hotlist, HotlistEntry
+
+RECEIVE_ALERTS = "hotlist.receive_alerts"
+
+
+def monitored_hotlists(user: User) -> QuerySet[Hotlist]:
+    """The lists whose alerts this operator receives: held per list, and only by operators."""
+    if not user.has_perm("access.monitor_alerts"):
+        return Hotlist.objects.none()
+    return get_objects_for_user(user, RECEIVE_ALERTS, klass=Hotlist, accept_global_perms=False)
+
+
+def operator_alerts(user: User) -> QuerySet[Alert]:
+    """Alerts this operator may see and act on."""
+    return Alert.objects.filter(hotlist__in=monitored_hotlists(user))
+
+
+def alert_for(user: User, pk: int) -> Alert:
+    """One alert, for an operator entitled to its list or the owner of its entry or list.
+    Anyone else gets a 404: whether the alert exists is not theirs to know."""
+    related = ("camera__site", "entry", "hotlist", "claimed_by", "verified_by", "closed_by")
+    visible = Q(hotlist__in=monitored_hotlists(user)) | Q(entry__created_by=user)
+    visible |= Q(hotlist__owner=user)
+    alert = Alert.objects.select_related(*related).filter(visible, pk=pk).first()
+    if alert is None:
+        raise Http404("No such alert.")
+    return alert
+
+
+def may_act_on(user: User, alert: Alert) -> bool:
+    """Whether the user may take workflow steps on the alert (entry owners only read)."""
+    return monitored_hotlists(user).filter(pk=alert.hotlist_id).exists()
+
+
+def entry_owner_alerts(user: User) -> QuerySet[Alert]:
+    """Hits on entries the user created or lists the user owns: owners see the outcomes."""
+    return Alert.objects.filter(Q(entry__created_by=user) | Q(hotlist__owner=user))
+
+
+def owns_entries(user: User) -> bool:
+    return (
+        Hotlist.objects.filter(owner=user).exists()
+        or HotlistEntry.objects.filter(created_by=user).exists()
+    )
+
+
+def alert_recipients(hotlist_ids: set[int]) -> dict[int, set[int]]:
+    """For each list, the ids of the active operators entitled to its alerts (held by them or
+    by a group of theirs)."""
+    monitor = Permission.objects.get(content_type__app_label="access", codename="monitor_alerts")
+    operators = set(
+        User.objects.filter(Q(groups__permissions=monitor) | Q(user_permissions=monitor))
+        .filter(is_active=True)
+        .values_list("pk", flat=True)
+    )
+    receive = Permission.objects.get(content_type__app_label="hotlist", codename="receive_alerts")
+    keys = [str(pk) for pk in hotlist_ids]
+    held = UserObjectPermission.objects.filter(permission=receive, object_pk__in=keys)
+    via_groups = GroupObjectPermission.objects.filter(
+        permission=receive, object_pk__in=keys, group__user__isnull=False
+    )
+    recipients: dict[int, set[int]] = {pk: set() for pk in hotlist_ids}
+    for object_pk, user_id in [*held.values_list("object_pk", "user_id"),
+                               *via_groups.values_list("object_pk", "group__user")]:  # fmt: skip
+        if user_id in operators:
+            recipients[int(object_pk)].add(user_id)
+    return recipients

@@ -1,10 +1,18 @@
 from django.urls import path
 
+from core.middleware import background
+
 from . import views
 
 app_name = "hotlist"
 
 urlpatterns = [
-    path("alerts/", views.AlertListView.as_view(), name="alert_list"),
+    path("alerts/", views.AlertConsoleView.as_view(), name="alert_list"),
+    path("alerts/feed/", background(views.AlertFeedView.as_view()), name="alert_feed"),
+    path("alerts/events/", views.alert_events, name="alert_events"),
+    path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert_detail"),
+    path("alerts/<int:pk>/<str:step>/", views.alert_step_view, name="alert_step"),
+    path("alerts/<int:pk>/image/<str:kind>/", views.alert_image, name="alert_image"),
     path("hotlists/", views.HotlistListView.as_view(), name="hotlist_list"),
+    path("hotlists/outcomes/", views.EntryOutcomesView.as_view(), name="entry_outcomes"),
 ]

@@ -1,26 +1,178 @@
-"""Pages for hotlists and alerts."""
+"""Pages for hotlists and alerts: the live alert console, alert detail and its workflow, and the
+outcomes of hits for entry owners."""
 
-from django.db.models import Count
+import difflib
+import mimetypes
+from datetime import timedelta
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import TemplateView
+from django_eventstream.views import events
+
+from access.services import audit_record
+from core.middleware import background
 from core.views import AreaView
+from reads.models import Read
 
-from .models import Alert, Hotlist
+from .forms import AcceptForm, AlertFilterForm, RejectForm, VerifyForm
+from .models import Alert, AlertWorkflowError, Hotlist
+from .selectors import (
+    alert_for,
+    entry_owner_alerts,
+    may_act_on,
+    monitored_hotlists,
+    operator_alerts,
+)
+from .services import alert_step
+
+CONSOLE_ROWS = 100
+RELATED = ("hotlist", "entry", "camera__site", "claimed_by")
 
 
-class AlertListView(AreaView):
+class AlertConsoleView(AreaView):
+    """The live console: the unacknowledged queue and the filtered alerts, newest first. The
+    page listens to the operator's event stream and refreshes the feed from the database on
+    every event and every (re)connection."""
+
     area_key = "alerts"
-    columns = (
-        ("Time", "captured_at"), ("VRM", "read_vrm"), ("Hotlist", "hotlist.name"),
-        ("Reason", "entry.get_reason_display"), ("Match", "get_match_type_display"),
-        ("Priority", "get_priority_display"), ("Camera", "camera.reference"),
-        ("Status", "get_status_display"),
-    )  # fmt: skip
+    template_name = "hotlist/alert_console.html"
 
-    def get_queryset(self):
-        # The newest hits; the live console, with per-list entitlement, replaces this list.
-        return Alert.objects.select_related("hotlist", "entry", "camera").order_by("-captured_at")[
-            :100
-        ]
+    def get_context_data(self, **kwargs):
+        hotlists = monitored_hotlists(self.request.user)
+        form = AlertFilterForm(self.request.GET, hotlists=hotlists)
+        alerts = operator_alerts(self.request.user).select_related(*RELATED)
+        queue = (
+            alerts.filter(status=Alert.Status.NEW)
+            .annotate(escalated=Case(When(escalated_at__isnull=False, then=Value(0)),
+                                     default=Value(1), output_field=IntegerField()))
+            .order_by("escalated", "priority", "created_at")
+        )  # fmt: skip
+        return super().get_context_data(
+            form=form, hotlists=hotlists, queue=queue[:CONSOLE_ROWS], queue_count=queue.count(),
+            alerts=form.filter(alerts).order_by("-created_at")[:CONSOLE_ROWS], **kwargs,
+        )  # fmt: skip
+
+
+class AlertFeedView(AlertConsoleView):
+    """The console's feed alone, for the page to swap in."""
+
+    template_name = "hotlist/_alert_feed.html"
+
+
+@background
+@never_cache
+@permission_required("access.monitor_alerts", raise_exception=True)
+def alert_events(request):
+    """The operator's own event stream (Server-Sent Events, served by the ASGI server)."""
+    return events(request)
+
+
+class AlertDetailView(TemplateView):
+    """One alert, everything needed to decide on it, and its workflow. Opening it is audited."""
+
+    template_name = "hotlist/alert_detail.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        alert = alert_for(user, self.kwargs["pk"])
+        previous = previous_reads(alert)
+        audit_record(
+            user=user, action="alert_view", target=f"alert {alert.pk}",
+            address=self.request.META.get("REMOTE_ADDR"), vrm=alert.read_vrm,
+            previous_reads_shown=len(previous),
+        )  # fmt: skip
+        entry = alert.entry
+        return super().get_context_data(
+            alert=alert, entry=entry, previous_reads=previous,
+            previous_hours=settings.ALERT_PREVIOUS_READS_HOURS,
+            read_chars=vrm_differences(alert.read_vrm, entry.vrm),
+            may_act=may_act_on(user, alert),
+            exact_location=user.has_perm("access.view_exact_locations"),
+            verify_form=VerifyForm(), accept_form=AcceptForm(), reject_form=RejectForm(),
+            **kwargs,
+        )  # fmt: skip
+
+
+def previous_reads(alert: Alert) -> list[Read]:
+    """Other reads of the alert's VRM in the hours before it (newest first)."""
+    since = alert.captured_at - timedelta(hours=settings.ALERT_PREVIOUS_READS_HOURS)
+    reads = Read.objects.filter(
+        vrm=alert.read_vrm, captured_at__gte=since, captured_at__lte=alert.captured_at
+    ).exclude(id=alert.read_id)
+    return list(reads.select_related("camera", "site").order_by("-captured_at")[:20])
+
+
+def vrm_differences(read: str, listed: str) -> list[tuple[str, bool]]:
+    """The read VRM character by character, each flagged where it differs from the listed one."""
+    flagged = [[char, True] for char in read]
+    matcher = difflib.SequenceMatcher(a=read, b=listed, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for i in range(block.a, block.a + block.size):
+            flagged[i][1] = False
+    return [(char, differs) for char, differs in flagged]
+
+
+STEPS = {
+    "claim": None,
+    "verify": VerifyForm,
+    "accept": AcceptForm,
+    "reject": RejectForm,
+}
+
+
+@require_POST
+@permission_required("access.monitor_alerts", raise_exception=True)
+def alert_step_view(request, pk: int, step: str):
+    """Take one workflow step on an alert; the page says what happened, or why not."""
+    alert = alert_for(request.user, pk)
+    if step not in STEPS:
+        raise Http404("No such step.")
+    if not may_act_on(request.user, alert):
+        raise PermissionDenied
+    form_class = STEPS[step]
+    arguments = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            problems = "; ".join(f"{form.fields[name].label or name}: {' '.join(errors)}"
+                                 for name, errors in form.errors.items())  # fmt: skip
+            messages.error(request, f"Not done. {problems}")
+            return redirect(alert.get_absolute_url())
+        arguments = form.cleaned_data
+    try:
+        alert_step(alert=alert, step=step, by=request.user, **arguments)
+    except AlertWorkflowError as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"Alert {alert.get_status_display().lower()}.")
+    return redirect(alert.get_absolute_url())
+
+
+@never_cache
+@require_GET
+def alert_image(request, pk: int, kind: str):
+    """The plate patch or overview image of an alert, to those who may see the alert; every
+    view is audited."""
+    alert = alert_for(request.user, pk)
+    path = {"plate": alert.plate_image, "overview": alert.overview_image}.get(kind)
+    if not path:
+        raise Http404("No such image.")
+    audit_record(user=request.user, action="image_view", target=f"alert {alert.pk} {kind} image",
+                 address=request.META.get("REMOTE_ADDR"), vrm=alert.read_vrm)  # fmt: skip
+    try:
+        content = default_storage.open(path)
+    except FileNotFoundError:
+        return HttpResponse("The image is no longer held.", status=410)
+    return FileResponse(content, content_type=mimetypes.guess_type(path)[0] or "image/jpeg")
 
 
 class HotlistListView(AreaView):
@@ -33,3 +185,13 @@ class HotlistListView(AreaView):
 
     def get_queryset(self):
         return Hotlist.objects.select_related("owner").annotate(entry_count=Count("entries"))
+
+
+class EntryOutcomesView(TemplateView):
+    """Hits on the entries a person created or the lists they own, and what came of them."""
+
+    template_name = "hotlist/entry_outcomes.html"
+
+    def get_context_data(self, **kwargs):
+        alerts = entry_owner_alerts(self.request.user).select_related(*RELATED, "closed_by")
+        return super().get_context_data(alerts=alerts.order_by("-created_at")[:200], **kwargs)

@@ -7,23 +7,18 @@ read once and raises each alert once.
 """
 
 import json
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import redis
 from django.db import connection, transaction
 
 from cameras.services import camera_seen
-from core.redis import client as redis_client
+from hotlist.events import alerts_announce
 from hotlist.matching import get_index
 from hotlist.models import Alert
 
 from . import partitions
 
-logger = logging.getLogger(__name__)
-
-ALERT_CHANNEL = "anpr:alerts"
 COLUMNS = (
     "id", "vrm", "vrm_raw", "captured_at", "received_at", "camera_id", "site_id", "capture_id",
     "confidence", "alternatives", "direction", "lane", "latitude", "longitude", "plate_image",
@@ -67,7 +62,7 @@ def read_batch_ingest(
                     refused=refused if inserted else 0)  # fmt: skip
         alert_ids = [alert.pk for alert in alerts]
         if alert_ids:
-            transaction.on_commit(lambda: _publish(alert_ids))
+            transaction.on_commit(lambda: alerts_announce(alert_ids))
     return IngestResult(len(inserted), len(reads) - len(inserted), alert_ids)
 
 
@@ -107,12 +102,3 @@ def _alert(camera_id, read, match) -> Alert:
         entry_id=match.entry.entry_id, hotlist_id=match.entry.hotlist_id,
         match_type=match.match_type, priority=match.entry.priority,
     )  # fmt: skip
-
-
-def _publish(alert_ids: list[int]) -> None:
-    """Announce new alerts to the live stream. The alert rows are the truth: a lost message is
-    caught up by the console on reconnect, so a Redis failure here is logged, not raised."""
-    try:
-        redis_client().publish(ALERT_CHANNEL, json.dumps({"alert_ids": alert_ids}))
-    except redis.RedisError:
-        logger.exception("Could not publish alerts %s", alert_ids)

@@ -138,6 +138,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",  # the console's alert sounds
 ]
 
 
@@ -171,18 +172,71 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture(scope="session")
-def server(django_db_setup, django_db_blocker, live_server):
-    """The live server. At the end, ends the database sessions its request threads leave open
-    (daemon threads of the test HTTP server), so the test database can be dropped."""
-    yield live_server
-    from django.db import connection
+class Server:
+    """The back office served by uvicorn, as in production (pages, API and the live alert
+    stream), on the test database. Tests may kill it and start it again."""
 
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    def __init__(self, root: Path, static_root: Path):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.media_root = root / "media"
+        self.static_root = static_root
+        self.log_path = root / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        paths = {"MEDIA_ROOT": str(self.media_root), "STATIC_ROOT": str(self.static_root)}
+        return {**os.environ, "DATABASE_URL": test_database_url(), **paths}
+
+    def start(self) -> None:
+        from urllib.request import urlopen
+
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                [python(), "-m", "uvicorn", "anpr_site.asgi:application", "--host", "127.0.0.1",
+                 "--port", str(self.port)],
+                env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urlopen(f"{self.url}/healthz", timeout=2):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.kill()
+                    pytest.fail(f"The server did not start:\n{self.log_path.read_text()}")
+                time.sleep(0.2)
+
+    def kill(self) -> None:
+        """Stop it as a crash would: open streams are cut, not closed."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    """The static files, collected as a deployment collects them."""
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run([python(), "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                   env={**os.environ, "STATIC_ROOT": str(root)}, cwd=ROOT, check=True)  # fmt: skip
+    return root
+
+
+@pytest.fixture
+def server(transactional_db, static_root, tmp_path):
+    """A server per test: the test database's content types and permissions are recreated
+    between tests, and a server process would otherwise keep the old ones cached."""
+    running = Server(tmp_path, static_root)
+    running.start()
+    yield running
+    running.kill()
 
 
 @pytest.fixture
@@ -203,3 +257,18 @@ def read_store(transactional_db):
     yield
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE reads_read")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_database_sessions(django_db_setup, django_db_blocker):
+    """At the end, end database sessions nobody will close, so the test database can be dropped:
+    ORM calls made while Playwright's event loop runs get connections of their own (Django's
+    connections are context-local), which Django's per-test cleanup does not see."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

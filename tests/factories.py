@@ -89,3 +89,27 @@ class HotlistEntryFactory(factory.django.DjangoModelFactory):
     vrm = "AB12CDE"
     reason = "stolen"
     valid_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    """A hit on an entry, as ingest raises it."""
+
+    class Meta:
+        model = "hotlist.Alert"
+
+    read_id = factory.Faker("uuid4")
+    entry = factory.SubFactory(HotlistEntryFactory)
+    hotlist = factory.SelfAttribute("entry.hotlist")
+    read_vrm = factory.SelfAttribute("entry.vrm")
+    matched_vrm = factory.SelfAttribute("entry.vrm")
+    captured_at = factory.LazyFunction(timezone.now)
+    camera = factory.SubFactory(CameraFactory)
+    match_type = "exact"
+    priority = 2
+
+
+def entitle(holder, hotlist) -> None:
+    """Give a user or group the alerts of a list, as a hotlist manager would."""
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("hotlist.receive_alerts", holder, hotlist)

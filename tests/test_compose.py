@@ -65,9 +65,13 @@ def test_compose_commands_agree_with_the_procfile(compose):
     )
     programs = {name: shlex.split(command)[:4] for name, command in procfile.items()}
     commands = {name: compose["services"][name]["command"] for name in APP_SERVICES}
-    assert commands["web"][:2] == programs["web"][:2] == ["gunicorn", "anpr_site.wsgi"]
-    # The live stream needs ASGI: the same project, served by uvicorn.
-    assert commands["events"][:2] == ["uvicorn", "anpr_site.asgi:application"]
+    # In production the API and pages are served by gunicorn (sync workers serve the camera API
+    # fastest) and the live stream by uvicorn (ASGI), behind one proxy; locally, uvicorn serves
+    # everything on one port.
+    assert commands["web"][:2] == ["gunicorn", "anpr_site.wsgi"]
+    assert (
+        commands["events"][:2] == programs["web"][:2] == ["uvicorn", "anpr_site.asgi:application"]
+    )
     assert commands["beat"][:4] == programs["beat"][:4] == ["celery", "-A", "anpr_site", "beat"]
     worker = programs["worker"]
     assert worker == ["celery", "-A", "anpr_site", "worker"]

@@ -4,3 +4,79 @@ document.addEventListener("htmx:configRequest", (event) => {
   const token = document.querySelector("input[name=csrfmiddlewaretoken]");
   if (token) event.detail.headers["X-CSRFToken"] = token.value;
 });
+
+// A background request refused for an ended session: reload, which leads to the sign-in page.
+document.addEventListener("htmx:responseError", (event) => {
+  if (event.detail.xhr.status === 401) window.location.reload();
+});
+
+// --- The live alert console -------------------------------------------------------------------
+
+(() => {
+  const feed = document.getElementById("alert-feed");
+  if (!feed) return;
+  const banner = document.getElementById("feed-banner");
+  const live = document.getElementById("live-status");
+  const toggle = document.getElementById("sound-toggle");
+
+  // The feed connection: a banner while it is down. On every (re)connection the server sends
+  // `stream-open` and the feed refreshes from the database, so nothing raised meanwhile is missed.
+  const showLive = (state, text) => { live.dataset.state = state; live.textContent = text; };
+  document.body.addEventListener("htmx:sseOpen", () => {
+    banner.hidden = true;
+    showLive("live", "Live");
+  });
+  document.body.addEventListener("htmx:sseError", () => {
+    banner.hidden = false;
+    showLive("down", "Disconnected");
+  });
+
+  // Sound by priority: critical three high beeps, high two, medium and low one, lower.
+  const TONES = { 1: [988, 3], 2: [784, 2], 3: [659, 1], 4: [523, 1] };
+  let audio = null;
+  const soundOn = () => localStorage.getItem("anpr.sound") !== "off";
+  const showSound = () => {
+    toggle.setAttribute("aria-pressed", String(soundOn()));
+    toggle.textContent = soundOn() ? "Sound on" : "Sound muted";
+  };
+  const play = (priority) => {
+    audio = audio || new AudioContext();
+    audio.resume();
+    const [frequency, beeps] = TONES[priority] || TONES[4];
+    for (let i = 0; i < beeps; i += 1) {
+      const start = audio.currentTime + i * 0.22;
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.25, start);
+      gain.gain.exponentialRampToValueAtTime(0.001, start + 0.18);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(start);
+      oscillator.stop(start + 0.2);
+    }
+    toggle.dataset.sounds = String(Number(toggle.dataset.sounds) + 1);
+    toggle.dataset.lastSound = String(priority);
+  };
+  toggle.addEventListener("click", () => {
+    localStorage.setItem("anpr.sound", soundOn() ? "off" : "on");
+    if (soundOn()) (audio = audio || new AudioContext()).resume(); // a click may unlock audio
+    showSound();
+  });
+  showSound();
+
+  // Alerts already heard (new, and escalated, count separately); the first render is not news.
+  const keyOf = (row) => `${row.dataset.alertId}${"escalated" in row.dataset ? "!" : ""}`;
+  const waiting = () => feed.querySelectorAll(".queue tr[data-alert-id]");
+  const heard = new Set(Array.from(waiting(), keyOf));
+  feed.addEventListener("htmx:afterSwap", () => {
+    let most = null;
+    waiting().forEach((row) => {
+      const key = keyOf(row);
+      if (heard.has(key)) return;
+      heard.add(key);
+      const priority = "escalated" in row.dataset ? 1 : Number(row.dataset.priority);
+      most = most === null ? priority : Math.min(most, priority);
+    });
+    if (most !== null && soundOn()) play(most);
+  });
+})();

@@ -48,7 +48,10 @@ class Command(BaseCommand):
             user_roles_set(user=user, roles=roles, acting_user=None)
             roles_text = ", ".join(role.label for role in roles)
             self.stdout.write(f"{'created' if created else 'updated'} {username:<13} {roles_text}")
-        demo_data.seed(owner=User.objects.get(username="hotlists"))
+        demo_data.seed(
+            owner=User.objects.get(username="hotlists"),
+            restricted_to=User.objects.get(username="inspector"),
+        )
         self.stdout.write(
             f"{len(demo_data.SITES)} sites, {len(demo_data.SITES) * 2} cameras, "
             f"{len(demo_data.HOTLISTS)} hotlists of {demo_data.ENTRIES_PER_LIST} entries"

@@ -1,0 +1,214 @@
+"""The control room's pages: who sees which alerts, what an alert shows, the workflow through the
+pages, the access audit of every alert and image opened, and escalation."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django.utils.html import escape
+
+from access.models import AuditRecord
+from access.roles import Role
+from access.services import GENESIS_HASH
+from hotlist.models import Alert
+from hotlist.selectors import alert_recipients
+from hotlist.services import alerts_escalate
+from hotlist.views import vrm_differences
+from tests.factories import AlertFactory, HotlistEntryFactory, HotlistFactory, UserFactory, entitle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lists(personas):
+    """Two lists: every operator receives `open`; only the inspector receives `restricted`."""
+    open_list = HotlistFactory(name="Stolen", owner=personas["hotlists"])
+    restricted = HotlistFactory(name="Firearms operation", owner=personas["hotlists"])
+    entitle(Group.objects.get(name=Role.OPERATOR.value), open_list)
+    entitle(personas["inspector"], restricted)
+    return open_list, restricted
+
+
+def hit(hotlist, vrm="AB12CDE", **fields):
+    return AlertFactory(entry=HotlistEntryFactory(hotlist=hotlist, vrm=vrm), **fields)
+
+
+def test_operators_see_only_the_alerts_of_lists_they_are_entitled_to(client_for, lists):
+    open_list, restricted = lists
+    seen, hidden = hit(open_list, "OPEN1"), hit(restricted, "SECRET1")
+    page = client_for("operator").get("/alerts/").content.decode()
+    assert "OPEN1" in page and "SECRET1" not in page and "Firearms operation" not in page
+    client = client_for("inspector")
+    assert "SECRET1" in client.get("/alerts/feed/").content.decode()
+    operator = client_for("operator")
+    for url in (f"/alerts/{hidden.pk}/", f"/alerts/{hidden.pk}/image/plate/"):
+        assert operator.get(url).status_code == 404  # as if it did not exist
+    assert operator.post(f"/alerts/{hidden.pk}/claim/").status_code == 404
+    assert operator.get(f"/alerts/{seen.pk}/").status_code == 200
+
+
+def test_roles_without_the_console_get_nothing(client_for, lists):
+    alert = hit(lists[0])
+    for persona in ("investigator", "auditor", "admin", "nobody"):
+        client = client_for(persona)
+        assert client.get("/alerts/").status_code == 403, persona
+        assert client.get("/alerts/events/").status_code == 403, persona
+        assert client.get(f"/alerts/{alert.pk}/").status_code == 404, persona
+
+
+def test_only_entitled_active_operators_are_told_of_an_alert(personas, lists):
+    open_list, restricted = lists
+    extra = UserFactory(username="relief")  # entitled directly, but holds no operator role
+    entitle(extra, open_list)
+    leaver = personas["operator"]
+    recipients = alert_recipients({open_list.pk, restricted.pk})
+    assert recipients[restricted.pk] == {personas["inspector"].pk}
+    assert recipients[open_list.pk] == {personas["operator"].pk, personas["inspector"].pk}
+    leaver.is_active = False
+    leaver.save()
+    assert alert_recipients({open_list.pk})[open_list.pk] == {personas["inspector"].pk}
+
+
+def test_console_filters_and_the_unacknowledged_queue(client_for, lists):
+    open_list = lists[0]
+    critical = hit(open_list, "CRIT1", priority=1)
+    hit(open_list, "LOW1", priority=4)
+    claimed = hit(open_list, "TAKEN1")
+    claimed.claim(by=lists[0].owner)
+    client = client_for("operator")
+    feed = client.get("/alerts/feed/").content.decode()
+    queue = feed.split('id="alerts-heading"')[0]
+    assert queue.index("CRIT1") < queue.index("LOW1") and "TAKEN1" not in queue
+    assert 'data-testid="queue-count">2<' in feed
+    filtered = client.get("/alerts/feed/", {"priority": 1}).content.decode()
+    listed = filtered.split('id="alerts-heading"')[1]
+    assert "CRIT1" in listed and "LOW1" not in listed
+    critical.claim(by=claimed.hotlist.owner)
+    critical.reject(by=claimed.hotlist.owner, reason="misread")
+    open_only = client.get("/alerts/feed/").content.decode().split('id="alerts-heading"')[1]
+    assert "CRIT1" not in open_only
+    closed = client.get("/alerts/feed/", {"status": "rejected"}).content.decode()
+    assert "CRIT1" in closed.split('id="alerts-heading"')[1]
+
+
+def test_alert_detail_shows_the_decision_material_and_is_audited(client_for, personas, lists):
+    entry = HotlistEntryFactory(
+        hotlist=lists[0], vrm="AB12CDE", make="Ford", model="Focus", colour="Blue",
+        instruction="Stop and search", warning_markers=["firearms", "violent"],
+    )  # fmt: skip
+    alert = AlertFactory(entry=entry, read_vrm="A812CDE", match_type="look_alike")
+    page = client_for("operator").get(f"/alerts/{alert.pk}/").content.decode()
+    assert "A<mark" in page and ">8</mark>" in page  # the look-alike character is marked
+    assert "Firearms" in page and "Violent" in page and "Stop and search" in page
+    assert "Ford" in page and "Focus" in page and "Blue" in page
+    assert 'data-testid="exact-location"' not in page  # operators see the area only
+    record = AuditRecord.objects.get()
+    assert (record.user, record.action, record.target) == (
+        personas["operator"],
+        "alert_view",
+        f"alert {alert.pk}",
+    )
+    assert record.detail["vrm"] == "A812CDE"
+    inspector = client_for("inspector").get(f"/alerts/{alert.pk}/").content.decode()
+    assert 'data-testid="exact-location"' in inspector  # a senior officer sees the position
+
+
+def test_every_image_view_is_audited_in_an_append_only_chain(client_for, lists, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "plate.jpg").write_bytes(b"\xff\xd8\xff\xe0jpeg")
+    alert = hit(lists[0], plate_image="plate.jpg")
+    client = client_for("operator")
+    for _ in range(2):
+        response = client.get(f"/alerts/{alert.pk}/image/plate/")
+        assert response.status_code == 200
+        assert {"private", "no-store"} <= set(response["Cache-Control"].split(", "))
+    assert client.get(f"/alerts/{alert.pk}/image/overview/").status_code == 404  # none sent
+    first, second = AuditRecord.objects.order_by("pk")
+    assert first.action == second.action == "image_view"
+    assert first.previous_hash == GENESIS_HASH and second.previous_hash == first.hash
+    assert second.hash == second.compute_hash()
+    for statement in (
+        "UPDATE access_auditrecord SET target = 'x'",
+        "DELETE FROM access_auditrecord",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+
+
+def test_workflow_through_the_pages(client_for, personas, lists):
+    alert = hit(lists[0])
+    url = f"/alerts/{alert.pk}"
+    assert client_for("operator").post(f"{url}/claim/").status_code == 302
+    page = client_for("inspector").post(f"{url}/claim/", follow=True).content.decode()
+    assert escape(f"{personas['operator'].get_full_name()} has claimed this alert.") in page
+    olivia = client_for("operator")
+    page = olivia.post(f"{url}/accept/", {"outcome": "arrested"}, follow=True).content.decode()
+    assert "Verify the plate image before accepting" in page
+    page = olivia.post(f"{url}/verify/", {}, follow=True).content.decode()
+    assert "Not done." in page
+    olivia.post(f"{url}/verify/", {"image_matches": "yes"})
+    page = olivia.post(f"{url}/accept/", {"outcome": ""}, follow=True).content.decode()
+    assert "Not done." in page and "outcome" in page.lower()
+    olivia.post(f"{url}/accept/", {"outcome": "arrested", "notes": "Driver detained"})
+    alert.refresh_from_db()
+    assert (alert.status, alert.outcome, alert.notes) == ("accepted", "arrested", "Driver detained")
+    assert alert.claimed_by == alert.verified_by == alert.closed_by == personas["operator"]
+
+
+def test_entry_owners_see_the_outcomes_of_their_entries_hits(client_for, personas, lists):
+    alert = hit(lists[1], "OWNED1")
+    alert.claim(by=personas["inspector"])
+    alert.reject(by=personas["inspector"], reason="wrong_vehicle", notes="Cloned plate")
+    manager = client_for("hotlists")  # owns both lists, receives neither
+    assert "Hits on your entries" in manager.get("/").content.decode()
+    page = manager.get("/hotlists/outcomes/").content.decode()
+    assert "OWNED1" in page and "Wrong vehicle" in page and "Cloned plate" in page
+    detail = manager.get(f"/alerts/{alert.pk}/").content.decode()
+    assert "OWNED1" in detail and "Claim</button>" not in detail  # reads, does not act
+    assert manager.post(f"/alerts/{alert.pk}/claim/").status_code == 403
+    assert "OWNED1" not in client_for("investigator").get("/hotlists/outcomes/").content.decode()
+
+
+def test_stale_high_priority_alerts_escalate_once(lists):
+    now = timezone.now()
+    stale = hit(lists[0], "STALE1", priority=2, created_at=now - timedelta(minutes=5))
+    hit(lists[0], "MEDIUM1", priority=3, created_at=now - timedelta(minutes=5))
+    hit(lists[0], "FRESH1", priority=1, created_at=now)
+    taken = hit(lists[0], "TAKEN1", priority=1, created_at=now - timedelta(minutes=5))
+    taken.claim(by=lists[0].owner)
+    assert alerts_escalate(now=now) == [stale.pk]
+    assert alerts_escalate(now=now + timedelta(minutes=1)) == []
+    stale.refresh_from_db()
+    assert stale.escalated_at == now and stale.status == Alert.Status.NEW
+
+
+def test_the_live_feed_does_not_keep_an_idle_session_alive(client_for, lists):
+    from django.contrib.sessions.models import Session
+
+    client = client_for("operator")
+    key = client.session.session_key
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
+    client.get("/alerts/feed/")
+    assert Session.objects.get(pk=key).expire_date < timezone.now() + timedelta(minutes=2)
+    client.get("/alerts/")  # a person's own request does count
+    assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=10)
+    Session.objects.filter(pk=key).delete()
+    response = client.get("/alerts/feed/", headers={"HX-Request": "true"})
+    assert response.status_code == 401  # the page reloads to the sign-in page
+
+
+@pytest.mark.parametrize(
+    ("read", "listed", "marked"),
+    [("A812CDE", "AB12CDE", [1]), ("AB12CDE", "AB12CDE", []), ("AB12CDEX", "AB12CDE", [7]),
+     ("0B12CD5", "OB12CDS", [0, 6])],
+)  # fmt: skip
+def test_characters_that_differ_from_the_listed_vrm_are_marked(read, listed, marked):
+    flags = vrm_differences(read, listed)
+    assert "".join(char for char, _ in flags) == read
+    assert [i for i, (_, differs) in enumerate(flags) if differs] == marked
