@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hotlist.tasks.alerts_escalate_task",
         "schedule": timedelta(seconds=30),
     },
+    "camera-health": {
+        "task": "cameras.tasks.camera_health_task",
+        "schedule": timedelta(minutes=1),
+    },
     "clear-expired-sessions": {
         "task": "access.tasks.sessions_clear_task",
         "schedule": crontab(hour=3, minute=15),
@@ -255,6 +259,7 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object; anonymous user
 AUDITLOG_INCLUDE_ALL_MODELS = True
 AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin", "auditlog", "contenttypes", "sessions", "django_eventstream", "access.auditrecord",
+    "hotlist.webhookdelivery", "cameras.camerahour",
 )  # fmt: skip
 AUDITLOG_INCLUDE_TRACKING_MODELS = ({"model": "auth.user", "m2m_fields": ["groups"]},)
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
@@ -364,6 +369,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
 ALERT_ESCALATE_AFTER_SECONDS = env_int("ALERT_ESCALATE_AFTER_SECONDS", 120)
 # An alert shows the other reads of its VRM from this many hours before it.
 ALERT_PREVIOUS_READS_HOURS = env_int("ALERT_PREVIOUS_READS_HOURS", 6)
+
+# Camera health: a camera clock further than this from ours is drifting; an hour with fewer reads
+# than this share of the camera's usual for that hour (when it usually has at least the minimum)
+# is a rate drop; a mean confidence this many points below the week's is a confidence drop.
+CAMERA_CLOCK_TOLERANCE_MS = env_int("CAMERA_CLOCK_TOLERANCE_MS", 2000)
+CAMERA_RATE_DROP = env_int("CAMERA_RATE_DROP_PERCENT", 50) / 100
+CAMERA_RATE_MIN_BASELINE = env_int("CAMERA_RATE_MIN_BASELINE", 20)
+CAMERA_CONFIDENCE_DROP = env_int("CAMERA_CONFIDENCE_DROP_POINTS", 15) / 100
+
+# Outbound webhooks: each try waits this long for the receiver; retries back off exponentially
+# from the base (10, 20, 40, 80 s: the last wait stays below the broker's visibility timeout).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10)
 
 # --- Logging -------------------------------------------------------------------------------------
 

@@ -41,6 +41,9 @@ class Camera(models.Model):
     )
     reads_stored = models.BigIntegerField(default=0)
     reads_refused = models.BigIntegerField(default=0)
+    silent_after_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="No read or heartbeat for this long raises a silent-camera alert."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,6 +51,12 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.name}"
+
+    @property
+    def health(self) -> str:
+        """Its open operational alerts, or OK (prefetch `operational_alerts` for lists)."""
+        open_alerts = [alert for alert in self.operational_alerts.all() if alert.cleared_at is None]
+        return ", ".join(alert.get_kind_display() for alert in open_alerts) or "OK"
 
     def refusal_reason(self) -> str | None:
         """Why this camera may not submit reads now, or None when it may."""
@@ -59,6 +68,51 @@ class Camera(models.Model):
                 "it does not collect reads."
             )
         return None
+
+
+class CameraHour(models.Model):
+    """A camera's reads in one hour of capture time: the baseline its health is judged by."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="hours")
+    hour = models.DateTimeField()
+    reads = models.PositiveIntegerField(default=0)
+    confidence_sum = models.FloatField(default=0)
+    confidence_reads = models.PositiveIntegerField(default=0, help_text="Reads with a confidence.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["camera", "hour"], name="camera_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.hour:%Y-%m-%d %H}:00 {self.reads}"
+
+
+class OperationalAlert(models.Model):
+    """A camera that is not working as it should (R-ALERT-4). Raised once when the problem
+    starts; cleared by itself when it ends."""
+
+    class Kind(models.TextChoices):
+        SILENT = "silent", "Silent"
+        RATE_DROP = "rate_drop", "Read rate dropped"
+        CONFIDENCE_DROP = "confidence_drop", "Read confidence dropped"
+        CLOCK_DRIFT = "clock_drift", "Clock drift"
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="operational_alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.CharField(max_length=300)
+    raised_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["camera", "kind"], condition=models.Q(cleared_at__isnull=True),
+                name="one_open_operational_alert_per_kind",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.camera.reference}: {self.get_kind_display()}"
 
 
 def _hash_secret(secret: str) -> str:

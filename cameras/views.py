@@ -1,8 +1,10 @@
 """Pages for cameras."""
 
+from django.db.models import Prefetch
+
 from core.views import AreaView
 
-from .models import Camera
+from .models import Camera, OperationalAlert
 
 
 class CameraListView(AreaView):
@@ -12,7 +14,11 @@ class CameraListView(AreaView):
         ("Area", "site.area"), ("Status", "get_status_display"),
         ("Last seen", "last_seen_at"), ("Reads stored", "reads_stored"),
         ("Refused", "reads_refused"), ("Clock offset (ms)", "clock_offset_ms"),
+        ("Health", "health"),
     )  # fmt: skip
 
     def get_queryset(self):
-        return Camera.objects.select_related("site")
+        open_alerts = OperationalAlert.objects.filter(cleared_at__isnull=True)
+        return Camera.objects.select_related("site").prefetch_related(
+            Prefetch("operational_alerts", queryset=open_alerts)
+        )

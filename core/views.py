@@ -35,6 +35,9 @@ class AreaView(PermissionRequiredMixin, TemplateView):
 
     # A simple list until the area's own pages arrive: (heading, attribute path) per column.
     columns: tuple[tuple[str, str], ...] = ()
+    # A page of the area other than its front page names itself.
+    title = ""
+    summary = ""
 
     @property
     def area(self):
@@ -50,7 +53,10 @@ class AreaView(PermissionRequiredMixin, TemplateView):
         queryset = self.get_queryset()
         rows = [[_lookup(obj, path) for _, path in self.columns] for obj in queryset or ()]
         headings = [heading for heading, _ in self.columns]
-        return super().get_context_data(area=self.area, headings=headings, rows=rows, **kwargs)
+        return super().get_context_data(
+            area=self.area, title=self.title or self.area.title,
+            summary=self.summary or self.area.summary, headings=headings, rows=rows, **kwargs,
+        )  # fmt: skip
 
 
 def _lookup(obj, path: str):

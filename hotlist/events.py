@@ -12,7 +12,7 @@ from django_eventstream import send_event
 from django_eventstream.channelmanager import ChannelManagerBase
 
 from .models import Alert
-from .selectors import alert_recipients
+from .selectors import alert_recipients, operator_ids
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +53,13 @@ def alerts_announce(alert_ids: list[int], event: str = "alert") -> None:
             send_event(channel_for(user_id), event, {"alerts": items})
     except Exception:
         logger.exception("Could not announce alerts %s", alert_ids)
+
+
+def operations_announce() -> None:
+    """Tell every operator's console that camera health has changed (no personal data: every
+    operator sees every camera's health)."""
+    try:
+        for user_id in operator_ids():
+            send_event(channel_for(user_id), "camera-health", {})
+    except Exception:
+        logger.exception("Could not announce a camera health change")

@@ -2,9 +2,12 @@
 alert stream.
 """
 
+import secrets
+
 from auditlog.context import set_actor
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -54,6 +57,15 @@ class Hotlist(models.Model):
         "match; 0 matches the exact VRM only, ignoring alternative readings too.",
     )
     is_active = models.BooleanField(default=True)
+    webhook_url = models.URLField(
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],
+        help_text="The list's alerts are also sent here as signed JSON (e.g. to a dispatch "
+        "system). HTTPS only.",
+    )
+    webhook_secret = models.CharField(
+        max_length=64, blank=True, help_text="HMAC-SHA256 key for the signature; made when empty."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,6 +76,11 @@ class Hotlist(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.webhook_url and not self.webhook_secret:
+            self.webhook_secret = secrets.token_hex(32)
+        super().save(*args, **kwargs)
 
 
 class HotlistEntry(models.Model):
@@ -306,3 +323,31 @@ class Alert(models.Model):
 
 class AlertWorkflowError(Exception):
     """A workflow step that is not allowed now; the message says why, for the operator."""
+
+
+class WebhookDelivery(models.Model):
+    """One alert sent to its list's webhook: tried, retried with back-off, and then delivered
+    or failed, for all to see (R-ALERT-5)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    url = models.URLField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="delivery_status_created")]
+
+    def __str__(self) -> str:
+        return f"Alert {self.alert_id} to {self.url}: {self.get_status_display()}"

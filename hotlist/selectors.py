@@ -52,15 +52,17 @@ def owns_entries(user: User) -> bool:
     )
 
 
+def operator_ids() -> set[int]:
+    """The active users who hold the operator's console."""
+    monitor = Permission.objects.get(content_type__app_label="access", codename="monitor_alerts")
+    holders = User.objects.filter(Q(groups__permissions=monitor) | Q(user_permissions=monitor))
+    return set(holders.filter(is_active=True).values_list("pk", flat=True))
+
+
 def alert_recipients(hotlist_ids: set[int]) -> dict[int, set[int]]:
     """For each list, the ids of the active operators entitled to its alerts (held by them or
     by a group of theirs)."""
-    monitor = Permission.objects.get(content_type__app_label="access", codename="monitor_alerts")
-    operators = set(
-        User.objects.filter(Q(groups__permissions=monitor) | Q(user_permissions=monitor))
-        .filter(is_active=True)
-        .values_list("pk", flat=True)
-    )
+    operators = operator_ids()
     receive = Permission.objects.get(content_type__app_label="hotlist", codename="receive_alerts")
     keys = [str(pk) for pk in hotlist_ids]
     held = UserObjectPermission.objects.filter(permission=receive, object_pk__in=keys)

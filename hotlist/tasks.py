@@ -1,10 +1,24 @@
 """Celery tasks for hotlists and alerts: adapters that take ids, load, call one service."""
 
 from celery import shared_task
+from django.conf import settings
 
-from .services import alerts_escalate
+from .services import WebhookFailed, alerts_escalate, webhook_deliver
 
 
 @shared_task(ignore_result=True)
 def alerts_escalate_task() -> None:
     alerts_escalate()
+
+
+@shared_task(bind=True, ignore_result=True)
+def webhook_deliver_task(self, delivery_id: int) -> None:
+    """Send an alert to its list's webhook, retrying with exponential back-off (base, 2x, 4x...)
+    until WEBHOOK_MAX_ATTEMPTS; then the delivery is marked failed."""
+    final = self.request.retries + 1 >= settings.WEBHOOK_MAX_ATTEMPTS
+    try:
+        webhook_deliver(delivery_id=delivery_id, final=final)
+    except WebhookFailed as failure:
+        if not final:
+            delay = settings.WEBHOOK_RETRY_BASE_SECONDS * 2**self.request.retries
+            raise self.retry(countdown=delay, exc=failure, max_retries=None) from failure

@@ -15,4 +15,5 @@ urlpatterns = [
     path("alerts/<int:pk>/image/<str:kind>/", views.alert_image, name="alert_image"),
     path("hotlists/", views.HotlistListView.as_view(), name="hotlist_list"),
     path("hotlists/outcomes/", views.EntryOutcomesView.as_view(), name="entry_outcomes"),
+    path("hotlists/deliveries/", views.WebhookDeliveryListView.as_view(), name="delivery_list"),
 ]

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db.models import Case, Count, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
@@ -19,12 +19,13 @@ from django.views.generic import TemplateView
 from django_eventstream.views import events
 
 from access.services import audit_record
+from cameras.models import OperationalAlert
 from core.middleware import background
 from core.views import AreaView
 from reads.models import Read
 
 from .forms import AcceptForm, AlertFilterForm, RejectForm, VerifyForm
-from .models import Alert, AlertWorkflowError, Hotlist
+from .models import Alert, AlertWorkflowError, Hotlist, WebhookDelivery
 from .selectors import (
     alert_for,
     entry_owner_alerts,
@@ -56,7 +57,9 @@ class AlertConsoleView(AreaView):
                                      default=Value(1), output_field=IntegerField()))
             .order_by("escalated", "priority", "created_at")
         )  # fmt: skip
+        problems = OperationalAlert.objects.filter(cleared_at__isnull=True)
         return super().get_context_data(
+            problems=problems.select_related("camera__site").order_by("camera__reference"),
             form=form, hotlists=hotlists, queue=queue[:CONSOLE_ROWS], queue_count=queue.count(),
             alerts=form.filter(alerts).order_by("-created_at")[:CONSOLE_ROWS], **kwargs,
         )  # fmt: skip
@@ -92,7 +95,7 @@ class AlertDetailView(TemplateView):
         )  # fmt: skip
         entry = alert.entry
         return super().get_context_data(
-            alert=alert, entry=entry, previous_reads=previous,
+            alert=alert, entry=entry, previous_reads=previous, deliveries=alert.deliveries.all(),
             previous_hours=settings.ALERT_PREVIOUS_READS_HOURS,
             read_chars=vrm_differences(alert.read_vrm, entry.vrm),
             may_act=may_act_on(user, alert),
@@ -177,14 +180,38 @@ def alert_image(request, pk: int, kind: str):
 
 class HotlistListView(AreaView):
     area_key = "hotlists"
+    template_name = "hotlist/hotlist_list.html"
     columns = (
         ("Hotlist", "name"), ("Source", "get_source_display"), ("Owner", "owner.get_full_name"),
         ("Default priority", "get_default_priority_display"),
         ("Look-alike tolerance", "fuzzy_tolerance"), ("Entries", "entry_count"),
+        ("Webhook", "webhook_url"), ("Failed deliveries", "failed_deliveries"),
     )  # fmt: skip
 
     def get_queryset(self):
-        return Hotlist.objects.select_related("owner").annotate(entry_count=Count("entries"))
+        failed = Count("alerts__deliveries", filter=Q(alerts__deliveries__status="failed"))
+        return Hotlist.objects.select_related("owner").annotate(
+            entry_count=Count("entries", distinct=True), failed_deliveries=failed
+        )
+
+
+class WebhookDeliveryListView(AreaView):
+    """Alerts sent to other systems, newest first: failures stand out here."""
+
+    area_key = "hotlists"
+    title = "Webhook deliveries"
+    summary = "Alerts sent to other systems by their lists' webhooks, retried with back-off."
+    columns = (
+        ("Created", "created_at"), ("VRM", "alert.read_vrm"), ("Hotlist", "alert.hotlist.name"),
+        ("Sent to", "url"), ("Status", "get_status_display"), ("Tries", "attempts"),
+        ("Last try", "last_attempt_at"), ("Answer", "response_status"), ("Problem", "last_error"),
+    )  # fmt: skip
+
+    def get_queryset(self):
+        deliveries = WebhookDelivery.objects.select_related("alert__hotlist")
+        if self.request.GET.get("status") in WebhookDelivery.Status.values:
+            deliveries = deliveries.filter(status=self.request.GET["status"])
+        return deliveries[:200]
 
 
 class EntryOutcomesView(TemplateView):

@@ -12,10 +12,12 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
+from cameras.health import camera_hours_add
 from cameras.services import camera_seen
 from hotlist.events import alerts_announce
 from hotlist.matching import get_index
 from hotlist.models import Alert
+from hotlist.services import webhook_deliveries_create
 
 from . import partitions
 
@@ -57,7 +59,10 @@ def read_batch_ingest(
             for match in index.match(read["vrm"], alternatives, read["captured_at"]):
                 alerts.append(_alert(camera_id, read, match))
         Alert.objects.bulk_create(alerts)
+        if alerts:
+            webhook_deliveries_create(alerts)
         # A redelivered batch stores nothing new and must not count its refusals twice.
+        camera_hours_add(camera_id=camera_id, reads=[r for r in reads if r["id"] in inserted])
         camera_seen(camera_id=camera_id, clock_offset_ms=clock_offset_ms, stored=len(inserted),
                     refused=refused if inserted else 0)  # fmt: skip
         alert_ids = [alert.pk for alert in alerts]
