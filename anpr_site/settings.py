@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hotlist.tasks.alerts_escalate_task",
         "schedule": timedelta(seconds=30),
     },
+    "trim-stream-events": {
+        "task": "hotlist.tasks.stream_events_trim_task",
+        "schedule": crontab(minute=35),
+    },
     "camera-health": {
         "task": "cameras.tasks.camera_health_task",
         "schedule": timedelta(minutes=1),

@@ -152,6 +152,9 @@ def multipart_batch(batch_json, files) -> dict:
     return batch
 
 
+VEHICLE_FIELDS = ("vehicle_make", "vehicle_model", "vehicle_colour")
+
+
 def _plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
     """The read as plain data for the ingest queue, its images saved under the capture day."""
     day_folder = f"reads/{read['captured_at']:%Y/%m/%d}/{camera.reference}"
@@ -167,6 +170,7 @@ def _plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
         "confidence": read.get("confidence"), "alternatives": alternatives,
         "direction": read.get("direction", ""), "lane": read.get("lane"),
         "latitude": read.get("latitude"), "longitude": read.get("longitude"), **images,
+        **{field: read[field] for field in VEHICLE_FIELDS if field in read},
     }  # fmt: skip
 
 

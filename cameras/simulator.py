@@ -36,6 +36,10 @@ def plate_patch(vrm: str) -> bytes:
     return buffer.getvalue()
 
 
+SEEN_VEHICLES = [("Ford", "Blue"), ("Vauxhall", "Silver"), ("BMW", "Black"), ("Toyota", "Red"),
+                 ("Volkswagen", "Grey")]  # fmt: skip
+
+
 @dataclass
 class SimulatedCamera:
     reference: str
@@ -60,6 +64,8 @@ class SimulatedCamera:
                 "direction": self.rng.choice(["towards", "away"]),
                 "lane": 1,
             }
+            if self.rng.random() < 0.7:  # what make-and-colour recognition saw, when it did
+                read["vehicle_make"], read["vehicle_colour"] = self.rng.choice(SEEN_VEHICLES)
             if images:
                 read["plate_image"] = base64.b64encode(plate_patch(vrm)).decode()
             reads.append(read)

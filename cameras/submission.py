@@ -18,7 +18,8 @@ from .models import Camera
 
 FIELDS = (
     "capture_id", "vrm", "captured_at", "confidence", "alternatives", "direction", "lane",
-    "latitude", "longitude", "plate_image", "overview_image",
+    "latitude", "longitude", "plate_image", "overview_image", "vehicle_make", "vehicle_model",
+    "vehicle_colour",
 )  # fmt: skip
 DIRECTIONS = ("towards", "away")
 MAX_ALTERNATIVES = 10
@@ -61,6 +62,9 @@ def parse_read(item, camera: Camera, now: datetime) -> dict:
     check("longitude", lambda v: _number(v, -180, 180))
     check("plate_image", lambda v: _image(v, settings.PLATE_IMAGE_MAX_BYTES))
     check("overview_image", lambda v: _image(v, settings.OVERVIEW_IMAGE_MAX_BYTES))
+    check("vehicle_make", lambda v: _text(v, 50))
+    check("vehicle_model", lambda v: _text(v, 50))
+    check("vehicle_colour", lambda v: _text(v, 30))
     unknown = set(item) - set(FIELDS)
     if unknown:
         errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]

@@ -7,9 +7,12 @@ refreshes from the database as it reconnects, so an alert is never lost to a dro
 """
 
 import logging
+from datetime import timedelta
 
+from django.utils import timezone
 from django_eventstream import send_event
 from django_eventstream.channelmanager import ChannelManagerBase
+from django_eventstream.models import Event as StoredEvent
 
 from .models import Alert
 from .selectors import alert_recipients, operator_ids
@@ -35,6 +38,14 @@ class OperatorChannelManager(ChannelManagerBase):
 
     def is_channel_reliable(self, channel):
         return True
+
+
+def stream_events_trim() -> int:
+    """Delete stored stream events older than a day in one statement (the library trims them a
+    few at a time as it stores new ones, which after a busy day would fall on one announce)."""
+    cutoff = timezone.now() - timedelta(days=1)
+    deleted, _ = StoredEvent.objects.filter(created__lt=cutoff).delete()
+    return deleted
 
 
 def alerts_announce(alert_ids: list[int], event: str = "alert") -> None:

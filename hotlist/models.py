@@ -198,6 +198,9 @@ class Alert(models.Model):
     camera = models.ForeignKey("cameras.Camera", on_delete=models.PROTECT, related_name="alerts")
     plate_image = models.CharField(max_length=255, blank=True)
     overview_image = models.CharField(max_length=255, blank=True)
+    observed_make = models.CharField(max_length=50, blank=True, help_text="As the camera saw it.")
+    observed_model = models.CharField(max_length=50, blank=True)
+    observed_colour = models.CharField(max_length=30, blank=True)
     entry = models.ForeignKey(HotlistEntry, on_delete=models.PROTECT, related_name="alerts")
     hotlist = models.ForeignKey(Hotlist, on_delete=models.PROTECT, related_name="alerts")
     match_type = models.CharField(max_length=12, choices=MatchType.choices)
@@ -310,6 +313,19 @@ class Alert(models.Model):
                 setattr(current, field, value)
             current.save(update_fields=list(changes))
         self.refresh_from_db()
+
+    def vehicle_comparison(self) -> list[tuple[str, str, str, bool]]:
+        """(attribute, listed, observed, mismatch) for make, model and colour; a mismatch only
+        where both are known and differ."""
+        rows = []
+        for label, listed, observed in (
+            ("Make", self.entry.make, self.observed_make),
+            ("Model", self.entry.model, self.observed_model),
+            ("Colour", self.entry.colour, self.observed_colour),
+        ):
+            mismatch = bool(listed and observed) and listed.casefold() != observed.casefold()
+            rows.append((label, listed, observed, mismatch))
+        return rows
 
     def refusal(self, by, need: str) -> str:
         """Why `by` cannot take a step on this alert as it stands."""

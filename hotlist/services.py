@@ -79,6 +79,8 @@ def webhook_payload(alert: Alert) -> dict:
         "reason": entry.get_reason_display(), "action": entry.get_action_display(),
         "instruction": entry.instruction, "warning_markers": entry.warning_labels,
         "vehicle": {"make": entry.make, "model": entry.model, "colour": entry.colour},
+        "seen_vehicle": {"make": alert.observed_make, "model": alert.observed_model,
+                         "colour": alert.observed_colour},
         "camera": alert.camera.reference, "area": site.area,
         "latitude": site.latitude, "longitude": site.longitude,
     }  # fmt: skip

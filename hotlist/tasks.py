@@ -3,12 +3,18 @@
 from celery import shared_task
 from django.conf import settings
 
+from .events import stream_events_trim
 from .services import WebhookFailed, alerts_escalate, webhook_deliver
 
 
 @shared_task(ignore_result=True)
 def alerts_escalate_task() -> None:
     alerts_escalate()
+
+
+@shared_task(ignore_result=True)
+def stream_events_trim_task() -> None:
+    stream_events_trim()
 
 
 @shared_task(bind=True, ignore_result=True)

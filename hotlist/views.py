@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
@@ -76,6 +77,10 @@ class AlertFeedView(AlertConsoleView):
 @permission_required("access.monitor_alerts", raise_exception=True)
 def alert_events(request):
     """The operator's own event stream (Server-Sent Events, served by the ASGI server)."""
+    if not isinstance(request, ASGIRequest):
+        # Under WSGI the stream would hold a worker for ever: the proxy must route it to the
+        # events process. The console shows its disconnected banner meanwhile.
+        return HttpResponse("The live stream is served by the events process (ASGI).", status=503)
     return events(request)
 
 
@@ -87,18 +92,23 @@ class AlertDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         alert = alert_for(user, self.kwargs["pk"])
-        previous = previous_reads(alert)
+        may_act = may_act_on(user, alert)
+        # The vehicle's other recent reads help the operator decide; the entry's owner, who
+        # only reads the outcome, does not get them.
+        previous = previous_reads(alert) if may_act else []
         audit_record(
             user=user, action="alert_view", target=f"alert {alert.pk}",
             address=self.request.META.get("REMOTE_ADDR"), vrm=alert.read_vrm,
             previous_reads_shown=len(previous),
         )  # fmt: skip
         entry = alert.entry
+        vehicle = alert.vehicle_comparison()
         return super().get_context_data(
+            vehicle=vehicle, vehicle_mismatch=any(row[3] for row in vehicle),
             alert=alert, entry=entry, previous_reads=previous, deliveries=alert.deliveries.all(),
             previous_hours=settings.ALERT_PREVIOUS_READS_HOURS,
             read_chars=vrm_differences(alert.read_vrm, entry.vrm),
-            may_act=may_act_on(user, alert),
+            may_act=may_act,
             exact_location=user.has_perm("access.view_exact_locations"),
             verify_form=VerifyForm(), accept_form=AcceptForm(), reject_form=RejectForm(),
             **kwargs,

@@ -37,6 +37,9 @@ class Read(models.Model):
     longitude = models.FloatField(null=True)
     plate_image = models.CharField(max_length=255, blank=True)
     overview_image = models.CharField(max_length=255, blank=True)
+    vehicle_make = models.CharField(max_length=50, blank=True, help_text="As the camera saw it.")
+    vehicle_model = models.CharField(max_length=50, blank=True)
+    vehicle_colour = models.CharField(max_length=30, blank=True)
 
     class Meta:
         managed = False

@@ -24,7 +24,7 @@ from . import partitions
 COLUMNS = (
     "id", "vrm", "vrm_raw", "captured_at", "received_at", "camera_id", "site_id", "capture_id",
     "confidence", "alternatives", "direction", "lane", "latitude", "longitude", "plate_image",
-    "overview_image",
+    "overview_image", "vehicle_make", "vehicle_model", "vehicle_colour",
 )  # fmt: skip
 
 
@@ -96,6 +96,7 @@ def _row(camera_id, site_id, received, read) -> tuple:
         site_id, read["capture_id"], read.get("confidence"), json.dumps(read["alternatives"]),
         read.get("direction") or "", read.get("lane"), read.get("latitude"),
         read.get("longitude"), read.get("plate_image") or "", read.get("overview_image") or "",
+        read.get("vehicle_make", ""), read.get("vehicle_model", ""), read.get("vehicle_colour", ""),
     )  # fmt: skip
 
 
@@ -106,4 +107,6 @@ def _alert(camera_id, read, match) -> Alert:
         plate_image=read.get("plate_image") or "", overview_image=read.get("overview_image") or "",
         entry_id=match.entry.entry_id, hotlist_id=match.entry.hotlist_id,
         match_type=match.match_type, priority=match.entry.priority,
+        observed_make=read.get("vehicle_make", ""), observed_model=read.get("vehicle_model", ""),
+        observed_colour=read.get("vehicle_colour", ""),
     )  # fmt: skip

@@ -58,6 +58,12 @@ def test_roles_without_the_console_get_nothing(client_for, lists):
         assert client.get(f"/alerts/{alert.pk}/").status_code == 404, persona
 
 
+def test_the_stream_is_refused_where_it_would_hold_a_wsgi_worker(client_for):
+    response = client_for("operator").get("/alerts/events/")  # the test client speaks WSGI
+    assert response.status_code == 503
+    assert b"events process" in response.content
+
+
 def test_only_entitled_active_operators_are_told_of_an_alert(personas, lists):
     open_list, restricted = lists
     extra = UserFactory(username="relief")  # entitled directly, but holds no operator role
@@ -113,6 +119,16 @@ def test_alert_detail_shows_the_decision_material_and_is_audited(client_for, per
     assert record.detail["vrm"] == "A812CDE"
     inspector = client_for("inspector").get(f"/alerts/{alert.pk}/").content.decode()
     assert 'data-testid="exact-location"' in inspector  # a senior officer sees the position
+
+
+def test_listed_and_seen_vehicles_side_by_side_with_a_mismatch_warning(client_for, lists):
+    entry = HotlistEntryFactory(hotlist=lists[0], vrm="CL0NED1", make="Ford", colour="Blue")
+    same = AlertFactory(entry=entry, observed_make="FORD", observed_colour="")
+    page = client_for("operator").get(f"/alerts/{same.pk}/").content.decode()
+    assert "not recognised" in page and 'data-testid="vehicle-mismatch"' not in page
+    cloned = AlertFactory(entry=entry, observed_make="Vauxhall", observed_colour="Blue")
+    page = client_for("operator").get(f"/alerts/{cloned.pk}/").content.decode()
+    assert 'data-testid="vehicle-mismatch"' in page and "Vauxhall" in page
 
 
 def test_every_image_view_is_audited_in_an_append_only_chain(client_for, lists, settings, tmp_path):
@@ -171,6 +187,7 @@ def test_entry_owners_see_the_outcomes_of_their_entries_hits(client_for, persona
     assert "OWNED1" in page and "Wrong vehicle" in page and "Cloned plate" in page
     detail = manager.get(f"/alerts/{alert.pk}/").content.decode()
     assert "OWNED1" in detail and "Claim</button>" not in detail  # reads, does not act
+    assert "previous-heading" not in detail  # nor sees the vehicle's other reads
     assert manager.post(f"/alerts/{alert.pk}/claim/").status_code == 403
     assert "OWNED1" not in client_for("investigator").get("/hotlists/outcomes/").content.decode()
 
@@ -203,6 +220,20 @@ def test_the_live_feed_does_not_keep_an_idle_session_alive(client_for, lists):
     assert response.status_code == 401  # the page reloads to the sign-in page
 
 
+def test_stored_stream_events_are_kept_a_day(personas):
+    from django_eventstream import send_event
+    from django_eventstream.models import Event as StoredEvent
+
+    from hotlist.events import stream_events_trim
+
+    send_event("operator-1", "alert", {"alerts": []})
+    send_event("operator-1", "alert", {"alerts": []})
+    # The first event of a channel comes with the library's placeholder (eid 0).
+    StoredEvent.objects.filter(eid__lte=1).update(created=timezone.now() - timedelta(hours=25))
+    assert stream_events_trim() == 2
+    assert StoredEvent.objects.filter(channel="operator-1").count() == 1
+
+
 @pytest.mark.parametrize(
     ("read", "listed", "marked"),
     [("A812CDE", "AB12CDE", [1]), ("AB12CDE", "AB12CDE", []), ("AB12CDEX", "AB12CDE", [7]),
@@ -212,3 +243,26 @@ def test_characters_that_differ_from_the_listed_vrm_are_marked(read, listed, mar
     flags = vrm_differences(read, listed)
     assert "".join(char for char, _ in flags) == read
     assert [i for i, (_, differs) in enumerate(flags) if differs] == marked
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_the_alert_shows_the_vehicles_other_reads_of_the_last_hours(client_for, lists):
+    from tests.factories import CameraFactory
+    from tests.test_ingest import ingest, plain_read
+
+    HotlistEntryFactory(hotlist=lists[0], vrm="PR3VIOU")
+    earlier = CameraFactory(name="Ring road north")
+    now = timezone.now()
+    ingest(earlier, [
+        plain_read("PR3VIOU", captured_at=now - timedelta(hours=hours), capture_id=str(hours))
+        for hours in (2, 7)
+    ])  # fmt: skip
+    Alert.objects.all().delete()  # keep the newest hit only
+    ingest(CameraFactory(), [plain_read("PR3VIOU", captured_at=now, capture_id="c")])
+    alert = Alert.objects.get()
+    page = client_for("operator").get(f"/alerts/{alert.pk}/").content.decode()
+    table = page.split('data-testid="previous-reads"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 2  # the heading and the read two hours before; not 7 hours
+    assert "Ring road north" in table
+    assert AuditRecord.objects.get().detail["previous_reads_shown"] == 1

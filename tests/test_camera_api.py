@@ -151,6 +151,8 @@ def test_batch_over_fifty_is_refused_whole(api, camera):
         (a_read(captured_at="yesterday"), "captured_at", "not an ISO 8601 date and time"),
         (a_read(alternatives=[{"vrm": "A?", "score": 0.2}]), "alternatives", "letters and digits"),
         (a_read(colour="red"), "non_field_errors", "Unknown field(s): colour"),
+        (a_read(vehicle_make="F" * 51), "vehicle_make", "no more than 50 characters"),
+        (a_read(vehicle_colour=3), "vehicle_colour", "Must be text."),
         ("not an object", "non_field_errors", "A read must be a JSON object"),
     ],
 )

@@ -98,6 +98,24 @@ def test_hit_raises_one_alert_carrying_the_read_and_the_entry(camera):
     assert alert.status == Alert.Status.NEW
 
 
+def test_what_the_camera_saw_of_the_vehicle_is_kept_with_the_read_and_the_alert(camera):
+    HotlistEntryFactory(vrm="AB12CDE", make="Ford", colour="Blue")
+    seen = {"vehicle_make": "BMW", "vehicle_model": "320d", "vehicle_colour": "Black"}
+    read = {**plain_read("AB12CDE"), **seen}
+    ingest(camera, [read])
+    stored = Read.objects.get(id=read["id"])
+    assert (stored.vehicle_make, stored.vehicle_model, stored.vehicle_colour) == (
+        "BMW",
+        "320d",
+        "Black",
+    )
+    alert = Alert.objects.get()
+    assert alert.vehicle_comparison() == [
+        ("Make", "Ford", "BMW", True), ("Model", "", "320d", False),
+        ("Colour", "Blue", "Black", True),
+    ]  # fmt: skip
+
+
 def test_look_alike_read_matches_only_lists_that_allow_it(camera):
     tolerant = HotlistEntryFactory(vrm="AB12CDE", hotlist=HotlistFactory(fuzzy_tolerance=1))
     HotlistEntryFactory(vrm="AB12CDE", hotlist=HotlistFactory(fuzzy_tolerance=0))

@@ -45,6 +45,12 @@ class ReadSubmissionSerializer(serializers.Serializer):
     overview_image = serializers.CharField(
         required=False, allow_blank=True, help_text="Overview: base64 JPEG or PNG."
     )
+    vehicle_make = serializers.CharField(
+        max_length=50, required=False, allow_blank=True,
+        help_text="Make as the camera recognised it, where it can.",
+    )  # fmt: skip
+    vehicle_model = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    vehicle_colour = serializers.CharField(max_length=30, required=False, allow_blank=True)
 
 
 class ReadBatchSerializer(serializers.Serializer):
