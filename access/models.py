@@ -33,6 +33,9 @@ class Capability(models.Model):
         return "capability"
 
 
+GENESIS_HASH = "0" * 64  # what the first audit record follows
+
+
 class AuditRecord(models.Model):
     """One access to personal data (an alert opened, an image viewed; later searches and
     exports), or a refusal of one (R-ACCESS-3).
@@ -46,12 +49,18 @@ class AuditRecord(models.Model):
         ALERT_VIEW = "alert_view", "Alert opened"
         IMAGE_VIEW = "image_view", "Image viewed"
 
+    class Outcome(models.TextChoices):
+        OK = "ok", "Done"
+        REFUSED = "refused", "Refused"
+        ERROR = "error", "Failed"
+
     at = models.DateTimeField(default=timezone.now)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     target = models.CharField(max_length=200, help_text="What was accessed.")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
     detail = models.JSONField(default=dict, blank=True)
     address = models.GenericIPAddressField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64)
@@ -66,6 +75,6 @@ class AuditRecord(models.Model):
 
     def compute_hash(self) -> str:
         content = [self.previous_hash, self.at.isoformat(), self.user_id, self.action,
-                   self.target, self.detail, self.address]  # fmt: skip
+                   self.target, self.outcome, self.detail, self.address]  # fmt: skip
         encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(encoded.encode()).hexdigest()

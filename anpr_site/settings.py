@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hotlist.tasks.alerts_escalate_task",
         "schedule": timedelta(seconds=30),
     },
+    "resend-stale-webhook-deliveries": {
+        "task": "hotlist.tasks.webhook_deliveries_resend_task",
+        "schedule": timedelta(minutes=5),
+    },
     "trim-stream-events": {
         "task": "hotlist.tasks.stream_events_trim_task",
         "schedule": crontab(minute=35),

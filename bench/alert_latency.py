@@ -146,6 +146,8 @@ def probe(port: int, token: str, plates: list[str], count: int, interval: float)
 
 def percentiles(values: list[float]) -> dict:
     ordered = sorted(values)
+    if not ordered:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
 
     def at(share: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 1)
@@ -279,7 +281,7 @@ def run(args, processes: list) -> int:
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     complete = figures["sse_received"] == figures["alerts"]
-    return 0 if complete and figures["p99_ms"] < 1000 else 1
+    return 0 if complete and (figures["p99_ms"] or 0) < 1000 else 1
 
 
 class Console:

@@ -10,7 +10,7 @@ Problems raise an operational alert once and clear by themselves when they end.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -23,6 +23,7 @@ from .models import Camera, CameraHour, OperationalAlert
 
 Kind = OperationalAlert.Kind
 BASELINE_DAYS = 7
+_HEALTH_CHECK_LOCK = 0x48454C54  # pg advisory lock key
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,8 @@ def camera_hours_add(*, camera_id: int, reads: list[dict]) -> None:
     """Count newly stored reads into the camera's hours (in the ingest transaction)."""
     hours: dict[datetime, list[float]] = {}
     for read in reads:
-        totals = hours.setdefault(read["captured_at"].replace(minute=0, second=0, microsecond=0),
-                                  [0, 0.0, 0])  # fmt: skip
+        hour = read["captured_at"].astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        totals = hours.setdefault(hour, [0, 0.0, 0])
         totals[0] += 1
         if read.get("confidence") is not None:
             totals[1] += read["confidence"]
@@ -67,15 +68,19 @@ def camera_problems(camera: Camera, now: datetime) -> dict[str, str]:
     if camera.clock_offset_ms is not None and abs(camera.clock_offset_ms) > tolerance:
         problems[Kind.CLOCK_DRIFT] = (f"Camera clock {camera.clock_offset_ms / 1000:+.1f} s from "
                                       f"ours (tolerance {tolerance / 1000:.1f} s).")  # fmt: skip
-    hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    if Kind.SILENT in problems:
+        return problems  # a silent camera's rate and confidence say nothing more
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     week = CameraHour.objects.filter(camera=camera, hour__gte=hour - timedelta(days=BASELINE_DAYS),
                                      hour__lt=hour)  # fmt: skip
     last = CameraHour.objects.filter(camera=camera, hour=hour).first()
     reads = last.reads if last else 0
-    same_hours = week.filter(hour__in=[hour - timedelta(days=d) for d in range(1, 8)])
+    # The same local clock hour on each day before: traffic keeps local time across BST changes.
+    local = timezone.localtime(hour)
+    same_hours = week.filter(hour__in=[local - timedelta(days=d) for d in range(1, 8)])
     usual = (same_hours.aggregate(total=Sum("reads"))["total"] or 0) / BASELINE_DAYS
     if usual >= settings.CAMERA_RATE_MIN_BASELINE and reads < usual * settings.CAMERA_RATE_DROP:
-        problems[Kind.RATE_DROP] = (f"{reads} reads in the hour from {hour:%H}:00, against "
+        problems[Kind.RATE_DROP] = (f"{reads} reads in the hour from {local:%H}:00, against "
                                     f"{usual:.0f} usually at that hour.")  # fmt: skip
     if last and last.confidence_reads >= settings.CAMERA_RATE_MIN_BASELINE:
         baseline = week.filter(confidence_reads__gt=0).aggregate(
@@ -86,7 +91,7 @@ def camera_problems(camera: Camera, now: datetime) -> dict[str, str]:
             and mean < baseline["sum"] / baseline["n"] - settings.CAMERA_CONFIDENCE_DROP
         ):
             problems[Kind.CONFIDENCE_DROP] = (
-                f"Mean confidence {mean:.2f} in the hour from {hour:%H}:00, against "
+                f"Mean confidence {mean:.2f} in the hour from {local:%H}:00, against "
                 f"{baseline['sum'] / baseline['n']:.2f} over the week."
             )
     return problems
@@ -99,6 +104,8 @@ def camera_health_check(*, now: datetime | None = None) -> HealthChanges:
     cameras = Camera.objects.filter(status=Camera.Status.ACTIVE,
                                     site__status__in=Site.COLLECTING)  # fmt: skip
     with transaction.atomic():
+        with connection.cursor() as cursor:  # one check at a time, should two ever overlap
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_HEALTH_CHECK_LOCK])
         open_alerts = {(alert.camera_id, alert.kind): alert
                        for alert in OperationalAlert.objects.select_for_update()
                        .filter(cleared_at__isnull=True)}  # fmt: skip

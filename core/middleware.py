@@ -6,6 +6,11 @@ from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessio
 from django.http import HttpResponse
 
 
+def client_address(request) -> str | None:
+    """The connection's own address (see AuditlogMiddleware), for the access audit."""
+    return request.META.get("REMOTE_ADDR")
+
+
 def background(view):
     """Mark a view as background traffic (the live feed and its refreshes): it does not count
     as the user's activity, so an open console does not keep an idle session alive."""
@@ -38,9 +43,11 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         return super().process_view(request, view_func, view_args, view_kwargs)
 
     def handle_no_permission(self, request, view_func):
-        # A page's own background requests (htmx) get 401, and the page sends the person to
-        # sign in, rather than a login form swapped into a table.
-        if request.headers.get("HX-Request"):
+        # A page's own background requests (htmx, the event stream) get 401, and the page
+        # sends the person to sign in, rather than a login form swapped into a table.
+        if request.headers.get("HX-Request") or "text/event-stream" in request.headers.get(
+            "Accept", ""
+        ):
             return HttpResponse("Your session has ended: sign in again.", status=401)
         return super().handle_no_permission(request, view_func)
 
@@ -52,4 +59,4 @@ class AuditlogMiddleware(auditlog_middleware.AuditlogMiddleware):
 
     @staticmethod
     def _get_remote_addr(request):
-        return request.META.get("REMOTE_ADDR")
+        return client_address(request)

@@ -24,8 +24,10 @@ class AlertFilterForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, initial=OPEN)
 
     def __init__(self, data, *, hotlists, **kwargs):
-        # An empty submission means the defaults (open alerts on every list).
-        super().__init__(data if data else {"status": self.OPEN}, **kwargs)
+        # Unless the filters say otherwise, open alerts on every list.
+        data = data.copy()
+        data.setdefault("status", self.OPEN)
+        super().__init__(data, **kwargs)
         self.fields["hotlist"].queryset = hotlists
         areas = (
             Camera.objects.values_list("site__area", flat=True).distinct().order_by("site__area")
@@ -33,17 +35,17 @@ class AlertFilterForm(forms.Form):
         self.fields["area"].choices = [("", "Any area"), *((area, area) for area in areas)]
 
     def filter(self, alerts):
-        """The alerts that pass the filters; all of them when the filters are invalid."""
-        if not self.is_valid():
-            return alerts
-        data = self.cleaned_data
-        if data["hotlist"]:
+        """The alerts that pass the filters. Invalid filters (a list no longer received, a
+        camera gone) are shown as errors and the rest apply; open alerts by default."""
+        self.is_valid()
+        data = {"status": self.OPEN, **self.cleaned_data}
+        if data.get("hotlist"):
             alerts = alerts.filter(hotlist=data["hotlist"])
-        if data["priority"]:
+        if data.get("priority"):
             alerts = alerts.filter(priority=data["priority"])
-        if data["area"]:
+        if data.get("area"):
             alerts = alerts.filter(camera__site__area=data["area"])
-        if data["camera"]:
+        if data.get("camera"):
             alerts = alerts.filter(camera=data["camera"])
         if data["status"] == self.OPEN:
             alerts = alerts.exclude(status__in=[Alert.Status.ACCEPTED, Alert.Status.REJECTED])

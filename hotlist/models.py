@@ -3,6 +3,7 @@ alert stream.
 """
 
 import secrets
+from urllib.parse import urlsplit
 
 from auditlog.context import set_actor
 from django.conf import settings
@@ -81,6 +82,11 @@ class Hotlist(models.Model):
         if self.webhook_url and not self.webhook_secret:
             self.webhook_secret = secrets.token_hex(32)
         super().save(*args, **kwargs)
+
+    @property
+    def webhook_host(self) -> str:
+        """Where the webhook goes, without the path and query (which may carry a token)."""
+        return urlsplit(self.webhook_url).netloc
 
 
 class HotlistEntry(models.Model):
@@ -366,4 +372,8 @@ class WebhookDelivery(models.Model):
         indexes = [models.Index(fields=["status", "-created_at"], name="delivery_status_created")]
 
     def __str__(self) -> str:
-        return f"Alert {self.alert_id} to {self.url}: {self.get_status_display()}"
+        return f"Alert {self.alert_id} to {self.host}: {self.get_status_display()}"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc

@@ -1,7 +1,7 @@
 """Reads for hotlists and alerts: query helpers that take the requesting user and restrict by it."""
 
 from django.contrib.auth.models import Permission, User
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
@@ -15,7 +15,9 @@ def monitored_hotlists(user: User) -> QuerySet[Hotlist]:
     """The lists whose alerts this operator receives: held per list, and only by operators."""
     if not user.has_perm("access.monitor_alerts"):
         return Hotlist.objects.none()
-    return get_objects_for_user(user, RECEIVE_ALERTS, klass=Hotlist, accept_global_perms=False)
+    # Only what is held per list counts: a superuser, or a global permission, grants nothing.
+    return get_objects_for_user(user, RECEIVE_ALERTS, klass=Hotlist, accept_global_perms=False,
+                                with_superuser=False)  # fmt: skip
 
 
 def operator_alerts(user: User) -> QuerySet[Alert]:
@@ -23,26 +25,30 @@ def operator_alerts(user: User) -> QuerySet[Alert]:
     return Alert.objects.filter(hotlist__in=monitored_hotlists(user))
 
 
-def alert_for(user: User, pk: int) -> Alert:
-    """One alert, for an operator entitled to its list or the owner of its entry or list.
-    Anyone else gets a 404: whether the alert exists is not theirs to know."""
+def alert_for(user: User, pk: int) -> tuple[Alert, bool]:
+    """One alert, and whether the user may act on it: for an operator entitled to its list (who
+    may), or the owner of its entry or list (who only reads it). Anyone else gets a 404:
+    whether the alert exists is not theirs to know."""
     related = ("camera__site", "entry", "hotlist", "claimed_by", "verified_by", "closed_by")
-    visible = Q(hotlist__in=monitored_hotlists(user)) | Q(entry__created_by=user)
-    visible |= Q(hotlist__owner=user)
-    alert = Alert.objects.select_related(*related).filter(visible, pk=pk).first()
+    monitored = monitored_hotlists(user).filter(pk=OuterRef("hotlist_id"))
+    alert = (
+        Alert.objects.select_related(*related)
+        .annotate(may_act=Exists(monitored))
+        .filter(Q(may_act=True) | _owned_by(user), pk=pk)
+        .first()
+    )
     if alert is None:
         raise Http404("No such alert.")
-    return alert
+    return alert, alert.may_act
 
 
-def may_act_on(user: User, alert: Alert) -> bool:
-    """Whether the user may take workflow steps on the alert (entry owners only read)."""
-    return monitored_hotlists(user).filter(pk=alert.hotlist_id).exists()
+def _owned_by(user: User) -> Q:
+    return Q(entry__created_by=user) | Q(hotlist__owner=user)
 
 
 def entry_owner_alerts(user: User) -> QuerySet[Alert]:
     """Hits on entries the user created or lists the user owns: owners see the outcomes."""
-    return Alert.objects.filter(Q(entry__created_by=user) | Q(hotlist__owner=user))
+    return Alert.objects.filter(_owned_by(user))
 
 
 def owns_entries(user: User) -> bool:

@@ -6,16 +6,78 @@ import hashlib
 import hmac
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from http.client import HTTPException
 from urllib.error import HTTPError, URLError
-from urllib.request import Request, urlopen
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
+
+from access.services import audit_record_add
+from reads.models import Read
 
 from .events import alerts_announce
 from .models import Alert, Hotlist, Priority, WebhookDelivery
+from .selectors import alert_for
+
+
+@dataclass(frozen=True)
+class AlertOpened:
+    alert: Alert
+    may_act: bool
+    previous_reads: list[Read]
+
+
+def alert_open(*, user, pk: int, address: str | None) -> AlertOpened:
+    """An alert as `user` may see it, with the vehicle's other reads in the hours before it
+    for those who act on it (an entry's owner only reads the outcome). Opening it is audited
+    with the reads shown; so is a refusal (404: outside the user's scope, or no such alert)."""
+    target = f"alert {pk}"
+    try:
+        alert, may_act = alert_for(user, pk)
+    except Http404:
+        audit_record_add(user=user, action="alert_view", target=target, address=address,
+                         outcome="refused")  # fmt: skip
+        raise
+    since = alert.captured_at - timedelta(hours=settings.ALERT_PREVIOUS_READS_HOURS)
+    previous = _previous_reads(alert, since) if may_act else []
+    audit_record_add(
+        user=user, action="alert_view", target=target, address=address, vrm=alert.read_vrm,
+        previous_reads=[str(read.id) for read in previous],
+        previous_reads_window=[since.isoformat(), alert.captured_at.isoformat()],
+    )  # fmt: skip
+    return AlertOpened(alert, may_act, previous)
+
+
+def _previous_reads(alert: Alert, since: datetime) -> list[Read]:
+    reads = Read.objects.filter(
+        vrm=alert.read_vrm, captured_at__gte=since, captured_at__lte=alert.captured_at
+    ).exclude(id=alert.read_id)
+    return list(reads.select_related("camera", "site").order_by("-captured_at")[:20])
+
+
+def alert_image_open(*, user, pk: int, kind: str, address: str | None) -> str:
+    """The stored path of an alert's plate or overview image, for someone who may see the
+    alert (404 otherwise, or when it has no such image); every view and refusal is audited."""
+    target = f"alert {pk} {kind} image"
+    try:
+        alert, _ = alert_for(user, pk)
+        path = {"plate": alert.plate_image, "overview": alert.overview_image}.get(kind)
+        if not path:
+            raise Http404("No such image.")
+    except Http404:
+        audit_record_add(user=user, action="image_view", target=target, address=address,
+                         outcome="refused")  # fmt: skip
+        raise
+    audit_record_add(user=user, action="image_view", target=target, address=address,
+                     vrm=alert.read_vrm)  # fmt: skip
+    return path
 
 
 def alert_step(*, alert: Alert, step: str, by, **arguments) -> None:
@@ -57,9 +119,26 @@ def webhook_deliveries_create(alerts: list[Alert]) -> None:
         for alert in alerts
         if alert.hotlist_id in urls
     )
-    ids = [delivery.pk for delivery in deliveries]
-    if ids:
-        transaction.on_commit(lambda: [webhook_deliver_task.delay(pk) for pk in ids])
+    for delivery in deliveries:
+        # Robust: a broker error must not stop the rest (the console's announcement among
+        # them); a delivery left unsent is sent again by webhook_deliveries_resend.
+        transaction.on_commit(partial(webhook_deliver_task.delay, delivery.pk), robust=True)
+
+
+def webhook_deliveries_resend(*, now: datetime | None = None) -> int:
+    """Queue again the deliveries nothing has tried for a while (a broker error lost their
+    task, or a worker died holding it); return how many."""
+    from .tasks import webhook_deliver_task
+
+    stale = (now or timezone.now()) - timedelta(minutes=10)
+    pending = WebhookDelivery.objects.filter(
+        Q(last_attempt_at__lt=stale) | Q(last_attempt_at__isnull=True, created_at__lt=stale),
+        status=WebhookDelivery.Status.PENDING,
+    )
+    ids = list(pending.values_list("pk", flat=True)[:1000])
+    for pk in ids:
+        webhook_deliver_task.delay(pk)
+    return len(ids)
 
 
 def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -93,11 +172,30 @@ class WebhookFailed(Exception):
 def webhook_deliver(*, delivery_id: int, final: bool) -> None:
     """Send one delivery. Raises WebhookFailed if the receiver did not take it; the last try
     (`final`) marks it failed. A delivery already made is not sent again."""
-    delivery = WebhookDelivery.objects.select_related(
-        "alert__entry", "alert__hotlist", "alert__camera__site"
-    ).get(pk=delivery_id)
-    if delivery.status != WebhookDelivery.Status.PENDING:
-        return
+    with transaction.atomic():
+        # Locked while sending: a task delivered twice waits, then finds it done.
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("alert__entry", "alert__hotlist", "alert__camera__site")
+            .get(pk=delivery_id)
+        )
+        if delivery.status == WebhookDelivery.Status.PENDING:
+            _send(delivery, final)
+    if delivery.status != WebhookDelivery.Status.DELIVERED:
+        raise WebhookFailed(delivery.last_error)
+
+
+class _NoRedirects(HTTPRedirectHandler):
+    """A redirect is not a delivery: it is reported as an answer, never followed."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = build_opener(_NoRedirects)
+
+
+def _send(delivery: WebhookDelivery, final: bool) -> None:
     body = json.dumps(webhook_payload(delivery.alert)).encode()
     timestamp = str(int(time.time()))
     # The URL is a list's webhook, set by hotlist managers and validated as https.
@@ -110,18 +208,17 @@ def webhook_deliver(*, delivery_id: int, final: bool) -> None:
     delivery.attempts += 1
     delivery.last_attempt_at = timezone.now()
     try:
-        with urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
             delivery.response_status = response.status
         delivery.status = WebhookDelivery.Status.DELIVERED
         delivery.delivered_at = timezone.now()
         delivery.last_error = ""
-    except HTTPError as refusal:
+    except HTTPError as refusal:  # any answer but 2xx, redirects included
         delivery.response_status = refusal.code
         delivery.last_error = f"The receiver answered HTTP {refusal.code} {refusal.reason}"
-    except (URLError, OSError) as failure:
+    except (URLError, OSError, HTTPException, ValueError) as failure:
         delivery.last_error = f"Could not reach the receiver: {getattr(failure, 'reason', failure)}"
+    delivery.last_error = delivery.last_error[:300]
     if final and delivery.status == WebhookDelivery.Status.PENDING:
         delivery.status = WebhookDelivery.Status.FAILED
     delivery.save()
-    if delivery.status != WebhookDelivery.Status.DELIVERED:
-        raise WebhookFailed(delivery.last_error)

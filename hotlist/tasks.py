@@ -4,12 +4,17 @@ from celery import shared_task
 from django.conf import settings
 
 from .events import stream_events_trim
-from .services import WebhookFailed, alerts_escalate, webhook_deliver
+from .services import WebhookFailed, alerts_escalate, webhook_deliver, webhook_deliveries_resend
 
 
 @shared_task(ignore_result=True)
 def alerts_escalate_task() -> None:
     alerts_escalate()
+
+
+@shared_task(ignore_result=True)
+def webhook_deliveries_resend_task() -> None:
+    webhook_deliveries_resend()
 
 
 @shared_task(ignore_result=True)

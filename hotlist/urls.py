@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.cache import never_cache
 
 from core.middleware import background
 
@@ -8,9 +9,10 @@ app_name = "hotlist"
 
 urlpatterns = [
     path("alerts/", views.AlertConsoleView.as_view(), name="alert_list"),
-    path("alerts/feed/", background(views.AlertFeedView.as_view()), name="alert_feed"),
-    path("alerts/events/", views.alert_events, name="alert_events"),
-    path("alerts/<int:pk>/", views.AlertDetailView.as_view(), name="alert_detail"),
+    # The feed and the stream are the page's background traffic, not the person's activity.
+    path("alerts/feed/", background(never_cache(views.AlertFeedView.as_view())), name="alert_feed"),
+    path("alerts/events/", background(views.alert_events), name="alert_events"),
+    path("alerts/<int:pk>/", never_cache(views.AlertDetailView.as_view()), name="alert_detail"),
     path("alerts/<int:pk>/<str:step>/", views.alert_step_view, name="alert_step"),
     path("alerts/<int:pk>/image/<str:kind>/", views.alert_image, name="alert_image"),
     path("hotlists/", views.HotlistListView.as_view(), name="hotlist_list"),

@@ -3,7 +3,6 @@ outcomes of hits for entry owners."""
 
 import difflib
 import mimetypes
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,7 +10,8 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIRequest
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
@@ -19,22 +19,19 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 from django_eventstream.views import events
 
-from access.services import audit_record
 from cameras.models import OperationalAlert
-from core.middleware import background
+from core.middleware import client_address
 from core.views import AreaView
-from reads.models import Read
 
 from .forms import AcceptForm, AlertFilterForm, RejectForm, VerifyForm
-from .models import Alert, AlertWorkflowError, Hotlist, WebhookDelivery
+from .models import Alert, AlertWorkflowError, Hotlist, HotlistEntry, WebhookDelivery
 from .selectors import (
     alert_for,
     entry_owner_alerts,
-    may_act_on,
     monitored_hotlists,
     operator_alerts,
 )
-from .services import alert_step
+from .services import alert_image_open, alert_open, alert_step
 
 CONSOLE_ROWS = 100
 RELATED = ("hotlist", "entry", "camera__site", "claimed_by")
@@ -52,12 +49,10 @@ class AlertConsoleView(AreaView):
         hotlists = monitored_hotlists(self.request.user)
         form = AlertFilterForm(self.request.GET, hotlists=hotlists)
         alerts = operator_alerts(self.request.user).select_related(*RELATED)
-        queue = (
-            alerts.filter(status=Alert.Status.NEW)
-            .annotate(escalated=Case(When(escalated_at__isnull=False, then=Value(0)),
-                                     default=Value(1), output_field=IntegerField()))
-            .order_by("escalated", "priority", "created_at")
-        )  # fmt: skip
+        # Escalated first, then the most urgent, then the longest waiting.
+        queue = alerts.filter(status=Alert.Status.NEW).order_by(
+            F("escalated_at").asc(nulls_last=True), "priority", "created_at"
+        )
         problems = OperationalAlert.objects.filter(cleared_at__isnull=True)
         return super().get_context_data(
             problems=problems.select_related("camera__site").order_by("camera__reference"),
@@ -69,10 +64,9 @@ class AlertConsoleView(AreaView):
 class AlertFeedView(AlertConsoleView):
     """The console's feed alone, for the page to swap in."""
 
-    template_name = "hotlist/_alert_feed.html"
+    template_name = "hotlist/partials/alert_feed.html"
 
 
-@background
 @never_cache
 @permission_required("access.monitor_alerts", raise_exception=True)
 def alert_events(request):
@@ -91,37 +85,18 @@ class AlertDetailView(TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        alert = alert_for(user, self.kwargs["pk"])
-        may_act = may_act_on(user, alert)
-        # The vehicle's other recent reads help the operator decide; the entry's owner, who
-        # only reads the outcome, does not get them.
-        previous = previous_reads(alert) if may_act else []
-        audit_record(
-            user=user, action="alert_view", target=f"alert {alert.pk}",
-            address=self.request.META.get("REMOTE_ADDR"), vrm=alert.read_vrm,
-            previous_reads_shown=len(previous),
-        )  # fmt: skip
-        entry = alert.entry
+        opened = alert_open(user=user, pk=self.kwargs["pk"], address=client_address(self.request))
+        alert, entry = opened.alert, opened.alert.entry
         vehicle = alert.vehicle_comparison()
         return super().get_context_data(
             vehicle=vehicle, vehicle_mismatch=any(row[3] for row in vehicle),
-            alert=alert, entry=entry, previous_reads=previous, deliveries=alert.deliveries.all(),
-            previous_hours=settings.ALERT_PREVIOUS_READS_HOURS,
-            read_chars=vrm_differences(alert.read_vrm, entry.vrm),
-            may_act=may_act,
+            alert=alert, entry=entry, previous_reads=opened.previous_reads,
+            deliveries=alert.deliveries.all(), previous_hours=settings.ALERT_PREVIOUS_READS_HOURS,
+            read_chars=vrm_differences(alert.read_vrm, entry.vrm), may_act=opened.may_act,
             exact_location=user.has_perm("access.view_exact_locations"),
             verify_form=VerifyForm(), accept_form=AcceptForm(), reject_form=RejectForm(),
             **kwargs,
         )  # fmt: skip
-
-
-def previous_reads(alert: Alert) -> list[Read]:
-    """Other reads of the alert's VRM in the hours before it (newest first)."""
-    since = alert.captured_at - timedelta(hours=settings.ALERT_PREVIOUS_READS_HOURS)
-    reads = Read.objects.filter(
-        vrm=alert.read_vrm, captured_at__gte=since, captured_at__lte=alert.captured_at
-    ).exclude(id=alert.read_id)
-    return list(reads.select_related("camera", "site").order_by("-captured_at")[:20])
 
 
 def vrm_differences(read: str, listed: str) -> list[tuple[str, bool]]:
@@ -146,18 +121,20 @@ STEPS = {
 @permission_required("access.monitor_alerts", raise_exception=True)
 def alert_step_view(request, pk: int, step: str):
     """Take one workflow step on an alert; the page says what happened, or why not."""
-    alert = alert_for(request.user, pk)
+    alert, may_act = alert_for(request.user, pk)
     if step not in STEPS:
         raise Http404("No such step.")
-    if not may_act_on(request.user, alert):
+    if not may_act:
         raise PermissionDenied
     form_class = STEPS[step]
     arguments = {}
     if form_class is not None:
         form = form_class(request.POST)
         if not form.is_valid():
-            problems = "; ".join(f"{form.fields[name].label or name}: {' '.join(errors)}"
-                                 for name, errors in form.errors.items())  # fmt: skip
+            problems = "; ".join(
+                f"{getattr(form.fields.get(name), 'label', None) or name}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+            )
             messages.error(request, f"Not done. {problems}")
             return redirect(alert.get_absolute_url())
         arguments = form.cleaned_data
@@ -175,12 +152,8 @@ def alert_step_view(request, pk: int, step: str):
 def alert_image(request, pk: int, kind: str):
     """The plate patch or overview image of an alert, to those who may see the alert; every
     view is audited."""
-    alert = alert_for(request.user, pk)
-    path = {"plate": alert.plate_image, "overview": alert.overview_image}.get(kind)
-    if not path:
-        raise Http404("No such image.")
-    audit_record(user=request.user, action="image_view", target=f"alert {alert.pk} {kind} image",
-                 address=request.META.get("REMOTE_ADDR"), vrm=alert.read_vrm)  # fmt: skip
+    path = alert_image_open(user=request.user, pk=pk, kind=kind,
+                            address=client_address(request))  # fmt: skip
     try:
         content = default_storage.open(path)
     except FileNotFoundError:
@@ -195,30 +168,37 @@ class HotlistListView(AreaView):
         ("Hotlist", "name"), ("Source", "get_source_display"), ("Owner", "owner.get_full_name"),
         ("Default priority", "get_default_priority_display"),
         ("Look-alike tolerance", "fuzzy_tolerance"), ("Entries", "entry_count"),
-        ("Webhook", "webhook_url"), ("Failed deliveries", "failed_deliveries"),
+        ("Webhook", "webhook_host"), ("Failed deliveries", "failed_deliveries"),
     )  # fmt: skip
 
     def get_queryset(self):
-        failed = Count("alerts__deliveries", filter=Q(alerts__deliveries__status="failed"))
+        entries = HotlistEntry.objects.filter(hotlist=OuterRef("pk")).values("hotlist")
+        failed = WebhookDelivery.objects.filter(alert__hotlist=OuterRef("pk"), status="failed")
         return Hotlist.objects.select_related("owner").annotate(
-            entry_count=Count("entries", distinct=True), failed_deliveries=failed
+            entry_count=Coalesce(Subquery(entries.annotate(n=Count("pk")).values("n")), 0),
+            failed_deliveries=Coalesce(
+                Subquery(failed.values("alert__hotlist").annotate(n=Count("pk")).values("n")), 0
+            ),
         )
 
 
 class WebhookDeliveryListView(AreaView):
-    """Alerts sent to other systems, newest first: failures stand out here."""
+    """Alerts sent to other systems, newest first, for the lists the user owns or receives:
+    failures stand out here."""
 
     area_key = "hotlists"
     title = "Webhook deliveries"
     summary = "Alerts sent to other systems by their lists' webhooks, retried with back-off."
     columns = (
         ("Created", "created_at"), ("VRM", "alert.read_vrm"), ("Hotlist", "alert.hotlist.name"),
-        ("Sent to", "url"), ("Status", "get_status_display"), ("Tries", "attempts"),
+        ("Sent to", "host"), ("Status", "get_status_display"), ("Tries", "attempts"),
         ("Last try", "last_attempt_at"), ("Answer", "response_status"), ("Problem", "last_error"),
     )  # fmt: skip
 
     def get_queryset(self):
-        deliveries = WebhookDelivery.objects.select_related("alert__hotlist")
+        user = self.request.user
+        lists = Q(alert__hotlist__owner=user) | Q(alert__hotlist__in=monitored_hotlists(user))
+        deliveries = WebhookDelivery.objects.filter(lists).select_related("alert__hotlist")
         if self.request.GET.get("status") in WebhookDelivery.Status.values:
             deliveries = deliveries.filter(status=self.request.GET["status"])
         return deliveries[:200]

@@ -67,7 +67,7 @@ def read_batch_ingest(
                     refused=refused if inserted else 0)  # fmt: skip
         alert_ids = [alert.pk for alert in alerts]
         if alert_ids:
-            transaction.on_commit(lambda: alerts_announce(alert_ids))
+            transaction.on_commit(lambda: alerts_announce(alert_ids), robust=True)
     return IngestResult(len(inserted), len(reads) - len(inserted), alert_ids)
 
 

@@ -9,9 +9,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.html import escape
 
-from access.models import AuditRecord
+from access.models import GENESIS_HASH, AuditRecord
 from access.roles import Role
-from access.services import GENESIS_HASH
 from hotlist.models import Alert
 from hotlist.selectors import alert_recipients
 from hotlist.services import alerts_escalate
@@ -141,7 +140,8 @@ def test_every_image_view_is_audited_in_an_append_only_chain(client_for, lists, 
         assert response.status_code == 200
         assert {"private", "no-store"} <= set(response["Cache-Control"].split(", "))
     assert client.get(f"/alerts/{alert.pk}/image/overview/").status_code == 404  # none sent
-    first, second = AuditRecord.objects.order_by("pk")
+    first, second, refused = AuditRecord.objects.order_by("pk")
+    assert refused.outcome == "refused"
     assert first.action == second.action == "image_view"
     assert first.previous_hash == GENESIS_HASH and second.previous_hash == first.hash
     assert second.hash == second.compute_hash()
@@ -254,10 +254,11 @@ def test_the_alert_shows_the_vehicles_other_reads_of_the_last_hours(client_for, 
     HotlistEntryFactory(hotlist=lists[0], vrm="PR3VIOU")
     earlier = CameraFactory(name="Ring road north")
     now = timezone.now()
-    ingest(earlier, [
+    two_hours_ago, seven_hours_ago = (
         plain_read("PR3VIOU", captured_at=now - timedelta(hours=hours), capture_id=str(hours))
         for hours in (2, 7)
-    ])  # fmt: skip
+    )
+    ingest(earlier, [two_hours_ago, seven_hours_ago])
     Alert.objects.all().delete()  # keep the newest hit only
     ingest(CameraFactory(), [plain_read("PR3VIOU", captured_at=now, capture_id="c")])
     alert = Alert.objects.get()
@@ -265,4 +266,70 @@ def test_the_alert_shows_the_vehicles_other_reads_of_the_last_hours(client_for, 
     table = page.split('data-testid="previous-reads"')[1].split("</table>")[0]
     assert table.count("<tr>") == 2  # the heading and the read two hours before; not 7 hours
     assert "Ring road north" in table
-    assert AuditRecord.objects.get().detail["previous_reads_shown"] == 1
+    assert AuditRecord.objects.get().detail["previous_reads"] == [two_hours_ago["id"]]
+
+
+def test_refused_alert_and_image_views_are_audited_too(client_for, personas, lists):
+    hidden = hit(lists[1], "SECRET2")
+    operator = client_for("operator")
+    assert operator.get(f"/alerts/{hidden.pk}/").status_code == 404
+    assert operator.get(f"/alerts/{hidden.pk}/image/plate/").status_code == 404
+    records = AuditRecord.objects.order_by("pk")
+    assert [(r.action, r.outcome, r.user) for r in records] == [
+        ("alert_view", "refused", personas["operator"]),
+        ("image_view", "refused", personas["operator"]),
+    ]
+    assert "SECRET2" not in str([r.detail for r in records])  # nothing of it is recorded
+
+
+def test_a_superuser_receives_no_list_unless_entitled_like_anyone(client_for, lists):
+    from django.contrib.auth.models import User
+
+    root = User.objects.create_superuser("root", password="correct-horse-battery-staple")
+    alert = hit(lists[1], "SECRET3")
+    client = client_for("operator")
+    client.force_login(root)
+    assert "SECRET3" not in client.get("/alerts/feed/").content.decode()
+    assert client.get(f"/alerts/{alert.pk}/").status_code == 404
+
+
+def test_bad_filters_are_named_and_the_defaults_apply(client_for, lists):
+    hit(lists[0], "OPEN2")
+    closed = hit(lists[0], "SHUT2")
+    closed.claim(by=lists[0].owner)
+    closed.reject(by=lists[0].owner, reason="duplicate")
+    client = client_for("operator")
+    page = client.get("/alerts/", {"hotlist": lists[1].pk}).content.decode()  # not received
+    assert "Select a valid choice" in page
+    listed = page.split('id="alerts-heading"')[1]
+    assert "OPEN2" in listed and "SHUT2" not in listed  # open alerts, on the lists received
+
+
+def test_the_audit_chain_verifies_and_reports_the_first_edited_or_removed_record(client_for, lists):
+    from django.core.management import CommandError, call_command
+
+    alert = hit(lists[0])
+    client = client_for("operator")
+    for _ in range(3):
+        client.get(f"/alerts/{alert.pk}/")
+    call_command("audit_verify")  # intact
+    _, second, third = AuditRecord.objects.order_by("pk")
+
+    def tamper(statement):
+        # What someone with the database owner's rights could do, bypassing the trigger.
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")  # triggers off
+            cursor.execute(statement)
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+    tamper(f"UPDATE access_auditrecord SET target = 'alert 999' WHERE id = {second.pk}")
+    with pytest.raises(CommandError, match=f"record {second.pk} .*edited"):
+        call_command("audit_verify")
+    tamper(f"DELETE FROM access_auditrecord WHERE id = {second.pk}")
+    with pytest.raises(CommandError, match=f"record {third.pk} .*removed or inserted"):
+        call_command("audit_verify")
+
+
+def test_the_event_stream_answers_401_once_the_session_has_ended(client):
+    response = client.get("/alerts/events/", headers={"Accept": "text/event-stream"})
+    assert response.status_code == 401

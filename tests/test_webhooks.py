@@ -107,7 +107,9 @@ def test_a_failing_receiver_is_retried_with_back_off_until_it_takes_the_alert(wo
     assert (delivery.attempts, delivery.last_error) == (3, "")
 
 
-def test_a_receiver_that_keeps_failing_is_marked_failed_where_people_look(worker, client_for):
+def test_a_receiver_that_keeps_failing_is_marked_failed_where_people_look(
+    worker, client_for, personas
+):
     receiver = Receiver(failures=99)
     try:
         hotlist, _, _ = raise_alert(receiver.url, vrm="FA11LED")
@@ -117,6 +119,8 @@ def test_a_receiver_that_keeps_failing_is_marked_failed_where_people_look(worker
     delivery = WebhookDelivery.objects.get()
     assert delivery.attempts == 3
     assert delivery.last_error == "The receiver answered HTTP 503 Service Unavailable"
+    hotlist.owner = personas["hotlists"]  # the list's owner looks
+    hotlist.save()
     manager = client_for("hotlists")
     listing = manager.get("/hotlists/deliveries/?status=failed").content.decode()
     assert "FA11LED" in listing and "HTTP 503" in listing
@@ -137,3 +141,38 @@ def test_signature_covers_the_timestamp_and_the_body():
     assert signature == "sha256=" + hmac.new(b"secret", b'1700000000.{"a":1}',
                                              hashlib.sha256).hexdigest()  # fmt: skip
     assert webhook_signature("secret", "1700000001", b'{"a":1}') != signature
+
+
+def test_a_redirect_is_not_a_delivery(worker):
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        raise_alert(f"http://127.0.0.1:{server.server_address[1]}/hook")
+        wait_for(lambda: WebhookDelivery.objects.filter(status="failed").exists())
+    finally:
+        server.shutdown()
+        server.server_close()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.response_status == 302 and "HTTP 302" in delivery.last_error
+
+
+def test_deliveries_are_listed_only_for_lists_the_user_owns_or_receives(client_for, personas):
+    from tests.factories import AlertFactory
+
+    mine = HotlistFactory(owner=personas["hotlists"])
+    theirs = HotlistFactory()
+    for hotlist, vrm in ((mine, "MINE1"), (theirs, "THEIRS1")):
+        alert = AlertFactory(entry=HotlistEntryFactory(hotlist=hotlist, vrm=vrm))
+        WebhookDelivery.objects.create(alert=alert, url="https://dispatch.example/hook?token=s3")
+    page = client_for("hotlists").get("/hotlists/deliveries/").content.decode()
+    assert "MINE1" in page and "THEIRS1" not in page
+    assert "dispatch.example" in page and "token=s3" not in page  # the host, not the secret path

@@ -29,6 +29,9 @@ document.addEventListener("htmx:responseError", (event) => {
   document.body.addEventListener("htmx:sseError", () => {
     banner.hidden = false;
     showLive("down", "Disconnected");
+    // If the stream is refused because the session has ended, the refresh is refused too
+    // (401), and the page goes to the sign-in page rather than leaving alerts on screen.
+    htmx.trigger(feed, "anpr:refresh");
   });
 
   // Sound by priority: critical three high beeps, high two, medium and low one, lower.
@@ -42,6 +45,11 @@ document.addEventListener("htmx:responseError", (event) => {
   const play = (priority) => {
     audio = audio || new AudioContext();
     audio.resume();
+    if (audio.state !== "running") {
+      // The browser holds sound back until the operator has clicked on the page: say so.
+      toggle.textContent = "Sound blocked: click to allow";
+      toggle.dataset.blocked = "true";
+    }
     const [frequency, beeps] = TONES[priority] || TONES[4];
     for (let i = 0; i < beeps; i += 1) {
       const start = audio.currentTime + i * 0.22;
@@ -60,6 +68,7 @@ document.addEventListener("htmx:responseError", (event) => {
   toggle.addEventListener("click", () => {
     localStorage.setItem("anpr.sound", soundOn() ? "off" : "on");
     if (soundOn()) (audio = audio || new AudioContext()).resume(); // a click may unlock audio
+    delete toggle.dataset.blocked;
     showSound();
   });
   showSound();
