@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
+from .models import OffenceCategory
+
 # Fields only a superuser (set up at installation) may change: they bypass roles altogether.
 POWER_FIELDS = ("is_superuser", "is_staff", "user_permissions")
 
@@ -35,3 +37,11 @@ class RoleUserAdmin(UserAdmin):
         if obj is not None and obj == request.user and not request.user.is_superuser:
             return (*readonly, "groups")
         return readonly
+
+
+@admin.register(OffenceCategory)
+class OffenceCategoryAdmin(admin.ModelAdmin):
+    """The force's own list of offence categories for search purposes and grants."""
+
+    list_display = ("name", "serious", "is_active")
+    list_filter = ("serious", "is_active")

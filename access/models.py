@@ -1,11 +1,15 @@
-"""Access control: roles, capabilities, the access audit and (later) search purposes and grants."""
+"""Access control: roles, capabilities, search purposes, extended-access requests and grants, and
+the access audit."""
 
 import hashlib
 import json
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from core.models import person_field
 
 
 class Capability(models.Model):
@@ -33,6 +37,103 @@ class Capability(models.Model):
         return "capability"
 
 
+class OffenceCategory(models.Model):
+    """An offence category a search or a grant names (R-SEARCH-1). The force keeps its own list
+    on the admin site; only categories marked serious (serious, major or organised crime,
+    counter terrorism) may justify access to reads older than the standard window."""
+
+    name = models.CharField(max_length=100, unique=True)
+    serious = models.BooleanField(
+        default=False, help_text="Serious, major or organised crime, or counter terrorism."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-serious", "name"]
+        verbose_name_plural = "offence categories"
+
+    def __str__(self) -> str:
+        return f"{self.name}{' (serious)' if self.serious else ''}"
+
+
+class SearchPurpose(models.Model):
+    """Why searches are run: the case they serve (R-SEARCH-1). Every search records one; a
+    person may reuse theirs for follow-up searches in the same session."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="search_purposes"
+    )
+    category = models.ForeignKey(OffenceCategory, on_delete=models.PROTECT, related_name="+")
+    case_reference = models.CharField(max_length=40, help_text="Incident or crime reference.")
+    justification = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_reference} ({self.category.name})"
+
+
+class AccessRequest(models.Model):
+    """A request for time-limited access to reads older than the standard window, for one case
+    of serious crime (R-SEARCH-2). A senior officer other than the requester decides it; once
+    approved it is a grant, until it expires or is revoked."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a decision"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+        REVOKED = "revoked", "Revoked"
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    case_reference = models.CharField(max_length=40)
+    category = models.ForeignKey(OffenceCategory, on_delete=models.PROTECT, related_name="+")
+    date_from = models.DateField(help_text="The oldest day of reads wanted.")
+    date_to = models.DateField(help_text="The newest day of reads wanted.")
+    justification = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = person_field()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = person_field()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Separation of duties, in the database too: nobody decides their own request.
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("requester")),
+                name="access_request_not_decided_by_requester",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(date_from__lte=models.F("date_to")),
+                name="access_request_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Extended access for {self.case_reference} ({self.get_status_display()})"
+
+    def is_active(self, now: datetime) -> bool:
+        return (
+            self.status == self.Status.APPROVED
+            and self.expires_at is not None
+            and now < self.expires_at
+        )
+
+    def state(self, now: datetime) -> str:
+        """The status as a person would say it, with expiry."""
+        if self.status == self.Status.APPROVED and not self.is_active(now):
+            return "Expired"
+        return self.get_status_display()
+
+
 GENESIS_HASH = "0" * 64  # what the first audit record follows
 
 
@@ -46,6 +147,7 @@ class AuditRecord(models.Model):
     """
 
     class Action(models.TextChoices):
+        SEARCH = "search", "Search"
         ALERT_VIEW = "alert_view", "Alert opened"
         IMAGE_VIEW = "image_view", "Image viewed"
 
@@ -61,6 +163,9 @@ class AuditRecord(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     target = models.CharField(max_length=200, help_text="What was accessed.")
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    case_reference = models.CharField(max_length=40, blank=True)
+    category = models.CharField(max_length=100, blank=True, help_text="Offence category.")
+    result_count = models.PositiveIntegerField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     address = models.GenericIPAddressField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64)
@@ -68,13 +173,17 @@ class AuditRecord(models.Model):
 
     class Meta:
         ordering = ["-pk"]
-        indexes = [models.Index(fields=["user", "-at"], name="audit_user_at")]
+        indexes = [
+            models.Index(fields=["user", "-at"], name="audit_user_at"),
+            models.Index(fields=["case_reference", "-at"], name="audit_case_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.target}"
 
     def compute_hash(self) -> str:
         content = [self.previous_hash, self.at.isoformat(), self.user_id, self.action,
-                   self.target, self.outcome, self.detail, self.address]  # fmt: skip
+                   self.target, self.outcome, self.case_reference, self.category,
+                   self.result_count, self.detail, self.address]  # fmt: skip
         encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(encoded.encode()).hexdigest()

@@ -45,6 +45,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "cameras.view_cameracredential",
         "cameras.change_cameracredential",
         "deployments.view_site",
+        "access.view_offencecategory",
+        "access.add_offencecategory",
+        "access.change_offencecategory",
     ],
 }
 

@@ -2,12 +2,15 @@
 
 import ipaddress
 from contextlib import nullcontext
+from datetime import date, datetime, timedelta
 
 from auditlog.context import set_actor
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
+from django.utils import timezone
 
-from .models import GENESIS_HASH, AuditRecord
+from .models import GENESIS_HASH, AccessRequest, AuditRecord, OffenceCategory
 from .roles import Role
 
 _AUDIT_CHAIN_LOCK = 0x41554449  # pg advisory lock key: one writer extends the chain at a time
@@ -23,7 +26,8 @@ def user_roles_set(*, user: User, roles: list[Role], acting_user: User | None) -
 
 def audit_record_add(
     *, user: User, action: str, target: str, address: str | None = None,
-    outcome: str = AuditRecord.Outcome.OK, **detail,
+    outcome: str = AuditRecord.Outcome.OK, case_reference: str = "", category: str = "",
+    result_count: int | None = None, **detail,
 ) -> AuditRecord:  # fmt: skip
     """Append one record to the access audit, chained to the one before it."""
     # Stored as the database will give it back, so the hash still matches when re-read.
@@ -32,9 +36,99 @@ def audit_record_add(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_AUDIT_CHAIN_LOCK])
         last = AuditRecord.objects.order_by("-pk").values_list("hash", flat=True).first()
-        record = AuditRecord(user=user, action=action, target=target, outcome=outcome,
-                             detail=detail, address=address,
-                             previous_hash=last or GENESIS_HASH)  # fmt: skip
+        record = AuditRecord(
+            user=user, action=action, target=target, outcome=outcome,
+            case_reference=case_reference, category=category, result_count=result_count,
+            detail=detail, address=address, previous_hash=last or GENESIS_HASH,
+        )  # fmt: skip
         record.hash = record.compute_hash()
         record.save()
     return record
+
+
+class AccessRequestError(Exception):
+    """A request or decision that is not allowed; the message says why, for the person."""
+
+
+MIN_JUSTIFICATION = 20  # characters: at least a sentence
+
+
+def access_request_create(
+    *, requester: User, case_reference: str, category: OffenceCategory, date_from: date,
+    date_to: date, justification: str, now: datetime | None = None,
+) -> AccessRequest:  # fmt: skip
+    """Ask for access to reads older than the standard window, for one case of serious crime."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    oldest = timezone.localdate(now - timedelta(days=settings.READ_RETENTION_DAYS))
+    standard = timezone.localdate(now - timedelta(days=settings.SEARCH_WINDOW_DAYS))
+    if not category.serious:
+        raise AccessRequestError(
+            f"{category.name} is not serious, major or organised crime or terrorism: extended "
+            "access cannot be granted for it."
+        )
+    if date_from > date_to or date_to > today:
+        raise AccessRequestError("The days wanted must run forwards and end by today.")
+    if date_from < oldest:
+        raise AccessRequestError(f"Reads are kept {settings.READ_RETENTION_DAYS} days: nothing "
+                                 f"exists before {oldest:%d %b %Y}.")  # fmt: skip
+    if date_from >= standard:
+        raise AccessRequestError(f"Every search already covers {standard:%d %b %Y} onwards: "
+                                 "no extended access is needed for these days.")  # fmt: skip
+    if len(justification.strip()) < MIN_JUSTIFICATION:
+        raise AccessRequestError("Say why the older reads are needed, in at least a sentence.")
+    with transaction.atomic(), set_actor(requester):
+        return AccessRequest.objects.create(
+            requester=requester, case_reference=case_reference, category=category,
+            date_from=date_from, date_to=date_to, justification=justification.strip(),
+            created_at=now,
+        )  # fmt: skip
+
+
+def access_request_decide(
+    *, access_request: AccessRequest, by: User, approve: bool, reason: str = "",
+    now: datetime | None = None,
+) -> AccessRequest:  # fmt: skip
+    """A senior officer approves (a grant for EXTENDED_ACCESS_GRANT_DAYS) or refuses (saying
+    why) a request that is not their own."""
+    now = now or timezone.now()
+    if not approve and not reason.strip():
+        raise AccessRequestError("Say why the request is refused.")
+    with transaction.atomic(), set_actor(by):
+        current = _locked(access_request, by)
+        if current.requester_id == by.pk:
+            raise AccessRequestError("You cannot decide your own request: another senior "
+                                     "officer must.")  # fmt: skip
+        if current.status != AccessRequest.Status.PENDING:
+            raise AccessRequestError(
+                f"This request is already {current.get_status_display().lower()}."
+            )
+        current.status = AccessRequest.Status.APPROVED if approve else AccessRequest.Status.REFUSED
+        current.decided_by, current.decided_at, current.decision_reason = by, now, reason.strip()
+        if approve:
+            current.expires_at = now + timedelta(days=settings.EXTENDED_ACCESS_GRANT_DAYS)
+        current.save()
+    return current
+
+
+def access_request_revoke(
+    *, access_request: AccessRequest, by: User, reason: str, now: datetime | None = None
+) -> AccessRequest:
+    """End a grant before it expires (the case closed, or it was misused)."""
+    if not reason.strip():
+        raise AccessRequestError("Say why the grant is revoked.")
+    with transaction.atomic(), set_actor(by):
+        current = _locked(access_request, by)
+        if not current.is_active(now or timezone.now()):
+            raise AccessRequestError("Only a grant in force can be revoked.")
+        current.status = AccessRequest.Status.REVOKED
+        current.revoked_by, current.revoked_at = by, now or timezone.now()
+        current.decision_reason = f"{current.decision_reason}\nRevoked: {reason.strip()}".strip()
+        current.save()
+    return current
+
+
+def _locked(access_request: AccessRequest, by: User) -> AccessRequest:
+    if not by.has_perm("access.decide_extended_access"):
+        raise AccessRequestError("Only a senior officer decides extended access.")
+    return AccessRequest.objects.select_for_update().get(pk=access_request.pk)

@@ -351,6 +351,14 @@ ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 730)
 SEARCH_WINDOW_DAYS = env_int("SEARCH_WINDOW_DAYS", 90)
 EXTENDED_ACCESS_GRANT_DAYS = env_int("EXTENDED_ACCESS_GRANT_DAYS", 28)
 RETROSPECTIVE_MATCH_DAYS = env_int("RETROSPECTIVE_MATCH_DAYS", 14)
+# A force's incident and crime references (upper case, spaces removed), and how to describe them.
+CASE_REFERENCE_PATTERN = os.environ.get(
+    "CASE_REFERENCE_PATTERN", r"(?=[A-Z0-9/-]*\d)[A-Z0-9][A-Z0-9/-]{4,39}"
+)
+CASE_REFERENCE_HELP = os.environ.get(
+    "CASE_REFERENCE_HELP",
+    "5 to 40 letters, digits, / or -, with at least one digit (e.g. NT/12345/26).",
+)
 for _name, _low, _high in [
     ("SEARCH_WINDOW_DAYS", 1, 90),  # the national standard's limit for standard searches
     ("ALERT_RETENTION_DAYS", 1, 3650),

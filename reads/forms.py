@@ -1,1 +1,41 @@
 """Forms for the read store: input validation only; rules live in services."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from access.forms import PurposeForm
+from cameras.models import Camera
+from deployments.models import Site
+
+from .models import Read
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class SearchForm(PurposeForm):
+    """A plate search and its purpose."""
+
+    plate = forms.CharField(
+        max_length=32, label="Plate",
+        help_text="A full VRM, or part of one: ? for one character, * for any (e.g. AB1?C*).",
+    )  # fmt: skip
+    captured_from = forms.DateTimeField(widget=DATETIME, label="From")
+    captured_to = forms.DateTimeField(widget=DATETIME, label="To", required=False)
+    area = forms.ChoiceField(required=False)
+    site = forms.ModelChoiceField(queryset=Site.objects.all(), required=False,
+                                  empty_label="Any site")  # fmt: skip
+    camera = forms.ModelChoiceField(queryset=Camera.objects.all(), required=False,
+                                    empty_label="Any camera")  # fmt: skip
+    direction = forms.ChoiceField(choices=[("", "Either"), *Read.Direction.choices],
+                                  required=False)  # fmt: skip
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        areas = Site.objects.values_list("area", flat=True).distinct().order_by("area")
+        self.fields["area"].choices = [("", "Any area"), *((area, area) for area in areas)]
+        start = timezone.localtime() - timedelta(days=settings.SEARCH_WINDOW_DAYS)
+        self.fields["captured_from"].initial = start.replace(second=0, microsecond=0)

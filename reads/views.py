@@ -1,7 +1,72 @@
-"""Pages for reads."""
+"""Pages for reads: the investigator's search."""
 
+from access.models import SearchPurpose
+from core.middleware import client_address
 from core.views import AreaView
+
+from .forms import SearchForm
+from .search import Criteria, SearchRefused, read_search, search_purpose_create
+
+SESSION_PURPOSE = "search_purpose"
 
 
 class SearchView(AreaView):
+    """A search names its purpose and runs within the person's window; the purpose is kept for
+    follow-up searches in the same session (and recorded with each)."""
+
     area_key = "search"
+    template_name = "reads/search.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            purpose_fields=("category", "case_reference", "justification"), **kwargs
+        )
+
+    def get(self, request, *args, **kwargs):
+        purpose = self._session_purpose()
+        initial = {"category": purpose.category, "case_reference": purpose.case_reference,
+                   "justification": purpose.justification} if purpose else {}  # fmt: skip
+        return self.render_to_response(self.get_context_data(form=SearchForm(initial=initial)))
+
+    def post(self, request, *args, **kwargs):
+        form = SearchForm(request.POST)
+        context = {"form": form}
+        if form.is_valid():
+            try:
+                purpose = self._purpose(form.cleaned_data)
+                context["result"] = read_search(
+                    user=request.user, purpose=purpose, criteria=_criteria(form.cleaned_data),
+                    page=form.cleaned_data["page"] or 1, address=client_address(request),
+                )  # fmt: skip
+            except SearchRefused as refusal:
+                context["refusal"] = str(refusal)
+        return self.render_to_response(self.get_context_data(**context))
+
+    def _session_purpose(self) -> SearchPurpose | None:
+        pk = self.request.session.get(SESSION_PURPOSE)
+        return SearchPurpose.objects.filter(pk=pk, user=self.request.user).first() if pk else None
+
+    def _purpose(self, data) -> SearchPurpose:
+        """The session's purpose when unchanged; otherwise a new one, kept for what follows."""
+        purpose = self._session_purpose()
+        same = purpose and (purpose.category, purpose.case_reference, purpose.justification) == (
+            data["category"],
+            data["case_reference"],
+            data["justification"].strip(),
+        )
+        if not same:
+            purpose = search_purpose_create(
+                user=self.request.user, category=data["category"],
+                case_reference=data["case_reference"], justification=data["justification"],
+            )  # fmt: skip
+            self.request.session[SESSION_PURPOSE] = purpose.pk
+        return purpose
+
+
+def _criteria(data) -> Criteria:
+    return Criteria(
+        plate=data["plate"], captured_from=data["captured_from"],
+        captured_to=data["captured_to"], area=data["area"],
+        site_id=data["site"].pk if data["site"] else None,
+        camera_id=data["camera"].pk if data["camera"] else None, direction=data["direction"],
+    )  # fmt: skip

@@ -35,6 +35,17 @@ def personas(db):
 
 
 @pytest.fixture
+def offence_categories(db):
+    """The starting list of offence categories, as the migration seeds them (transactional
+    tests empty every table between tests)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("access.migrations.0006_offence_categories").seed(apps, None)
+
+
+@pytest.fixture
 def client_for(client, personas):
     """A test client signed in as the named persona."""
 

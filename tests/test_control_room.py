@@ -148,7 +148,9 @@ def test_claim_verify_accept_is_recorded(page, server, room, personas):
     detail = page.get_by_test_id("alert-detail")
     expect(page.get_by_test_id("warnings")).to_contain_text("Violent")
     expect(page.get_by_test_id("plate-image")).to_be_visible()
-    assert page.get_by_test_id("plate-image").evaluate("img => img.naturalWidth") > 0
+    page.wait_for_function(  # the plate patch loads (through the audited image view)
+        "() => document.querySelector('[data-testid=plate-image]').naturalWidth > 0"
+    )
     page.get_by_role("button", name="Claim").click()
     expect(page.get_by_test_id("alert-status")).to_have_text("Claimed")
 

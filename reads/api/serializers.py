@@ -1,1 +1,59 @@
 """Serializers for the read store's API: fields listed explicitly, never __all__."""
+
+from rest_framework import serializers
+
+from access.models import OffenceCategory
+from access.policy import case_reference_clean
+
+from ..models import Read
+
+
+class SearchRequestSerializer(serializers.Serializer):
+    """A plate search and its purpose (R-SEARCH-1): no purpose, no search."""
+
+    category = serializers.SlugRelatedField(
+        slug_field="name", queryset=OffenceCategory.objects.filter(is_active=True),
+        help_text="Offence category, by name.",
+    )  # fmt: skip
+    case_reference = serializers.CharField(max_length=40)
+    justification = serializers.CharField(min_length=20)
+    plate = serializers.CharField(
+        max_length=32, help_text="A full VRM, or part of one with ? (one character) and * (any)."
+    )
+    captured_from = serializers.DateTimeField()
+    captured_to = serializers.DateTimeField(required=False, allow_null=True)
+    area = serializers.CharField(required=False, allow_blank=True, default="")
+    site = serializers.IntegerField(required=False, allow_null=True)
+    camera = serializers.IntegerField(required=False, allow_null=True)
+    direction = serializers.ChoiceField(
+        choices=Read.Direction.choices, required=False, allow_blank=True, default=""
+    )
+    page = serializers.IntegerField(min_value=1, required=False, default=1)
+
+    def validate_case_reference(self, value):
+        try:
+            return case_reference_clean(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class ReadResultSerializer(serializers.ModelSerializer):
+    camera = serializers.CharField(source="camera.reference")
+    site = serializers.CharField(source="site.reference")
+    area = serializers.CharField(source="site.area")
+
+    class Meta:
+        model = Read
+        fields = ["id", "vrm", "captured_at", "camera", "site", "area", "direction", "lane",
+                  "confidence"]  # fmt: skip
+
+
+class SearchResultSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    capped = serializers.BooleanField(help_text="True when there are more than `total`.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    window_start = serializers.DateTimeField(source="window.start")
+    window_end = serializers.DateTimeField(source="window.end")
+    grant = serializers.IntegerField(source="window.grant.pk", allow_null=True, default=None)
+    reads = ReadResultSerializer(many=True)

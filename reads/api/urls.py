@@ -1,7 +1,7 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
+
+from .views import ReadSearchView
 
 app_name = "reads-api"
 
-router = SimpleRouter()
-
-urlpatterns = router.urls
+urlpatterns = [path("search/", ReadSearchView.as_view(), name="search")]

@@ -1,1 +1,49 @@
-"""API views for reads: ViewSets that declare `required_permissions`."""
+"""API views for reads: each declares `required_permissions`."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.middleware import client_address
+
+from ..search import Criteria, SearchRefused, read_search, search_purpose_create
+from .serializers import SearchRequestSerializer, SearchResultSerializer
+
+
+class ReadSearchView(APIView):
+    """Search reads for a case, within the caller's window; every call is audited."""
+
+    required_permissions = ("access.search_reads",)
+
+    @extend_schema(
+        request=SearchRequestSerializer,
+        responses={
+            200: SearchResultSerializer,
+            400: OpenApiResponse(description="The request is not valid; the fields say why."),
+            403: OpenApiResponse(description="Refused (e.g. older than the window without a "
+                                             "grant for the case); `detail` says what is needed."),
+        },
+    )  # fmt: skip
+    def post(self, request):
+        given = SearchRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        try:
+            purpose = search_purpose_create(
+                user=request.user, category=data["category"],
+                case_reference=data["case_reference"], justification=data["justification"],
+            )  # fmt: skip
+            result = read_search(
+                user=request.user, purpose=purpose, page=data["page"],
+                address=client_address(request),
+                criteria=Criteria(
+                    plate=data["plate"], captured_from=data["captured_from"],
+                    captured_to=data.get("captured_to"), area=data["area"],
+                    site_id=data.get("site"), camera_id=data.get("camera"),
+                    direction=data["direction"],
+                ),
+            )  # fmt: skip
+        except SearchRefused as refusal:
+            return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
+        return Response(SearchResultSerializer(result).data)

@@ -1,0 +1,87 @@
+"""The access-window policy (R-SEARCH-2): what window of reads a person may search, for which
+case, with which grant, now. The read search service asks it before every search and applies
+the answer in SQL; nothing else decides it.
+
+Windows are measured on capture time. The standard window is the last SEARCH_WINDOW_DAYS days;
+older reads, back to the retention limit, only under an active grant for the same case, and
+only within the days the grant covers. A search that asks for more is refused with what it
+would need, never quietly cut down.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from .models import AccessRequest
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+    grant: AccessRequest | None = None
+
+
+class WindowRefused(Exception):
+    """A search outside what the person may see; the message says what would be needed."""
+
+
+def case_reference_clean(value: str) -> str:
+    """A case reference as the force writes it (upper case, no spaces), or ValueError."""
+    reference = re.sub(r"\s+", "", value or "").upper()
+    if not re.fullmatch(settings.CASE_REFERENCE_PATTERN, reference):
+        raise ValueError(
+            f"{value!r} is not an incident or crime reference: {settings.CASE_REFERENCE_HELP}"
+        )
+    return reference
+
+
+def search_window(
+    *, user, case_reference: str, wanted_from: datetime, wanted_to: datetime | None = None,
+    now: datetime | None = None,
+) -> Window:  # fmt: skip
+    """The window a search for `case_reference` from `wanted_from` to `wanted_to` may use."""
+    now = now or timezone.now()
+    end = min(wanted_to or now, now)
+    if wanted_from > end:
+        raise WindowRefused("The search starts after it ends: check the dates.")
+    oldest = now - timedelta(days=settings.READ_RETENTION_DAYS)
+    if wanted_from < oldest:
+        raise WindowRefused(
+            f"Reads are kept for {settings.READ_RETENTION_DAYS} days: none exist before "
+            f"{_day(oldest)}. Start the search on or after that day."
+        )
+    standard = now - timedelta(days=settings.SEARCH_WINDOW_DAYS)
+    if wanted_from >= standard:
+        return Window(wanted_from, end)
+    grants = AccessRequest.objects.filter(
+        requester=user, case_reference=case_reference, status=AccessRequest.Status.APPROVED,
+        expires_at__gt=now,
+    )  # fmt: skip
+    needed_until = min(end, standard)
+    for grant in grants:
+        if _start(grant.date_from) <= wanted_from and needed_until <= _start(grant.date_to, 1):
+            return Window(wanted_from, end, grant)
+    covered = [f"{_day(_start(g.date_from))} to {_day(_start(g.date_to))}" for g in grants]
+    if covered:
+        raise WindowRefused(
+            f"Your extended access for case {case_reference} covers {', '.join(covered)}; this "
+            f"search reaches back to {_day(wanted_from)}. Ask for a grant that covers it."
+        )
+    raise WindowRefused(
+        f"Reads older than {settings.SEARCH_WINDOW_DAYS} days (before {_day(standard)}) need "
+        f"extended access for case {case_reference}, approved by a senior officer, for serious "
+        "crime. Ask for it under Extended access, or search from that day on."
+    )
+
+
+def _start(day, plus_days: int = 0) -> datetime:
+    """The start of a day (in the force's time zone), `plus_days` later."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=plus_days), time.min))
+
+
+def _day(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y}"

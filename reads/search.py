@@ -1,0 +1,147 @@
+"""Searching reads for investigations (R-SEARCH-1..3): every search names its purpose, runs only
+inside the window the access policy gives (access/policy.py), applied in SQL, and writes exactly
+one record to the access audit, also when it is refused or fails. Pages and the API both come
+here; nothing else queries reads for people.
+"""
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from access.models import AuditRecord, OffenceCategory, SearchPurpose
+from access.policy import Window, WindowRefused, case_reference_clean, search_window
+from access.services import audit_record_add
+
+from .models import Read
+from .vrm import InvalidVRM, canonical_vrm
+
+PAGE_SIZE = 100
+COUNT_CAP = 10_000  # results are counted up to this; more says "over 10,000"
+MIN_KNOWN_RUN = 3  # a partial plate needs this many known characters in a row (trigram index)
+MIN_JUSTIFICATION = 20
+
+
+class SearchRefused(Exception):
+    """A search that may not run, or cannot run fast; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What a search asks for. `plate` is a full VRM, or a partial one with ? (one character)
+    and * (any run of characters)."""
+
+    plate: str
+    captured_from: datetime
+    captured_to: datetime | None = None
+    area: str = ""
+    site_id: int | None = None
+    camera_id: int | None = None
+    direction: str = ""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    reads: list[Read]
+    total: int
+    capped: bool
+    window: Window
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def search_purpose_create(
+    *, user, category: OffenceCategory, case_reference: str, justification: str
+) -> SearchPurpose:
+    """Record why searches are being run (R-SEARCH-1): no purpose, no search."""
+    try:
+        reference = case_reference_clean(case_reference)
+    except ValueError as error:
+        raise SearchRefused(str(error)) from None
+    if not category.is_active:
+        raise SearchRefused(f"{category.name} is no longer an offence category in use.")
+    if len(justification.strip()) < MIN_JUSTIFICATION:
+        raise SearchRefused("Say why this search is needed for the case, in at least a sentence.")
+    return SearchPurpose.objects.create(user=user, category=category, case_reference=reference,
+                                        justification=justification.strip())  # fmt: skip
+
+
+def plate_condition(plate: str) -> dict:
+    """The ORM condition for a full or partial plate, or SearchRefused saying what is wrong."""
+    text = re.sub(r"\s+", "", plate or "").upper()
+    if not re.search(r"[?*]", text):
+        try:
+            return {"vrm": canonical_vrm(text)}
+        except InvalidVRM as error:
+            raise SearchRefused(str(error)) from None
+    if not re.fullmatch(r"[A-Z0-9?*]+", text):
+        raise SearchRefused("A partial plate has letters, digits, ? (one character) and * (any "
+                            "characters) only.")  # fmt: skip
+    if max(len(run) for run in re.split(r"[?*]", text)) < MIN_KNOWN_RUN:
+        raise SearchRefused(
+            f"{text} is too vague to search quickly: give at least {MIN_KNOWN_RUN} known "
+            "characters in a row (e.g. AB1?C*), or narrow it down otherwise."
+        )
+    regex = "^" + text.replace("?", ".").replace("*", ".*") + "$"
+    return {"vrm__regex": regex}
+
+
+def read_search(
+    *, user, purpose: SearchPurpose, criteria: Criteria, page: int = 1,
+    address: str | None = None,
+) -> SearchResult:  # fmt: skip
+    """One search, inside the user's window, audited once whatever happens."""
+    audit = {
+        "user": user, "action": AuditRecord.Action.SEARCH, "target": f"plate {criteria.plate}",
+        "address": address, "case_reference": purpose.case_reference,
+        "category": purpose.category.name, "purpose": purpose.pk,
+        "parameters": _parameters(criteria, page),
+    }  # fmt: skip
+    try:
+        if not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
+            raise SearchRefused("You may not search reads.")
+        window = search_window(user=user, case_reference=purpose.case_reference,
+                               wanted_from=criteria.captured_from,
+                               wanted_to=criteria.captured_to)  # fmt: skip
+        reads = _reads(window, criteria)
+        total = reads.order_by()[: COUNT_CAP + 1].count()
+        page = max(1, page)
+        rows = list(reads[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    except (SearchRefused, WindowRefused) as refusal:
+        audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
+        raise SearchRefused(str(refusal)) from None
+    except Exception as error:
+        audit_record_add(**audit, outcome=AuditRecord.Outcome.ERROR, error=type(error).__name__)
+        raise
+    audit_record_add(
+        **audit, result_count=min(total, COUNT_CAP),
+        window=[window.start.isoformat(), window.end.isoformat()],
+        grant=window.grant.pk if window.grant else None,
+    )  # fmt: skip
+    return SearchResult(rows, min(total, COUNT_CAP), total > COUNT_CAP, window, page)
+
+
+def _reads(window: Window, criteria: Criteria) -> QuerySet[Read]:
+    reads = Read.objects.filter(
+        captured_at__gte=window.start, captured_at__lte=window.end,
+        **plate_condition(criteria.plate),
+    )  # fmt: skip
+    if criteria.area:
+        reads = reads.filter(site__area=criteria.area)
+    if criteria.site_id:
+        reads = reads.filter(site_id=criteria.site_id)
+    if criteria.camera_id:
+        reads = reads.filter(camera_id=criteria.camera_id)
+    if criteria.direction:
+        reads = reads.filter(direction=criteria.direction)
+    return reads.select_related("camera", "site").order_by("-captured_at", "id")
+
+
+def _parameters(criteria: Criteria, page: int) -> dict:
+    values = {key: value.isoformat() if isinstance(value, datetime) else value
+              for key, value in asdict(criteria).items()}  # fmt: skip
+    return {**values, "page": page}
