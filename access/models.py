@@ -148,6 +148,8 @@ class AuditRecord(models.Model):
 
     class Action(models.TextChoices):
         SEARCH = "search", "Search"
+        ACCESS_REQUEST = "access_request", "Extended access asked"
+        ACCESS_DECISION = "access_decision", "Extended access decided"
         ALERT_VIEW = "alert_view", "Alert opened"
         IMAGE_VIEW = "image_view", "Image viewed"
 

@@ -78,11 +78,13 @@ def access_request_create(
     if len(justification.strip()) < MIN_JUSTIFICATION:
         raise AccessRequestError("Say why the older reads are needed, in at least a sentence.")
     with transaction.atomic(), set_actor(requester):
-        return AccessRequest.objects.create(
+        created = AccessRequest.objects.create(
             requester=requester, case_reference=case_reference, category=category,
             date_from=date_from, date_to=date_to, justification=justification.strip(),
             created_at=now,
         )  # fmt: skip
+        _audit_decision(created, requester, AuditRecord.Action.ACCESS_REQUEST, "asked")
+    return created
 
 
 def access_request_decide(
@@ -108,6 +110,7 @@ def access_request_decide(
         if approve:
             current.expires_at = now + timedelta(days=settings.EXTENDED_ACCESS_GRANT_DAYS)
         current.save()
+        _audit_decision(current, by, AuditRecord.Action.ACCESS_DECISION, current.status)
     return current
 
 
@@ -125,7 +128,20 @@ def access_request_revoke(
         current.revoked_by, current.revoked_at = by, now or timezone.now()
         current.decision_reason = f"{current.decision_reason}\nRevoked: {reason.strip()}".strip()
         current.save()
+        _audit_decision(current, by, AuditRecord.Action.ACCESS_DECISION, current.status)
     return current
+
+
+def _audit_decision(access_request: AccessRequest, by: User, action: str, what: str) -> None:
+    """Grants are change-logged like every model; they also go in the access audit, beside
+    the searches they open, so an auditor sees request, decision and use together."""
+    audit_record_add(
+        user=by, action=action, target=f"extended access {access_request.pk}: {what}",
+        case_reference=access_request.case_reference, category=access_request.category.name,
+        requester=access_request.requester_id,
+        days=[access_request.date_from.isoformat(), access_request.date_to.isoformat()],
+        reason=access_request.decision_reason,
+    )  # fmt: skip
 
 
 def _locked(access_request: AccessRequest, by: User) -> AccessRequest:
