@@ -2,9 +2,10 @@
 case, with which grant, now. The read search service asks it before every search and applies
 the answer in SQL; nothing else decides it.
 
-Windows are measured on capture time. The standard window is the last SEARCH_WINDOW_DAYS days;
-older reads, back to the retention limit, only under an active grant for the same case, and
-only within the days the grant covers. A search that asks for more is refused with what it
+Windows are measured on the day a read was collected (its capture time, in the force's time
+zone). The standard window is the last SEARCH_WINDOW_DAYS days, today included; older reads,
+back to the retention limit, only under an active grant for the same case, and only within the
+days the grant covers. A search that asks for more is refused with what it
 would need, never quietly cut down.
 """
 
@@ -54,7 +55,7 @@ def search_window(
             f"Reads are kept for {settings.READ_RETENTION_DAYS} days: none exist before "
             f"{_day(oldest)}. Start the search on or after that day."
         )
-    standard = now - timedelta(days=settings.SEARCH_WINDOW_DAYS)
+    standard = standard_start(now)
     if wanted_from >= standard:
         return Window(wanted_from, end)
     grants = AccessRequest.objects.filter(
@@ -76,6 +77,12 @@ def search_window(
         f"extended access for case {case_reference}, approved by a senior officer, for serious "
         "crime. Ask for it under Extended access, or search from that day on."
     )
+
+
+def standard_start(now: datetime | None = None) -> datetime:
+    """The start of the standard window: midnight SEARCH_WINDOW_DAYS - 1 days before today."""
+    today = timezone.localdate(now or timezone.now())
+    return _start(today - timedelta(days=settings.SEARCH_WINDOW_DAYS - 1))
 
 
 def _start(day, plus_days: int = 0) -> datetime:

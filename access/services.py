@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import GENESIS_HASH, AccessRequest, AuditRecord, OffenceCategory
+from .policy import standard_start
 from .roles import Role
 
 _AUDIT_CHAIN_LOCK = 0x41554449  # pg advisory lock key: one writer extends the chain at a time
@@ -61,7 +62,7 @@ def access_request_create(
     now = now or timezone.now()
     today = timezone.localdate(now)
     oldest = timezone.localdate(now - timedelta(days=settings.READ_RETENTION_DAYS))
-    standard = timezone.localdate(now - timedelta(days=settings.SEARCH_WINDOW_DAYS))
+    standard = timezone.localdate(standard_start(now))
     if not category.serious:
         raise AccessRequestError(
             f"{category.name} is not serious, major or organised crime or terrorism: extended "

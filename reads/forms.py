@@ -1,12 +1,10 @@
 """Forms for the read store: input validation only; rules live in services."""
 
-from datetime import timedelta
-
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
 from access.forms import PurposeForm
+from access.policy import standard_start
 from cameras.models import Camera
 from deployments.models import Site
 
@@ -19,8 +17,9 @@ class SearchForm(PurposeForm):
     """A plate search and its purpose."""
 
     plate = forms.CharField(
-        max_length=32, label="Plate",
-        help_text="A full VRM, or part of one: ? for one character, * for any (e.g. AB1?C*).",
+        max_length=32, label="Plate", required=False,
+        help_text="A full VRM, or part of one: ? for one character, * for any (e.g. AB1?C*). "
+        "Empty: every vehicle at a site or camera (at most 7 days).",
     )  # fmt: skip
     captured_from = forms.DateTimeField(widget=DATETIME, label="From")
     captured_to = forms.DateTimeField(widget=DATETIME, label="To", required=False)
@@ -37,5 +36,4 @@ class SearchForm(PurposeForm):
         super().__init__(*args, **kwargs)
         areas = Site.objects.values_list("area", flat=True).distinct().order_by("area")
         self.fields["area"].choices = [("", "Any area"), *((area, area) for area in areas)]
-        start = timezone.localtime() - timedelta(days=settings.SEARCH_WINDOW_DAYS)
-        self.fields["captured_from"].initial = start.replace(second=0, microsecond=0)
+        self.fields["captured_from"].initial = timezone.localtime(standard_start())

@@ -6,7 +6,7 @@ here; nothing else queries reads for people.
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
@@ -21,6 +21,7 @@ PAGE_SIZE = 100
 COUNT_CAP = 10_000  # results are counted up to this; more says "over 10,000"
 MIN_KNOWN_RUN = 3  # a partial plate needs this many known characters in a row (trigram index)
 MIN_JUSTIFICATION = 20
+PLACE_MAX_DAYS = 7  # a search by place alone (no plate) covers at most this long
 
 
 class SearchRefused(Exception):
@@ -30,7 +31,8 @@ class SearchRefused(Exception):
 @dataclass(frozen=True)
 class Criteria:
     """What a search asks for. `plate` is a full VRM, or a partial one with ? (one character)
-    and * (any run of characters)."""
+    and * (any run of characters), or empty for every vehicle at a place and time (a site or
+    camera, over at most PLACE_MAX_DAYS)."""
 
     plate: str
     captured_from: datetime
@@ -96,7 +98,8 @@ def read_search(
 ) -> SearchResult:  # fmt: skip
     """One search, inside the user's window, audited once whatever happens."""
     audit = {
-        "user": user, "action": AuditRecord.Action.SEARCH, "target": f"plate {criteria.plate}",
+        "user": user, "action": AuditRecord.Action.SEARCH,
+        "target": f"plate {criteria.plate}" if criteria.plate.strip() else "place and time",
         "address": address, "case_reference": purpose.case_reference,
         "category": purpose.category.name, "purpose": purpose.pk,
         "parameters": _parameters(criteria, page),
@@ -126,10 +129,15 @@ def read_search(
 
 
 def _reads(window: Window, criteria: Criteria) -> QuerySet[Read]:
-    reads = Read.objects.filter(
-        captured_at__gte=window.start, captured_at__lte=window.end,
-        **plate_condition(criteria.plate),
-    )  # fmt: skip
+    reads = Read.objects.filter(captured_at__gte=window.start, captured_at__lte=window.end)
+    if criteria.plate.strip():
+        reads = reads.filter(**plate_condition(criteria.plate))
+    else:  # every vehicle at a place and time: bounded, so it stays fast
+        if not (criteria.site_id or criteria.camera_id):
+            raise SearchRefused("Give a plate, or a site or camera to see every vehicle there.")
+        if window.end - window.start > timedelta(days=PLACE_MAX_DAYS):
+            raise SearchRefused(f"Every vehicle at a place is searched over at most "
+                                f"{PLACE_MAX_DAYS} days: narrow the time range.")  # fmt: skip
     if criteria.area:
         reads = reads.filter(site__area=criteria.area)
     if criteria.site_id:

@@ -231,7 +231,9 @@ def test_partial_plate_wildcards_match_what_they_should_and_nothing_else(
 def test_without_a_grant_the_window_is_the_last_90_days_exactly(days, minutes):
     now = timezone.now()
     wanted = now - timedelta(days=days, minutes=minutes)
-    inside = wanted >= now - timedelta(days=90)
+    # 90 collection days, today included: from midnight (local) 89 days before today.
+    first_day = timezone.localdate(now) - timedelta(days=89)
+    inside = timezone.localdate(wanted) >= first_day
     try:
         window = search_window(user=None, case_reference=CASE, wanted_from=wanted, now=now)
     except WindowRefused:

@@ -18,8 +18,10 @@ class SearchRequestSerializer(serializers.Serializer):
     case_reference = serializers.CharField(max_length=40)
     justification = serializers.CharField(min_length=20)
     plate = serializers.CharField(
-        max_length=32, help_text="A full VRM, or part of one with ? (one character) and * (any)."
-    )
+        max_length=32, required=False, allow_blank=True, default="",
+        help_text="A full VRM, or part of one with ? (one character) and * (any); empty for "
+        "every vehicle at a site or camera (at most 7 days).",
+    )  # fmt: skip
     captured_from = serializers.DateTimeField()
     captured_to = serializers.DateTimeField(required=False, allow_null=True)
     area = serializers.CharField(required=False, allow_blank=True, default="")
