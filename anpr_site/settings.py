@@ -295,12 +295,15 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Map tiles come from the force's tile server, if it has one (MAP_TILE_URL, below).
+_tiles = urlsplit(os.environ.get("MAP_TILE_URL", ""))
+_tile_origin = f"{_tiles.scheme}://{_tiles.netloc}" if _tiles.netloc else ""
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *([_tile_origin] if _tile_origin else [])],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
@@ -378,6 +381,10 @@ OVERVIEW_IMAGE_MAX_BYTES = env_int("OVERVIEW_IMAGE_MAX_BYTES", 2_000_000)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 12_000_000)
 # A batch of 50 reads with national-spec images (~3 KB patch, ~25 KB overview) is about 2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
+
+# Map tiles for vehicle histories, e.g. a force's own tile server
+# (https://tiles.force.example/{z}/{x}/{y}.png). Empty: no basemap, sites on a plain grid.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 
 # --- Domain: the control room ------------------------------------------------------------------
 

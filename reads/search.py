@@ -6,9 +6,11 @@ here; nothing else queries reads for people.
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from access.models import AuditRecord, OffenceCategory, SearchPurpose
 from access.policy import Window, WindowRefused, case_reference_clean, search_window
@@ -44,12 +46,28 @@ class Criteria:
 
 
 @dataclass(frozen=True)
+class VehicleHistory:
+    """Where and when one vehicle was seen in the window: first and last sightings, each
+    site with its count, and reads per day (for the timeline)."""
+
+    first_seen: datetime
+    last_seen: datetime
+    sites: list[dict]
+    per_day: list[tuple[date, int]]
+
+    @property
+    def busiest_day(self) -> int:
+        return max((count for _, count in self.per_day), default=0)
+
+
+@dataclass(frozen=True)
 class SearchResult:
     reads: list[Read]
     total: int
     capped: bool
     window: Window
     page: int
+    history: VehicleHistory | None = None
 
     @property
     def pages(self) -> int:
@@ -114,6 +132,7 @@ def read_search(
         total = reads.order_by()[: COUNT_CAP + 1].count()
         page = max(1, page)
         rows = list(reads[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+        history = _history(reads) if total and "vrm" in _plate(criteria) else None
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
         raise SearchRefused(str(refusal)) from None
@@ -125,13 +144,31 @@ def read_search(
         window=[window.start.isoformat(), window.end.isoformat()],
         grant=window.grant.pk if window.grant else None,
     )  # fmt: skip
-    return SearchResult(rows, min(total, COUNT_CAP), total > COUNT_CAP, window, page)
+    return SearchResult(rows, min(total, COUNT_CAP), total > COUNT_CAP, window, page, history)
+
+
+def _plate(criteria: Criteria) -> dict:
+    return plate_condition(criteria.plate) if criteria.plate.strip() else {}
+
+
+def _history(reads: QuerySet[Read]) -> VehicleHistory:
+    """One vehicle's history (a full plate: a few thousand reads at most, aggregated in SQL)."""
+    reads = reads.order_by()
+    sites = list(
+        reads.values("site_id", "site__name", "site__area", "site__latitude", "site__longitude")
+        .annotate(reads=Count("id"), first=Min("captured_at"), last=Max("captured_at"))
+        .order_by("-reads")
+    )
+    days = reads.annotate(day=TruncDate("captured_at", tzinfo=timezone.get_current_timezone()))
+    per_day = list(days.values_list("day").annotate(n=Count("id")).order_by("day"))
+    return VehicleHistory(min(s["first"] for s in sites), max(s["last"] for s in sites), sites,
+                          per_day)  # fmt: skip
 
 
 def _reads(window: Window, criteria: Criteria) -> QuerySet[Read]:
     reads = Read.objects.filter(captured_at__gte=window.start, captured_at__lte=window.end)
     if criteria.plate.strip():
-        reads = reads.filter(**plate_condition(criteria.plate))
+        reads = reads.filter(**_plate(criteria))
     else:  # every vehicle at a place and time: bounded, so it stays fast
         if not (criteria.site_id or criteria.camera_id):
             raise SearchRefused("Give a plate, or a site or camera to see every vehicle there.")

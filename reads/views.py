@@ -1,5 +1,7 @@
 """Pages for reads: the investigator's search."""
 
+from django.conf import settings
+
 from access.models import SearchPurpose
 from core.middleware import client_address
 from core.views import AreaView
@@ -42,6 +44,14 @@ class SearchView(AreaView):
                 context["refusal"] = str(refusal)
         return self.render_to_response(self.get_context_data(**context))
 
+    def render_to_response(self, context, **kwargs):
+        history = getattr(context.get("result"), "history", None)
+        if history:
+            context.update(timeline=_timeline(history), history_points=_points(history),
+                           exact_location=self.request.user.has_perm("access.view_exact_locations"),
+                           map_tiles=settings.MAP_TILE_URL)  # fmt: skip
+        return super().render_to_response(context, **kwargs)
+
     def _session_purpose(self) -> SearchPurpose | None:
         pk = self.request.session.get(SESSION_PURPOSE)
         return SearchPurpose.objects.filter(pk=pk, user=self.request.user).first() if pk else None
@@ -61,6 +71,25 @@ class SearchView(AreaView):
             )  # fmt: skip
             self.request.session[SESSION_PURPOSE] = purpose.pk
         return purpose
+
+
+def _timeline(history) -> dict:
+    """Bars of reads per day for an SVG 40 units high, 3 units a day."""
+    start = history.per_day[0][0]
+    bars = []
+    for day, count in history.per_day:
+        height = max(1, round(40 * count / history.busiest_day))
+        bars.append({"x": 3 * (day - start).days, "y": 40 - height, "height": height,
+                     "day": day, "count": count})  # fmt: skip
+    return {"bars": bars, "width": 3 * ((history.per_day[-1][0] - start).days + 1)}
+
+
+def _points(history) -> list[dict]:
+    return [
+        {"name": site["site__name"], "lat": site["site__latitude"],
+         "lon": site["site__longitude"], "reads": site["reads"]}
+        for site in history.sites if site["site__latitude"] is not None
+    ]  # fmt: skip
 
 
 def _criteria(data) -> Criteria:

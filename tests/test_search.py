@@ -242,3 +242,44 @@ def test_without_a_grant_the_window_is_the_last_90_days_exactly(days, minutes):
         assert not inside
     else:
         assert inside and (window.start, window.end, window.grant) == (wanted, now, None)
+
+
+def test_a_full_plate_search_gives_the_vehicles_history(client_for, personas, robbery):
+    now = timezone.now()
+    ring_road, market = CameraFactory(site__name="Ring road"), CameraFactory(site__name="Market")
+    ingest(ring_road, [plain_read("HI57ORY", captured_at=now - timedelta(days=d),
+                                  capture_id=f"r{d}") for d in (3, 5, 20)])  # fmt: skip
+    ingest(market, [plain_read("HI57ORY", captured_at=now - timedelta(days=4), capture_id="m")])
+    history = search(personas["investigator"], robbery, 30, plate="HI57ORY").history
+    assert history.first_seen == now - timedelta(days=20)
+    assert history.last_seen == now - timedelta(days=3)
+    assert [(s["site__name"], s["reads"]) for s in history.sites] == [("Ring road", 3),
+                                                                      ("Market", 1)]  # fmt: skip
+    assert sum(count for _, count in history.per_day) == 4
+    assert search(personas["investigator"], robbery, 30, plate="HI57*").history is None
+    page = client_for("investigator").post("/search/", {
+        "category": robbery.pk, "case_reference": CASE, "justification": WHY,
+        "plate": "HI57ORY", "captured_from": days_ago(30),
+    }).content.decode()  # fmt: skip
+    assert 'data-testid="history"' in page and 'id="history-points"' in page
+    assert page.count("<rect ") == 4  # a bar for each day with reads
+
+
+def test_every_vehicle_at_a_place_and_time(personas, robbery):
+    camera = CameraFactory()
+    now = timezone.now()
+    ingest(camera, [plain_read(vrm, captured_at=now - timedelta(minutes=30), capture_id=vrm)
+                    for vrm in ("PL1ACE", "PL2ACE")])  # fmt: skip
+    purpose = search_purpose_create(user=personas["investigator"], category=robbery,
+                                    case_reference=CASE, justification=WHY)  # fmt: skip
+
+    def at(**criteria):
+        return read_search(user=personas["investigator"], purpose=purpose,
+                           criteria=Criteria(plate="", **criteria))  # fmt: skip
+
+    found = at(site_id=camera.site_id, captured_from=now - timedelta(hours=1))
+    assert {read.vrm for read in found.reads} == {"PL1ACE", "PL2ACE"}
+    with pytest.raises(SearchRefused, match="site or camera"):
+        at(captured_from=now - timedelta(hours=1))
+    with pytest.raises(SearchRefused, match="at most 7 days"):
+        at(site_id=camera.site_id, captured_from=now - timedelta(days=8))

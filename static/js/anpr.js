@@ -89,3 +89,20 @@ document.addEventListener("htmx:responseError", (event) => {
     if (most !== null && soundOn()) play(most);
   });
 })();
+
+// --- A vehicle's history on a map (Leaflet; tiles only where the force has a tile server) ---
+
+(() => {
+  const element = document.getElementById("history-map");
+  if (!element || !window.L) return;
+  const points = JSON.parse(document.getElementById("history-points").textContent);
+  const map = L.map(element, { attributionControl: false });
+  if (element.dataset.tiles) L.tileLayer(element.dataset.tiles, { maxZoom: 18 }).addTo(map);
+  const most = Math.max(...points.map((p) => p.reads), 1);
+  const markers = points.map((p) =>
+    L.circleMarker([p.lat, p.lon], { radius: 6 + 14 * (p.reads / most), color: "#f5c400" })
+      .bindTooltip(`${p.name}: ${p.reads} read${p.reads === 1 ? "" : "s"}`, { permanent: true })
+      .addTo(map));
+  if (markers.length) map.fitBounds(L.featureGroup(markers).getBounds().pad(0.3), { maxZoom: 14 });
+  element.dataset.ready = String(markers.length);
+})();
