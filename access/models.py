@@ -148,6 +148,7 @@ class AuditRecord(models.Model):
 
     class Action(models.TextChoices):
         SEARCH = "search", "Search"
+        EXPORT = "export", "Evidential export"
         ACCESS_REQUEST = "access_request", "Extended access asked"
         ACCESS_DECISION = "access_decision", "Extended access decided"
         ALERT_VIEW = "alert_view", "Alert opened"

@@ -115,12 +115,31 @@ def read_search(
     address: str | None = None,
 ) -> SearchResult:  # fmt: skip
     """One search, inside the user's window, audited once whatever happens."""
+    page = max(1, page)
+
+    def run(window: Window, reads: QuerySet[Read]):
+        total = reads.order_by()[: COUNT_CAP + 1].count()
+        rows = list(reads[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+        history = _history(reads) if total and "vrm" in _plate(criteria) else None
+        result = SearchResult(rows, min(total, COUNT_CAP), total > COUNT_CAP, window, page,
+                              history)  # fmt: skip
+        return result, result.total, {}
+
+    return search_audited(
+        user=user, purpose=purpose, criteria=criteria, address=address,
+        action=AuditRecord.Action.SEARCH, parameters={"page": page}, run=run,
+    )  # fmt: skip
+
+
+def search_audited(*, user, purpose, criteria, address, action, parameters, run):
+    """Check, window and query a search, let `run` use the reads, and write exactly one audit
+    record: what was asked, the window and grant used and the result count, or the refusal or
+    failure."""
     audit = {
-        "user": user, "action": AuditRecord.Action.SEARCH,
+        "user": user, "action": action, "address": address,
         "target": f"plate {criteria.plate}" if criteria.plate.strip() else "place and time",
-        "address": address, "case_reference": purpose.case_reference,
-        "category": purpose.category.name, "purpose": purpose.pk,
-        "parameters": _parameters(criteria, page),
+        "case_reference": purpose.case_reference, "category": purpose.category.name,
+        "purpose": purpose.pk, "parameters": {**_parameters(criteria), **parameters},
     }  # fmt: skip
     try:
         if not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
@@ -128,11 +147,7 @@ def read_search(
         window = search_window(user=user, case_reference=purpose.case_reference,
                                wanted_from=criteria.captured_from,
                                wanted_to=criteria.captured_to)  # fmt: skip
-        reads = _reads(window, criteria)
-        total = reads.order_by()[: COUNT_CAP + 1].count()
-        page = max(1, page)
-        rows = list(reads[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
-        history = _history(reads) if total and "vrm" in _plate(criteria) else None
+        outcome, count, details = run(window, _reads(window, criteria))
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
         raise SearchRefused(str(refusal)) from None
@@ -140,11 +155,10 @@ def read_search(
         audit_record_add(**audit, outcome=AuditRecord.Outcome.ERROR, error=type(error).__name__)
         raise
     audit_record_add(
-        **audit, result_count=min(total, COUNT_CAP),
-        window=[window.start.isoformat(), window.end.isoformat()],
-        grant=window.grant.pk if window.grant else None,
+        **audit, result_count=count, window=[window.start.isoformat(), window.end.isoformat()],
+        grant=window.grant.pk if window.grant else None, **details,
     )  # fmt: skip
-    return SearchResult(rows, min(total, COUNT_CAP), total > COUNT_CAP, window, page, history)
+    return outcome
 
 
 def _plate(criteria: Criteria) -> dict:
@@ -186,7 +200,6 @@ def _reads(window: Window, criteria: Criteria) -> QuerySet[Read]:
     return reads.select_related("camera", "site").order_by("-captured_at", "id")
 
 
-def _parameters(criteria: Criteria, page: int) -> dict:
-    values = {key: value.isoformat() if isinstance(value, datetime) else value
-              for key, value in asdict(criteria).items()}  # fmt: skip
-    return {**values, "page": page}
+def _parameters(criteria: Criteria) -> dict:
+    return {key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in asdict(criteria).items()}  # fmt: skip

@@ -1,11 +1,13 @@
 """Pages for reads: the investigator's search."""
 
 from django.conf import settings
+from django.http import HttpResponse
 
 from access.models import SearchPurpose
 from core.middleware import client_address
 from core.views import AreaView
 
+from .export import read_export
 from .forms import SearchForm
 from .search import Criteria, SearchRefused, read_search, search_purpose_create
 
@@ -31,6 +33,8 @@ class SearchView(AreaView):
         return self.render_to_response(self.get_context_data(form=SearchForm(initial=initial)))
 
     def post(self, request, *args, **kwargs):
+        if request.POST.get("export"):
+            return self.export(request)
         form = SearchForm(request.POST)
         context = {"form": form}
         if form.is_valid():
@@ -43,6 +47,26 @@ class SearchView(AreaView):
             except SearchRefused as refusal:
                 context["refusal"] = str(refusal)
         return self.render_to_response(self.get_context_data(**context))
+
+    def export(self, request):
+        """The search's reads as a stamped CSV or PDF (audited as an export)."""
+        form = SearchForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            export = read_export(
+                user=request.user, purpose=self._purpose(form.cleaned_data),
+                criteria=_criteria(form.cleaned_data), address=client_address(request),
+                fmt="pdf" if request.POST.get("export") == "pdf" else "csv",
+                images=request.POST.get("images") == "on",
+            )  # fmt: skip
+        except SearchRefused as refusal:
+            context = self.get_context_data(form=form, refusal=str(refusal))
+            return self.render_to_response(context)
+        response = HttpResponse(export.content, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        response["X-Content-SHA256"] = export.file_sha256
+        return response
 
     def render_to_response(self, context, **kwargs):
         history = getattr(context.get("result"), "history", None)

@@ -283,3 +283,54 @@ def test_every_vehicle_at_a_place_and_time(personas, robbery):
         at(captured_from=now - timedelta(hours=1))
     with pytest.raises(SearchRefused, match="at most 7 days"):
         at(site_id=camera.site_id, captured_from=now - timedelta(days=8))
+
+
+def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, robbery, store):
+    import hashlib
+
+    form = {"category": robbery.pk, "case_reference": CASE, "justification": WHY,
+            "plate": "AB12CDE", "captured_from": days_ago(30)}  # fmt: skip
+    client = client_for("investigator")
+    response = client.post("/search/", {**form, "export": "csv"})
+    assert response["Content-Type"] == "text/csv"
+    content = response.content.decode()
+    stamp = [line for line in content.splitlines() if line.startswith("# ")]
+    rows = "".join(line + "\n" for line in content.splitlines() if not line.startswith("# "))
+    assert f"# Case: {CASE} (Robbery)" in stamp
+    assert any(line.startswith("# Legal basis: Standard window") for line in stamp)
+    assert any("(investigator)" in line for line in stamp)
+    stamped_hash = stamp[-1].rsplit(": ", 1)[1]
+    assert hashlib.sha256(rows.encode()).hexdigest() == stamped_hash  # the rows verify
+    assert rows.count("AB12CDE") == 1
+    record = AuditRecord.objects.get(action="export")
+    assert record.detail["file_sha256"] == response["X-Content-SHA256"]
+    assert record.detail["file_sha256"] == hashlib.sha256(response.content).hexdigest()
+    assert (record.result_count, record.detail["rows_sha256"]) == (1, stamped_hash)
+    assert AuditRecord.objects.count() == 1  # the export, not also a search
+
+    pdf = client.post("/search/", {**form, "export": "pdf", "images": "on"})
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    refused = client.post("/search/", {**form, "captured_from": days_ago(120), "export": "csv"})
+    assert 'data-testid="refusal"' in refused.content.decode()
+    exports = AuditRecord.objects.filter(action="export").order_by("pk")
+    outcomes = list(exports.values_list("outcome", flat=True))
+    assert outcomes == ["ok", "ok", "refused"]
+
+
+def test_a_pdf_export_can_carry_the_plate_images(personas, robbery, settings, tmp_path):
+    from reads.export import read_export
+    from tests.test_camera_api import jpeg
+
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "plate.jpg").write_bytes(jpeg())
+    ingest(CameraFactory(), [{**plain_read("IM4GEPL"), "plate_image": "plate.jpg"}])
+    purpose = search_purpose_create(user=personas["investigator"], category=robbery,
+                                    case_reference=CASE, justification=WHY)  # fmt: skip
+    criteria = Criteria(plate="IM4GEPL", captured_from=timezone.now() - timedelta(days=1))
+    with_images = read_export(user=personas["investigator"], purpose=purpose, criteria=criteria,
+                              fmt="pdf", images=True)  # fmt: skip
+    without = read_export(user=personas["investigator"], purpose=purpose, criteria=criteria,
+                          fmt="pdf")  # fmt: skip
+    assert b"/Subtype /Image" in with_images.content and b"/Subtype /Image" not in without.content
+    record = AuditRecord.objects.filter(action="export").order_by("pk").first()
+    assert len(record.detail["images"]) == 1  # the images it carries are audited with it
