@@ -190,3 +190,29 @@ class AuditRecord(models.Model):
                    self.result_count, self.detail, self.address]  # fmt: skip
         encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+class SearchReview(models.Model):
+    """A search picked by dip-sampling for a supervisor's review, and what the review found
+    (R-ACCESS-5)."""
+
+    class Finding(models.TextChoices):
+        PROPER = "proper", "Proper: necessary and proportionate"
+        QUESTION = "question", "Questionable: followed up with the officer"
+        MISUSE = "misuse", "Misuse: referred to professional standards"
+
+    record = models.OneToOneField(AuditRecord, on_delete=models.PROTECT, related_name="review")
+    sampled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sampled_at = models.DateTimeField(default=timezone.now)
+    finding = models.CharField(max_length=10, choices=Finding.choices, blank=True)
+    notes = models.TextField(blank=True)
+    reviewed_by = person_field()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sampled_at"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.record}"

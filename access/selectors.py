@@ -1,6 +1,13 @@
 """Reads for access control."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth.models import User
+from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import ExtractHour
+from django.utils import timezone
 
 from .models import GENESIS_HASH, AuditRecord
 from .roles import Role
@@ -25,3 +32,55 @@ def audit_chain_break() -> tuple[AuditRecord, str] | None:
             return record, "its content does not match its hash (edited)"
         previous = record.hash
     return None
+
+
+# Thresholds for the audit's flags.
+VOLUME_MIN, VOLUME_FACTOR = 20, 3  # at least 20 searches, and 3x what most people made
+ODD_HOURS_END = 6  # searches between midnight and 06:00
+EMPTY_MIN, EMPTY_SHARE = 10, 0.8  # at least 10 searches, 80% finding nothing
+SAME_PLATE_PEOPLE = 3  # one plate searched by at least 3 people
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    subject: str
+    detail: str
+
+
+def audit_flags(*, since: datetime, until: datetime) -> list[Flag]:
+    """Patterns in the searches of a period worth an auditor's look (R-ACCESS-5): unusual
+    volume, searches at odd hours, many searches finding nothing, and one plate searched by
+    many people."""
+    searches = AuditRecord.objects.filter(
+        action=AuditRecord.Action.SEARCH, at__gte=since, at__lt=until, user__isnull=False
+    )
+    hour = ExtractHour("at", tzinfo=timezone.get_current_timezone())
+    per_user = list(
+        searches.annotate(hour=hour).values("user__username").annotate(
+            n=Count("pk"), empty=Count("pk", filter=Q(result_count=0)),
+            night=Count("pk", filter=Q(hour__lt=ODD_HOURS_END)),
+        )
+    )  # fmt: skip
+    counts = sorted(row["n"] for row in per_user)
+    usual = counts[len(counts) // 2] if counts else 0
+    flags = []
+    for row in per_user:
+        name = row["user__username"]
+        if row["n"] >= max(VOLUME_MIN, VOLUME_FACTOR * usual):
+            flags.append(Flag("volume", name, f"{row['n']} searches; most people made {usual}."))
+        if row["night"]:
+            flags.append(Flag("odd_hours", name, f"{row['night']} searches between midnight "
+                                                 f"and {ODD_HOURS_END:02d}:00."))  # fmt: skip
+        if row["n"] >= EMPTY_MIN and row["empty"] >= EMPTY_SHARE * row["n"]:
+            flags.append(Flag("no_results", name, f"{row['empty']} of {row['n']} searches "
+                                                  "found nothing."))  # fmt: skip
+    plates = (
+        searches.values(plate=KeyTextTransform("plate", KeyTransform("parameters", "detail")))
+        .annotate(people=Count("user", distinct=True))
+        .filter(people__gte=SAME_PLATE_PEOPLE)
+        .exclude(plate="")
+    )
+    for row in plates:
+        flags.append(Flag("same_plate", row["plate"], f"Searched by {row['people']} people."))
+    return flags

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import GENESIS_HASH, AccessRequest, AuditRecord, OffenceCategory
+from .models import GENESIS_HASH, AccessRequest, AuditRecord, OffenceCategory, SearchReview
 from .policy import standard_start
 from .roles import Role
 
@@ -149,3 +149,32 @@ def _locked(access_request: AccessRequest, by: User) -> AccessRequest:
     if not by.has_perm("access.decide_extended_access"):
         raise AccessRequestError("Only a senior officer decides extended access.")
     return AccessRequest.objects.select_for_update().get(pk=access_request.pk)
+
+
+class ReviewError(Exception):
+    """A review that cannot be recorded; the message says why."""
+
+
+def audit_dip_sample(*, by: User, count: int, since: datetime, until: datetime) -> int:
+    """Pick `count` searches at random from a period, not sampled before, for review; return
+    how many were picked."""
+    searches = AuditRecord.objects.filter(
+        action=AuditRecord.Action.SEARCH, at__gte=since, at__lt=until, review__isnull=True
+    )
+    picked = list(searches.order_by("?")[:count])
+    with transaction.atomic(), set_actor(by):
+        for record in picked:
+            SearchReview.objects.create(record=record, sampled_by=by)
+    return len(picked)
+
+
+def search_review_record(*, review: SearchReview, by: User, finding: str, notes: str) -> None:
+    """Record what the review of a sampled search found; the searcher never reviews their own."""
+    if finding not in SearchReview.Finding.values:
+        raise ReviewError("Say what the review found.")
+    if review.record.user_id == by.pk:
+        raise ReviewError("Someone else must review your own searches.")
+    with transaction.atomic(), set_actor(by):
+        review.finding, review.notes = finding, notes.strip()
+        review.reviewed_by, review.reviewed_at = by, timezone.now()
+        review.save()

@@ -1,5 +1,7 @@
 """Pages for access control: extended-access requests and decisions, and the audit."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -7,13 +9,19 @@ from django.utils import timezone
 from core.views import AreaView
 
 from .forms import AccessRequestForm, DecisionForm
-from .models import AccessRequest, AuditRecord
+from .models import AccessRequest, AuditRecord, SearchReview
+from .selectors import audit_flags
 from .services import (
     AccessRequestError,
+    ReviewError,
     access_request_create,
     access_request_decide,
     access_request_revoke,
+    audit_dip_sample,
+    search_review_record,
 )
+
+FLAG_DAYS = 7
 
 
 class AccessRequestListView(AreaView):
@@ -101,7 +109,31 @@ class AuditListView(AreaView):
             records = records.filter(action=query["action"])
         if query.get("outcome") in AuditRecord.Outcome.values:
             records = records.filter(outcome=query["outcome"])
+        now = timezone.now()
+        reviews = SearchReview.objects.select_related("record__user", "reviewed_by")
         return super().get_context_data(
             records=records[:200], actions=AuditRecord.Action.choices,
-            outcomes=AuditRecord.Outcome.choices, query=query, **kwargs,
+            outcomes=AuditRecord.Outcome.choices, query=query,
+            flags=audit_flags(since=now - timedelta(days=FLAG_DAYS), until=now),
+            flag_days=FLAG_DAYS, reviews=reviews[:50], findings=SearchReview.Finding.choices,
+            **kwargs,
         )  # fmt: skip
+
+    def post(self, request, *args, **kwargs):
+        """Dip-sample searches of the last 30 days, or record a sampled search's review."""
+        now = timezone.now()
+        try:
+            if request.POST.get("action") == "sample":
+                count = max(1, min(50, int(request.POST.get("count") or 10)))
+                picked = audit_dip_sample(by=request.user, count=count,
+                                          since=now - timedelta(days=30), until=now)  # fmt: skip
+                messages.success(request, f"{picked} searches sampled for review.")
+            else:
+                review = get_object_or_404(SearchReview, pk=request.POST.get("review"))
+                search_review_record(review=review, by=request.user,
+                                     finding=request.POST.get("finding", ""),
+                                     notes=request.POST.get("notes", ""))  # fmt: skip
+                messages.success(request, "Review recorded.")
+        except ReviewError as refusal:
+            messages.error(request, str(refusal))
+        return redirect("access:audit_list")

@@ -1,0 +1,72 @@
+"""Auditor tools (R-ACCESS-5): flags for patterns worth a look, and dip-sampled reviews."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from access.models import SearchReview
+from access.selectors import audit_flags
+from access.services import ReviewError, audit_dip_sample, audit_record_add, search_review_record
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+YESTERDAY_NOON = timezone.localtime().replace(hour=12, minute=0) - timedelta(days=1)
+
+
+def searched(user, plate="AB12CDE", results=1, at=YESTERDAY_NOON):
+    record = audit_record_add(user=user, action="search", target=f"plate {plate}",
+                              result_count=results, parameters={"plate": plate})  # fmt: skip
+    # Back-dated (the test runs at any hour), with the append-only trigger switched off.
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("UPDATE access_auditrecord SET at = %s WHERE id = %s", [at, record.pk])
+        cursor.execute("SET session_replication_role = DEFAULT")
+    return record
+
+
+def test_flags_name_volume_odd_hours_empty_searches_and_a_plate_many_people_search(personas):
+    busy, night, fishing = UserFactory(), UserFactory(), UserFactory()
+    others = [UserFactory() for _ in range(3)]
+    for user in others:
+        searched(user, plate="TARGET1")
+    for n in range(25):
+        searched(busy, plate=f"BUSY{n:03d}")
+    three_am = timezone.localtime().replace(hour=3, minute=0) - timedelta(days=1)
+    searched(night, at=three_am)
+    for n in range(10):
+        searched(fishing, plate=f"FISH{n:03d}", results=0)
+    now = timezone.now()
+    flags = {(flag.kind, flag.subject) for flag in audit_flags(since=now - timedelta(days=7),
+                                                              until=now)}  # fmt: skip
+    assert flags == {
+        ("volume", busy.username), ("odd_hours", night.username),
+        ("no_results", fishing.username), ("same_plate", "TARGET1"),
+    }  # fmt: skip
+
+
+def test_dip_sampled_searches_are_reviewed_by_someone_else(personas, client_for):
+    for n in range(5):
+        searched(personas["investigator"], plate=f"DIP{n:03d}")
+    now = timezone.now()
+    picked = audit_dip_sample(by=personas["auditor"], count=3, since=now - timedelta(days=2),
+                              until=now + timedelta(minutes=1))  # fmt: skip
+    assert picked == 3 and SearchReview.objects.count() == 3
+    review = SearchReview.objects.first()
+    with pytest.raises(ReviewError, match="Someone else"):
+        search_review_record(review=review, by=personas["investigator"], finding="proper",
+                             notes="")  # fmt: skip
+    search_review_record(review=review, by=personas["auditor"], finding="question",
+                         notes="Case reference does not match the plate's history.")  # fmt: skip
+    review.refresh_from_db()
+    assert (review.finding, review.reviewed_by) == ("question", personas["auditor"])
+    page = client_for("auditor").get("/access/audit/").content.decode()
+    assert "Questionable" in page and 'data-testid="flags"' in page
+    response = client_for("auditor").post("/access/audit/", {"action": "sample", "count": "5"})
+    assert response.status_code == 302 and SearchReview.objects.count() == 5
+    assert (
+        client_for("investigator").post("/access/audit/", {"action": "sample"}).status_code == 403
+    )
