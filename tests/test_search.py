@@ -257,6 +257,12 @@ def test_a_full_plate_search_gives_the_vehicles_history(client_for, personas, ro
                                                                       ("Market", 1)]  # fmt: skip
     assert sum(count for _, count in history.per_day) == 4
     assert search(personas["investigator"], robbery, 30, plate="HI57*").history is None
+    api = client_for("investigator").post("/api/v1/reads/search/", {
+        "category": "Robbery", "case_reference": CASE, "justification": WHY,
+        "plate": "HI57ORY", "captured_from": days_ago(30),
+    }, content_type="application/json").json()  # fmt: skip
+    sites = [(site["name"], site["reads"]) for site in api["history"]["sites"]]
+    assert sites == [("Ring road", 3), ("Market", 1)]
     page = client_for("investigator").post("/search/", {
         "category": robbery.pk, "case_reference": CASE, "justification": WHY,
         "plate": "HI57ORY", "captured_from": days_ago(30),

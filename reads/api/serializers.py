@@ -50,6 +50,21 @@ class ReadResultSerializer(serializers.ModelSerializer):
                   "confidence"]  # fmt: skip
 
 
+class SiteSightingsSerializer(serializers.Serializer):
+    site = serializers.IntegerField(source="site_id")
+    name = serializers.CharField(source="site__name")
+    area = serializers.CharField(source="site__area")
+    reads = serializers.IntegerField()
+    first = serializers.DateTimeField()
+    last = serializers.DateTimeField()
+
+
+class VehicleHistorySerializer(serializers.Serializer):
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    sites = SiteSightingsSerializer(many=True)
+
+
 class SearchResultSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     capped = serializers.BooleanField(help_text="True when there are more than `total`.")
@@ -59,3 +74,6 @@ class SearchResultSerializer(serializers.Serializer):
     window_end = serializers.DateTimeField(source="window.end")
     grant = serializers.IntegerField(source="window.grant.pk", allow_null=True, default=None)
     reads = ReadResultSerializer(many=True)
+    history = VehicleHistorySerializer(
+        allow_null=True, help_text="For a full plate: where and when the vehicle was seen."
+    )
