@@ -17,6 +17,7 @@ app.conf.task_queues = [
 ]
 app.conf.task_default_exchange = ""
 app.conf.task_routes = {
+    "reads.tasks.analysis_*": {"queue": "default"},  # long analyses never hold up ingest
     "reads.tasks.*": {"queue": "ingest"},
     "cameras.tasks.ocr_*": {"queue": "ocr"},
 }

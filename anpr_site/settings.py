@@ -382,6 +382,9 @@ IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 12_000_000)
 # A batch of 50 reads with national-spec images (~3 KB patch, ~25 KB overview) is about 2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
 
+# Cloned plates: the same VRM at two sites faster than this, in a straight line, is two vehicles.
+CLONE_SPEED_KMH = env_int("CLONE_SPEED_KMH", 150)
+
 # Map tiles for vehicle histories, e.g. a force's own tile server
 # (https://tiles.force.example/{z}/{x}/{y}.png). Empty: no basemap, sites on a plain grid.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")

@@ -58,7 +58,9 @@ def build(millions: float, days: int) -> None:
             for n, vrm in enumerate(unique_plates(PLATES, random.Random(7))):
                 copy.write_row((n, vrm))
         cursor.execute("ALTER TABLE reads_read DROP CONSTRAINT reads_read_pkey")
-        cursor.execute("DROP INDEX reads_read_camera_time, reads_read_vrm_trgm")
+        cursor.execute(
+            "DROP INDEX reads_read_camera_time, reads_read_site_time, reads_read_vrm_trgm"
+        )
         for day in range(days):
             started = time.monotonic()
             day_start = now - timedelta(days=day + 1)
@@ -84,6 +86,8 @@ def build(millions: float, days: int) -> None:
             ("primary key", "ALTER TABLE reads_read ADD PRIMARY KEY (vrm, captured_at, id)"),
             ("camera/time index",
              "CREATE INDEX reads_read_camera_time ON reads_read (camera_id, captured_at)"),
+            ("site/time index",
+             "CREATE INDEX reads_read_site_time ON reads_read (site_id, captured_at)"),
             ("trigram index",
              "CREATE INDEX reads_read_vrm_trgm ON reads_read USING gin (vrm gin_trgm_ops)"),
         ]:  # fmt: skip

@@ -15,7 +15,7 @@ from fpdf import FPDF
 from access.models import AuditRecord, SearchPurpose
 from access.policy import Window
 
-from .search import Criteria, SearchRefused, search_audited
+from .search import Criteria, SearchRefused, reads_in_window, search_audited
 
 EXPORT_MAX = 5000
 COLUMNS = ("read_id", "captured_at", "vrm", "camera", "site", "area", "direction", "lane",
@@ -41,8 +41,8 @@ def read_export(
     """Export what a search finds (at most EXPORT_MAX reads) as `fmt` ("csv" or "pdf"), with
     the plate patches in a PDF when `images` is asked for."""
 
-    def run(window: Window, reads):
-        rows = list(reads[: EXPORT_MAX + 1])
+    def run(window: Window):
+        rows = list(reads_in_window(window, criteria)[: EXPORT_MAX + 1])
         if len(rows) > EXPORT_MAX:
             raise SearchRefused(f"An export holds at most {EXPORT_MAX} reads: narrow the search.")
         table = _table(rows)

@@ -1,6 +1,9 @@
 """The read store: ingest, day partitions, search, analytics, evidential export and retention."""
 
+from django.conf import settings
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 
 
 class Read(models.Model):
@@ -47,3 +50,45 @@ class Read(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vrm} at {self.captured_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Analysis(models.Model):
+    """A long analysis of reads for a case (cloned plates; later stakeout and convoy), run in
+    the background with its progress and a result page (R-SEARCH-4). Audited once, like a
+    search: when refused at the start, or when it has run."""
+
+    class Kind(models.TextChoices):
+        CLONES = "clones", "Cloned plates"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="analyses"
+    )
+    purpose = models.ForeignKey(
+        "access.SearchPurpose", on_delete=models.PROTECT, related_name="analyses"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    captured_from = models.DateTimeField()
+    captured_to = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    findings = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "analyses"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.purpose.case_reference}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reads:analysis_detail", args=[self.pk])

@@ -117,7 +117,8 @@ def read_search(
     """One search, inside the user's window, audited once whatever happens."""
     page = max(1, page)
 
-    def run(window: Window, reads: QuerySet[Read]):
+    def run(window: Window):
+        reads = reads_in_window(window, criteria)
         total = reads.order_by()[: COUNT_CAP + 1].count()
         rows = list(reads[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
         history = _history(reads) if total and "vrm" in _plate(criteria) else None
@@ -132,9 +133,9 @@ def read_search(
 
 
 def search_audited(*, user, purpose, criteria, address, action, parameters, run):
-    """Check, window and query a search, let `run` use the reads, and write exactly one audit
-    record: what was asked, the window and grant used and the result count, or the refusal or
-    failure."""
+    """Check a search and find its window, let `run` query within it, and write exactly one
+    audit record: what was asked, the window and grant used and the result count, or the
+    refusal or failure."""
     audit = {
         "user": user, "action": action, "address": address,
         "target": f"plate {criteria.plate}" if criteria.plate.strip() else "place and time",
@@ -147,7 +148,7 @@ def search_audited(*, user, purpose, criteria, address, action, parameters, run)
         window = search_window(user=user, case_reference=purpose.case_reference,
                                wanted_from=criteria.captured_from,
                                wanted_to=criteria.captured_to)  # fmt: skip
-        outcome, count, details = run(window, _reads(window, criteria))
+        outcome, count, details = run(window)
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
         raise SearchRefused(str(refusal)) from None
@@ -168,18 +169,19 @@ def _plate(criteria: Criteria) -> dict:
 def _history(reads: QuerySet[Read]) -> VehicleHistory:
     """One vehicle's history (a full plate: a few thousand reads at most, aggregated in SQL)."""
     reads = reads.order_by()
-    sites = list(
+    by_site = (
         reads.values("site_id", "site__name", "site__area", "site__latitude", "site__longitude")
         .annotate(reads=Count("id"), first=Min("captured_at"), last=Max("captured_at"))
         .order_by("-reads")
     )
+    sites = [dict(site) for site in by_site]
+    seen = reads.aggregate(first=Min("captured_at"), last=Max("captured_at"))
     days = reads.annotate(day=TruncDate("captured_at", tzinfo=timezone.get_current_timezone()))
     per_day = list(days.values_list("day").annotate(n=Count("id")).order_by("day"))
-    return VehicleHistory(min(s["first"] for s in sites), max(s["last"] for s in sites), sites,
-                          per_day)  # fmt: skip
+    return VehicleHistory(seen["first"], seen["last"], sites, per_day)
 
 
-def _reads(window: Window, criteria: Criteria) -> QuerySet[Read]:
+def reads_in_window(window: Window, criteria: Criteria) -> QuerySet[Read]:
     reads = Read.objects.filter(captured_at__gte=window.start, captured_at__lte=window.end)
     if criteria.plate.strip():
         reads = reads.filter(**_plate(criteria))

@@ -6,6 +6,7 @@ from django.utils import timezone
 from redis import RedisError
 
 from . import partitions
+from .analysis import analysis_run
 from .services import read_batch_ingest
 
 
@@ -33,3 +34,10 @@ def partitions_ensure_task() -> list[str]:
     """Create the read store's day partitions from yesterday to a week ahead."""
     today = partitions.day_of(timezone.now())
     return [day.isoformat() for day in partitions.ensure_ahead(today)]
+
+
+@shared_task(ignore_result=True, acks_late=False)
+def analysis_run_task(analysis_id: int) -> None:
+    """Run a long analysis (on the default queue, never holding up ingest). Not acknowledged
+    late: a lost worker leaves it failed to be started again, rather than run twice."""
+    analysis_run(analysis_id=analysis_id)

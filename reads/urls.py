@@ -6,4 +6,5 @@ app_name = "reads"
 
 urlpatterns = [
     path("search/", views.SearchView.as_view(), name="search"),
+    path("search/analyses/<int:pk>/", views.AnalysisDetailView.as_view(), name="analysis_detail"),
 ]

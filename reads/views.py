@@ -2,13 +2,16 @@
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 
 from access.models import SearchPurpose
 from core.middleware import client_address
 from core.views import AreaView
 
+from .analysis import analysis_start
 from .export import read_export
 from .forms import SearchForm
+from .models import Analysis
 from .search import Criteria, SearchRefused, read_search, search_purpose_create
 
 SESSION_PURPOSE = "search_purpose"
@@ -23,8 +26,10 @@ class SearchView(AreaView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            purpose_fields=("category", "case_reference", "justification"), **kwargs
-        )
+            purpose_fields=("category", "case_reference", "justification"),
+            analyses=Analysis.objects.filter(user=self.request.user).select_related("purpose")[:10],
+            **kwargs,
+        )  # fmt: skip
 
     def get(self, request, *args, **kwargs):
         purpose = self._session_purpose()
@@ -35,6 +40,8 @@ class SearchView(AreaView):
     def post(self, request, *args, **kwargs):
         if request.POST.get("export"):
             return self.export(request)
+        if request.POST.get("analyse"):
+            return self.analyse(request)
         form = SearchForm(request.POST)
         context = {"form": form}
         if form.is_valid():
@@ -47,6 +54,21 @@ class SearchView(AreaView):
             except SearchRefused as refusal:
                 context["refusal"] = str(refusal)
         return self.render_to_response(self.get_context_data(**context))
+
+    def analyse(self, request):
+        """Start a long analysis of the window (in the background) and go to its page."""
+        form = SearchForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            analysis = analysis_start(
+                user=request.user, purpose=self._purpose(form.cleaned_data),
+                kind=Analysis.Kind.CLONES, captured_from=form.cleaned_data["captured_from"],
+                captured_to=form.cleaned_data["captured_to"], address=client_address(request),
+            )  # fmt: skip
+        except SearchRefused as refusal:
+            return self.render_to_response(self.get_context_data(form=form, refusal=str(refusal)))
+        return redirect(analysis)
 
     def export(self, request):
         """The search's reads as a stamped CSV or PDF (audited as an export)."""
@@ -123,3 +145,17 @@ def _criteria(data) -> Criteria:
         site_id=data["site"].pk if data["site"] else None,
         camera_id=data["camera"].pk if data["camera"] else None, direction=data["direction"],
     )  # fmt: skip
+
+
+class AnalysisDetailView(AreaView):
+    """An analysis's progress and findings, for the person who ran it (404 for anyone else)."""
+
+    area_key = "search"
+    template_name = "reads/analysis_detail.html"
+
+    def get_context_data(self, **kwargs):
+        analysis = get_object_or_404(
+            Analysis.objects.select_related("purpose__category"), pk=self.kwargs["pk"],
+            user=self.request.user,
+        )  # fmt: skip
+        return super().get_context_data(analysis=analysis, **kwargs)

@@ -63,7 +63,7 @@ def test_extended_access_asked_approved_used_and_audited(browser, server, person
     search.get_by_label("Offence category").select_option(label="Robbery (serious)")
     search.get_by_label("Incident or crime reference").fill(CASE)
     search.get_by_label("Justification").fill(WHY)
-    search.get_by_label("Plate").fill("AB12 CDE")
+    search.get_by_label("Plate", exact=True).fill("AB12 CDE")
     search.get_by_label("From").fill(local(120, "%Y-%m-%dT%H:%M"))
     search.get_by_role("button", name="Search").click()
     results = investigator.get_by_test_id("results")

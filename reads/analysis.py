@@ -1,0 +1,134 @@
+"""Long analyses of reads for a case, run in the background with progress (R-SEARCH-3, 4).
+
+Cloned plates: the same VRM read at two sites closer in time than a vehicle could travel
+between them (straight-line distance at more than CLONE_SPEED_KMH), which usually means two
+vehicles carry the plate. The reads are taken a slice of plates at a time, so the analysis
+shows its progress and never holds more than a slice in memory.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from access.models import AuditRecord, SearchPurpose
+
+from .models import Analysis
+from .search import Criteria, SearchRefused, search_audited
+
+SLICES = 20  # plates are split by a hash of the VRM; progress moves a slice at a time
+MAX_FINDINGS = 500
+
+CLONE_PAIRS = """
+WITH sightings AS (
+    SELECT r.vrm, r.captured_at, r.site_id, s.name, s.latitude, s.longitude,
+           lag(r.captured_at) OVER w AS previous_at, lag(r.site_id) OVER w AS previous_site,
+           lag(s.name) OVER w AS previous_name, lag(s.latitude) OVER w AS previous_lat,
+           lag(s.longitude) OVER w AS previous_lon
+    FROM reads_read r JOIN deployments_site s ON s.id = r.site_id
+    WHERE r.captured_at >= %(start)s AND r.captured_at <= %(end)s
+      AND s.latitude IS NOT NULL AND abs(hashtext(r.vrm)) %% %(slices)s = %(slice)s
+    WINDOW w AS (PARTITION BY r.vrm ORDER BY r.captured_at)
+), pairs AS (
+    SELECT *, 12742 * asin(sqrt(
+               power(sin(radians(latitude - previous_lat) / 2), 2)
+               + cos(radians(previous_lat)) * cos(radians(latitude))
+               * power(sin(radians(longitude - previous_lon) / 2), 2))) AS km,
+           extract(epoch FROM captured_at - previous_at)::float8 / 3600 AS hours
+    FROM sightings WHERE previous_site IS NOT NULL AND previous_site <> site_id
+)
+SELECT vrm, previous_name, previous_at, name, captured_at, km, hours
+FROM pairs
+WHERE km >= 1 AND km > %(speed)s * hours
+ORDER BY km / greatest(hours, 1.0 / 3600) DESC
+LIMIT %(limit)s
+"""
+
+
+def analysis_start(
+    *, user, purpose: SearchPurpose, kind: str, captured_from: datetime,
+    captured_to: datetime | None, address: str | None,
+) -> Analysis:  # fmt: skip
+    """Queue an analysis. A window the user may not search is refused now (and audited);
+    otherwise the analysis is audited once it has run."""
+    from access.policy import WindowRefused, search_window
+    from access.services import audit_record_add
+
+    from .tasks import analysis_run_task
+
+    end = captured_to or timezone.now()
+    try:
+        if not user.has_perm("access.search_reads"):
+            raise SearchRefused("You may not analyse reads.")
+        search_window(user=user, case_reference=purpose.case_reference,
+                      wanted_from=captured_from, wanted_to=end)  # fmt: skip
+    except (SearchRefused, WindowRefused) as refusal:
+        audit_record_add(
+            user=user, action=AuditRecord.Action.SEARCH, target=f"analysis: {kind}",
+            address=address, outcome=AuditRecord.Outcome.REFUSED,
+            case_reference=purpose.case_reference, category=purpose.category.name,
+            purpose=purpose.pk, reason=str(refusal),
+            parameters={"kind": kind, "captured_from": captured_from.isoformat(),
+                        "captured_to": end.isoformat()},
+        )  # fmt: skip
+        raise SearchRefused(str(refusal)) from None
+    with transaction.atomic():
+        analysis = Analysis.objects.create(user=user, purpose=purpose, kind=kind,
+                                           captured_from=captured_from, captured_to=end,
+                                           address=address)  # fmt: skip
+        transaction.on_commit(lambda: analysis_run_task.delay(analysis.pk))
+    return analysis
+
+
+def analysis_run(*, analysis_id: int) -> None:
+    """Run a queued analysis, slice by slice, recording progress; audited once at the end."""
+    analysis = Analysis.objects.select_related("user", "purpose__category").get(pk=analysis_id)
+    if analysis.status != Analysis.Status.QUEUED:
+        return  # delivered twice: it has run, or is running
+    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.RUNNING)
+
+    def run(window):
+        findings: list[dict] = []
+        for slice_ in range(SLICES):
+            findings += _clone_pairs(window.start, window.end, slice_)
+            Analysis.objects.filter(pk=analysis.pk).update(
+                progress=round(100 * (slice_ + 1) / SLICES)
+            )
+        findings.sort(key=lambda finding: finding["kmh"], reverse=True)
+        return findings[:MAX_FINDINGS], len(findings), {"kind": analysis.kind}
+
+    criteria = Criteria(plate="", captured_from=analysis.captured_from,
+                        captured_to=analysis.captured_to)  # fmt: skip
+    try:
+        findings = search_audited(
+            user=analysis.user, purpose=analysis.purpose, criteria=criteria,
+            address=analysis.address, action=AuditRecord.Action.SEARCH,
+            parameters={"analysis": analysis.kind}, run=run,
+        )  # fmt: skip
+    except Exception as error:
+        Analysis.objects.filter(pk=analysis.pk).update(
+            status=Analysis.Status.FAILED, finished_at=timezone.now(), message=str(error)[:300]
+        )
+        raise
+    Analysis.objects.filter(pk=analysis.pk).update(
+        status=Analysis.Status.DONE, findings=findings, progress=100, finished_at=timezone.now()
+    )
+
+
+def _clone_pairs(start: datetime, end: datetime, slice_: int) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(CLONE_PAIRS, {"start": start, "end": end, "slices": SLICES,
+                                     "slice": slice_, "speed": settings.CLONE_SPEED_KMH,
+                                     "limit": MAX_FINDINGS})  # fmt: skip
+        return [
+            {"vrm": vrm, "first_site": first_site, "first_at": _when(first_at),
+             "second_site": second_site, "second_at": _when(second_at),
+             "km": round(km, 1), "minutes": round(hours * 60, 1),
+             "kmh": round(km / max(hours, 1 / 3600))}
+            for vrm, first_site, first_at, second_site, second_at, km, hours in cursor.fetchall()
+        ]  # fmt: skip
+
+
+def _when(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%d %b %Y %H:%M:%S}"

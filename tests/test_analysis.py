@@ -1,0 +1,80 @@
+"""Long analyses in the background (R-SEARCH-3, 4): cloned plates, with progress, audited once,
+run by a real Celery worker."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from access.models import AuditRecord, OffenceCategory
+from reads.analysis import analysis_start
+from reads.models import Analysis
+from reads.search import SearchRefused, search_purpose_create
+from tests.factories import CameraFactory
+from tests.test_ingest import ingest, plain_read
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("read_store", "offence_categories")]  # fmt: skip
+WHY = "Two vehicles are thought to carry the same plate in this fraud."
+
+
+@pytest.fixture
+def purpose(personas):
+    return search_purpose_create(
+        user=personas["investigator"], category=OffenceCategory.objects.get(name="Fraud"),
+        case_reference="NT/555/26", justification=WHY,
+    )  # fmt: skip
+
+
+def finished(analysis, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        analysis.refresh_from_db()
+        if analysis.status in (Analysis.Status.DONE, Analysis.Status.FAILED):
+            return analysis
+        assert time.monotonic() < deadline, "the analysis did not finish"
+        time.sleep(0.2)
+
+
+def test_a_planted_clone_is_found_and_ordinary_journeys_are_not(
+    celery_worker, personas, purpose, client_for
+):
+    cambridge = CameraFactory(site__name="Cambridge", site__latitude=52.205,
+                              site__longitude=0.119)  # fmt: skip
+    leeds = CameraFactory(site__name="Leeds", site__latitude=53.801, site__longitude=-1.549)
+    start = timezone.now() - timedelta(days=2)
+    ingest(cambridge, [plain_read("CL0NE1", captured_at=start, capture_id="c1"),
+                       plain_read("TRAV3L", captured_at=start, capture_id="t1"),
+                       plain_read("L0CAL1", captured_at=start, capture_id="l1"),
+                       plain_read("L0CAL1", captured_at=start + timedelta(minutes=5),
+                                  capture_id="l2")])  # fmt: skip
+    ingest(leeds, [plain_read("CL0NE1", captured_at=start + timedelta(minutes=20), capture_id="c2"),
+                   plain_read("TRAV3L", captured_at=start + timedelta(hours=3),
+                              capture_id="t2")])  # fmt: skip
+    analysis = analysis_start(user=personas["investigator"], purpose=purpose,
+                              kind=Analysis.Kind.CLONES, captured_from=start - timedelta(hours=1),
+                              captured_to=None, address="10.0.0.9")  # fmt: skip
+    analysis = finished(analysis)
+    assert analysis.status == Analysis.Status.DONE and analysis.progress == 100
+    assert [finding["vrm"] for finding in analysis.findings] == ["CL0NE1"]
+    clone = analysis.findings[0]
+    assert (clone["first_site"], clone["second_site"]) == ("Cambridge", "Leeds")
+    assert 205 < clone["km"] < 215 and clone["kmh"] > 600  # 210 km in 20 minutes
+    record = AuditRecord.objects.get()
+    assert (record.action, record.outcome, record.result_count) == ("search", "ok", 1)
+    assert record.detail["kind"] == "clones" and record.address == "10.0.0.9"
+
+    page = client_for("investigator").get(analysis.get_absolute_url()).content.decode()
+    assert "CL0NE1" in page and "Leeds" in page
+    assert client_for("investigator2").get(analysis.get_absolute_url()).status_code == 404
+    assert client_for("operator").get(analysis.get_absolute_url()).status_code == 403
+
+
+def test_an_analysis_beyond_the_window_is_refused_at_once_and_audited(personas, purpose):
+    with pytest.raises(SearchRefused, match="extended access"):
+        analysis_start(user=personas["investigator"], purpose=purpose, kind="clones",
+                       captured_from=timezone.now() - timedelta(days=120), captured_to=None,
+                       address=None)  # fmt: skip
+    assert not Analysis.objects.exists()
+    assert AuditRecord.objects.get().outcome == "refused"
