@@ -38,57 +38,30 @@ class SearchView(AreaView):
         return self.render_to_response(self.get_context_data(form=SearchForm(initial=initial)))
 
     def post(self, request, *args, **kwargs):
-        if request.POST.get("export"):
-            return self.export(request)
-        if request.POST.get("analyse"):
-            return self.analyse(request)
-        form = SearchForm(request.POST)
-        context = {"form": form}
-        if form.is_valid():
-            try:
-                purpose = self._purpose(form.cleaned_data)
-                context["result"] = read_search(
-                    user=request.user, purpose=purpose, criteria=_criteria(form.cleaned_data),
-                    page=form.cleaned_data["page"] or 1, address=client_address(request),
-                )  # fmt: skip
-            except SearchRefused as refusal:
-                context["refusal"] = str(refusal)
-        return self.render_to_response(self.get_context_data(**context))
-
-    def analyse(self, request):
-        """Start a long analysis of the window (in the background) and go to its page."""
+        """Search; or export the search's reads; or start an analysis of its window."""
         form = SearchForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
+        data, address = form.cleaned_data, client_address(request)
         try:
-            analysis = analysis_start(
-                user=request.user, purpose=self._purpose(form.cleaned_data),
-                kind=Analysis.Kind.CLONES, captured_from=form.cleaned_data["captured_from"],
-                captured_to=form.cleaned_data["captured_to"], address=client_address(request),
-            )  # fmt: skip
+            purpose = self._purpose(data)
+            if request.POST.get("export"):
+                return _download(read_export(
+                    user=request.user, purpose=purpose, criteria=_criteria(data),
+                    address=address, fmt="pdf" if request.POST["export"] == "pdf" else "csv",
+                    images=request.POST.get("images") == "on",
+                ))  # fmt: skip
+            if request.POST.get("analyse"):
+                return redirect(analysis_start(
+                    user=request.user, purpose=purpose, kind=Analysis.Kind.CLONES,
+                    captured_from=data["captured_from"], captured_to=data["captured_to"],
+                    address=address,
+                ))  # fmt: skip
+            result = read_search(user=request.user, purpose=purpose, criteria=_criteria(data),
+                                 page=data["page"] or 1, address=address)  # fmt: skip
         except SearchRefused as refusal:
             return self.render_to_response(self.get_context_data(form=form, refusal=str(refusal)))
-        return redirect(analysis)
-
-    def export(self, request):
-        """The search's reads as a stamped CSV or PDF (audited as an export)."""
-        form = SearchForm(request.POST)
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form))
-        try:
-            export = read_export(
-                user=request.user, purpose=self._purpose(form.cleaned_data),
-                criteria=_criteria(form.cleaned_data), address=client_address(request),
-                fmt="pdf" if request.POST.get("export") == "pdf" else "csv",
-                images=request.POST.get("images") == "on",
-            )  # fmt: skip
-        except SearchRefused as refusal:
-            context = self.get_context_data(form=form, refusal=str(refusal))
-            return self.render_to_response(context)
-        response = HttpResponse(export.content, content_type=export.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-        response["X-Content-SHA256"] = export.file_sha256
-        return response
+        return self.render_to_response(self.get_context_data(form=form, result=result))
 
     def render_to_response(self, context, **kwargs):
         history = getattr(context.get("result"), "history", None)
@@ -105,18 +78,22 @@ class SearchView(AreaView):
     def _purpose(self, data) -> SearchPurpose:
         """The session's purpose when unchanged; otherwise a new one, kept for what follows."""
         purpose = self._session_purpose()
-        same = purpose and (purpose.category, purpose.case_reference, purpose.justification) == (
-            data["category"],
-            data["case_reference"],
-            data["justification"].strip(),
-        )
-        if not same:
+        asked = (data["category"], data["case_reference"], data["justification"].strip())
+        if not purpose or (purpose.category, purpose.case_reference,
+                           purpose.justification) != asked:  # fmt: skip
             purpose = search_purpose_create(
                 user=self.request.user, category=data["category"],
                 case_reference=data["case_reference"], justification=data["justification"],
             )  # fmt: skip
             self.request.session[SESSION_PURPOSE] = purpose.pk
         return purpose
+
+
+def _download(export) -> HttpResponse:
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["X-Content-SHA256"] = export.file_sha256
+    return response
 
 
 def _timeline(history) -> dict:
