@@ -5,11 +5,12 @@ from datetime import timedelta
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from core.views import AreaView
 
 from .forms import AccessRequestForm, DecisionForm
-from .models import AccessRequest, AuditRecord, SearchReview
+from .models import AccessRequest, AuditRecord, OffenceCategory, SearchReview
 from .selectors import audit_flags
 from .services import (
     AccessRequestError,
@@ -109,11 +110,18 @@ class AuditListView(AreaView):
             records = records.filter(action=query["action"])
         if query.get("outcome") in AuditRecord.Outcome.values:
             records = records.filter(outcome=query["outcome"])
+        if query.get("category"):
+            records = records.filter(category=query["category"])
+        for bound, lookup in (("since", "at__date__gte"), ("until", "at__date__lte")):
+            day = parse_date(query.get(bound) or "")
+            if day:
+                records = records.filter(**{lookup: day})
         now = timezone.now()
         reviews = SearchReview.objects.select_related("record__user", "reviewed_by")
         return super().get_context_data(
             records=records[:200], actions=AuditRecord.Action.choices,
             outcomes=AuditRecord.Outcome.choices, query=query,
+            categories=OffenceCategory.objects.values_list("name", flat=True),
             flags=audit_flags(since=now - timedelta(days=FLAG_DAYS), until=now),
             flag_days=FLAG_DAYS, reviews=reviews[:50], findings=SearchReview.Finding.choices,
             **kwargs,

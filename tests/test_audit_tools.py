@@ -65,6 +65,14 @@ def test_dip_sampled_searches_are_reviewed_by_someone_else(personas, client_for)
     assert (review.finding, review.reviewed_by) == ("question", personas["auditor"])
     page = client_for("auditor").get("/access/audit/").content.decode()
     assert "Questionable" in page and 'data-testid="flags"' in page
+    yesterday = YESTERDAY_NOON.date().isoformat()
+    filtered = client_for("auditor").get("/access/audit/", {"user": "investigator",
+                                                            "since": yesterday,
+                                                            "until": yesterday})  # fmt: skip
+    listed = filtered.content.decode().split('data-testid="audit"')[1]
+    assert listed.count('<tr class="outcome-ok">') == 5
+    none = client_for("auditor").get("/access/audit/", {"category": "Terrorism"})
+    assert 'data-testid="audit"' not in none.content.decode()
     response = client_for("auditor").post("/access/audit/", {"action": "sample", "count": "5"})
     assert response.status_code == 302 and SearchReview.objects.count() == 5
     assert (
