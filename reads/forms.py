@@ -37,3 +37,21 @@ class SearchForm(PurposeForm):
         areas = Site.objects.values_list("area", flat=True).distinct().order_by("area")
         self.fields["area"].choices = [("", "Any area"), *((area, area) for area in areas)]
         self.fields["captured_from"].initial = timezone.localtime(standard_start())
+
+
+class PlaceForm(forms.Form):
+    """One place and time of a stakeout."""
+
+    site = forms.ModelChoiceField(queryset=Site.objects.all(), required=False,
+                                  empty_label="(not used)")  # fmt: skip
+    start = forms.DateTimeField(widget=DATETIME, required=False, label="From")
+    end = forms.DateTimeField(widget=DATETIME, required=False, label="To")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("site") and not (data.get("start") and data.get("end")):
+            raise forms.ValidationError("Give the place's time range.")
+        return data
+
+
+PlaceFormSet = forms.formset_factory(PlaceForm, extra=5, max_num=5)

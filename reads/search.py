@@ -132,13 +132,14 @@ def read_search(
     )  # fmt: skip
 
 
-def search_audited(*, user, purpose, criteria, address, action, parameters, run):
+def search_audited(*, user, purpose, criteria, address, action, parameters, run, target=""):
     """Check a search and find its window, let `run` query within it, and write exactly one
     audit record: what was asked, the window and grant used and the result count, or the
     refusal or failure."""
+    plate = criteria.plate.strip()
     audit = {
         "user": user, "action": action, "address": address,
-        "target": f"plate {criteria.plate}" if criteria.plate.strip() else "place and time",
+        "target": target or (f"plate {plate}" if plate else "place and time"),
         "case_reference": purpose.case_reference, "category": purpose.category.name,
         "purpose": purpose.pk, "parameters": {**_parameters(criteria), **parameters},
     }  # fmt: skip

@@ -6,5 +6,6 @@ app_name = "reads"
 
 urlpatterns = [
     path("search/", views.SearchView.as_view(), name="search"),
+    path("search/stakeout/", views.StakeoutView.as_view(), name="stakeout"),
     path("search/analyses/<int:pk>/", views.AnalysisDetailView.as_view(), name="analysis_detail"),
 ]

@@ -4,15 +4,17 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
+from access.forms import PurposeForm
 from access.models import SearchPurpose
 from core.middleware import client_address
 from core.views import AreaView
 
 from .analysis import analysis_start
 from .export import read_export
-from .forms import SearchForm
+from .forms import PlaceFormSet, SearchForm
 from .models import Analysis
 from .search import Criteria, SearchRefused, read_search, search_purpose_create
+from .stakeout import Place, stakeout_search
 
 SESSION_PURPOSE = "search_purpose"
 
@@ -32,10 +34,17 @@ class SearchView(AreaView):
         )  # fmt: skip
 
     def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.get_context_data(form=SearchForm(initial=self._initial()))
+        )
+
+    def _initial(self) -> dict:
+        """The session's purpose, for a follow-up search."""
         purpose = self._session_purpose()
-        initial = {"category": purpose.category, "case_reference": purpose.case_reference,
-                   "justification": purpose.justification} if purpose else {}  # fmt: skip
-        return self.render_to_response(self.get_context_data(form=SearchForm(initial=initial)))
+        if purpose is None:
+            return {}
+        return {"category": purpose.category, "case_reference": purpose.case_reference,
+                "justification": purpose.justification}  # fmt: skip
 
     def post(self, request, *args, **kwargs):
         """Search; or export the search's reads; or start an analysis of its window."""
@@ -136,3 +145,28 @@ class AnalysisDetailView(AreaView):
             user=self.request.user,
         )  # fmt: skip
         return super().get_context_data(analysis=analysis, **kwargs)
+
+
+class StakeoutView(SearchView):
+    """Vehicles seen at every one of several places and times."""
+
+    template_name = "reads/stakeout.html"
+
+    def get(self, request, *args, **kwargs):
+        form = PurposeForm(initial=self._initial())
+        return self.render_to_response(self.get_context_data(form=form, places=PlaceFormSet()))
+
+    def post(self, request, *args, **kwargs):
+        form, places = PurposeForm(request.POST), PlaceFormSet(request.POST)
+        context = {"form": form, "places": places}
+        if form.is_valid() and places.is_valid():
+            chosen = [Place(d["site"].pk, d["start"], d["end"])
+                      for d in places.cleaned_data if d.get("site")]  # fmt: skip
+            try:
+                context["vehicles"] = stakeout_search(
+                    user=request.user, purpose=self._purpose(form.cleaned_data), places=chosen,
+                    address=client_address(request),
+                )  # fmt: skip
+            except SearchRefused as refusal:
+                context["refusal"] = str(refusal)
+        return self.render_to_response(self.get_context_data(**context))

@@ -340,3 +340,48 @@ def test_a_pdf_export_can_carry_the_plate_images(personas, robbery, settings, tm
     assert b"/Subtype /Image" in with_images.content and b"/Subtype /Image" not in without.content
     record = AuditRecord.objects.filter(action="export").order_by("pk").first()
     assert len(record.detail["images"]) == 1  # the images it carries are audited with it
+
+
+def test_stakeout_finds_the_vehicles_seen_at_every_place(client_for, personas, robbery):
+    from reads.stakeout import Place, stakeout_search
+
+    now = timezone.now()
+    bank, garage, depot = CameraFactory(), CameraFactory(), CameraFactory()
+    ingest(bank, [plain_read(v, captured_at=now - timedelta(hours=30), capture_id=f"b{v}")
+                  for v in ("GANG1", "GANG2", "BYST1")])  # fmt: skip
+    ingest(garage, [plain_read(v, captured_at=now - timedelta(hours=20), capture_id=f"g{v}")
+                    for v in ("GANG1", "GANG2", "BYST2")])  # fmt: skip
+    ingest(depot, [plain_read(v, captured_at=now - timedelta(hours=2), capture_id=f"d{v}")
+                   for v in ("GANG1", "BYST1")])  # fmt: skip
+    purpose = search_purpose_create(user=personas["investigator"], category=robbery,
+                                    case_reference=CASE, justification=WHY)  # fmt: skip
+
+    def places(*cameras):
+        return [Place(c.site_id, now - timedelta(hours=h + 1), now - timedelta(hours=h - 1))
+                for c, h in cameras]  # fmt: skip
+
+    found = stakeout_search(user=personas["investigator"], purpose=purpose,
+                            places=places((bank, 30), (garage, 20)))  # fmt: skip
+    assert [v["vrm"] for v in found] == ["GANG1", "GANG2"]
+    found = stakeout_search(user=personas["investigator"], purpose=purpose,
+                            places=places((bank, 30), (garage, 20), (depot, 2)))  # fmt: skip
+    assert [v["vrm"] for v in found] == ["GANG1"] and len(found[0]["first_seen"]) == 3
+    with pytest.raises(SearchRefused, match="2 to 5 places"):
+        stakeout_search(user=personas["investigator"], purpose=purpose, places=places((bank, 30)))
+    api = client_for("investigator").post("/api/v1/reads/stakeout/", {
+        "category": "Robbery", "case_reference": CASE, "justification": WHY,
+        "places": [{"site": p.site_id, "start": p.start.isoformat(), "end": p.end.isoformat()}
+                   for p in places((bank, 30), (garage, 20))],
+    }, content_type="application/json")  # fmt: skip
+    assert [v["vrm"] for v in api.json()] == ["GANG1", "GANG2"]
+    searches = AuditRecord.objects.filter(action="search").order_by("pk")
+    assert [r.target for r in searches] == ["stakeout of 2 places", "stakeout of 3 places",
+                                            "stakeout of 2 places"]  # fmt: skip
+    page = client_for("investigator").post("/search/stakeout/", {
+        "category": robbery.pk, "case_reference": CASE, "justification": WHY,
+        "form-TOTAL_FORMS": "5", "form-INITIAL_FORMS": "0",
+        **{f"form-{n}-{key}": value for n, p in enumerate(places((bank, 30), (depot, 2)))
+           for key, value in (("site", p.site_id), ("start", p.start.isoformat()),
+                              ("end", p.end.isoformat()))},
+    }).content.decode()  # fmt: skip
+    assert "GANG1" in page and "BYST1" in page and "GANG2" not in page

@@ -8,8 +8,8 @@ from access.policy import case_reference_clean
 from ..models import Read
 
 
-class SearchRequestSerializer(serializers.Serializer):
-    """A plate search and its purpose (R-SEARCH-1): no purpose, no search."""
+class PurposeSerializer(serializers.Serializer):
+    """Why the search is run (R-SEARCH-1): no purpose, no search."""
 
     category = serializers.SlugRelatedField(
         slug_field="name", queryset=OffenceCategory.objects.filter(is_active=True),
@@ -17,6 +17,17 @@ class SearchRequestSerializer(serializers.Serializer):
     )  # fmt: skip
     case_reference = serializers.CharField(max_length=40)
     justification = serializers.CharField(min_length=20)
+
+    def validate_case_reference(self, value):
+        try:
+            return case_reference_clean(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+
+class SearchRequestSerializer(PurposeSerializer):
+    """A plate search (or every vehicle at a place and time) and its purpose."""
+
     plate = serializers.CharField(
         max_length=32, required=False, allow_blank=True, default="",
         help_text="A full VRM, or part of one with ? (one character) and * (any); empty for "
@@ -32,11 +43,21 @@ class SearchRequestSerializer(serializers.Serializer):
     )
     page = serializers.IntegerField(min_value=1, required=False, default=1)
 
-    def validate_case_reference(self, value):
-        try:
-            return case_reference_clean(value)
-        except ValueError as error:
-            raise serializers.ValidationError(str(error)) from None
+
+class PlaceSerializer(serializers.Serializer):
+    site = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class StakeoutRequestSerializer(PurposeSerializer):
+    places = PlaceSerializer(many=True, min_length=2, max_length=5)
+
+
+class StakeoutVehicleSerializer(serializers.Serializer):
+    vrm = serializers.CharField()
+    first_seen = serializers.ListField(child=serializers.DateTimeField(),
+                                       help_text="First read at each place, in order.")  # fmt: skip
 
 
 class ReadResultSerializer(serializers.ModelSerializer):

@@ -8,7 +8,13 @@ from rest_framework.views import APIView
 from core.middleware import client_address
 
 from ..search import Criteria, SearchRefused, read_search, search_purpose_create
-from .serializers import SearchRequestSerializer, SearchResultSerializer
+from ..stakeout import Place, stakeout_search
+from .serializers import (
+    SearchRequestSerializer,
+    SearchResultSerializer,
+    StakeoutRequestSerializer,
+    StakeoutVehicleSerializer,
+)
 
 
 class ReadSearchView(APIView):
@@ -30,10 +36,7 @@ class ReadSearchView(APIView):
         given.is_valid(raise_exception=True)
         data = given.validated_data
         try:
-            purpose = search_purpose_create(
-                user=request.user, category=data["category"],
-                case_reference=data["case_reference"], justification=data["justification"],
-            )  # fmt: skip
+            purpose = _purpose(request.user, data)
             result = read_search(
                 user=request.user, purpose=purpose, page=data["page"],
                 address=client_address(request),
@@ -47,3 +50,36 @@ class ReadSearchView(APIView):
         except SearchRefused as refusal:
             return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
         return Response(SearchResultSerializer(result).data)
+
+
+class StakeoutView(APIView):
+    """Vehicles seen at every one of 2 to 5 places and times; audited once."""
+
+    required_permissions = ("access.search_reads",)
+
+    @extend_schema(
+        request=StakeoutRequestSerializer,
+        responses={
+            200: StakeoutVehicleSerializer(many=True),
+            403: OpenApiResponse(description="Refused; `detail` says why."),
+        },
+    )
+    def post(self, request):
+        given = StakeoutRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        try:
+            vehicles = stakeout_search(
+                user=request.user, purpose=_purpose(request.user, data),
+                places=[Place(p["site"], p["start"], p["end"]) for p in data["places"]],
+                address=client_address(request),
+            )  # fmt: skip
+        except SearchRefused as refusal:
+            return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
+        return Response(StakeoutVehicleSerializer(vehicles, many=True).data)
+
+
+def _purpose(user, data):
+    return search_purpose_create(user=user, category=data["category"],
+                                 case_reference=data["case_reference"],
+                                 justification=data["justification"])  # fmt: skip
