@@ -384,6 +384,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
 
 # Cloned plates: the same VRM at two sites faster than this, in a straight line, is two vehicles.
 CLONE_SPEED_KMH = env_int("CLONE_SPEED_KMH", 150)
+# Convoy: vehicles read at the same site within this many seconds of the target travel with it.
+CONVOY_SECONDS = env_int("CONVOY_SECONDS", 120)
 
 # Map tiles for vehicle histories, e.g. a force's own tile server
 # (https://tiles.force.example/{z}/{x}/{y}.png). Empty: no basemap, sites on a plain grid.

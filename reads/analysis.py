@@ -4,9 +4,15 @@ Cloned plates: the same VRM read at two sites closer in time than a vehicle coul
 between them (straight-line distance at more than CLONE_SPEED_KMH), which usually means two
 vehicles carry the plate. The reads are taken a slice of plates at a time, so the analysis
 shows its progress and never holds more than a slice in memory.
+
+Convoy: the vehicles seen within CONVOY_SECONDS of a target vehicle at the same site, more than
+once. Each is scored by how far its co-occurrences exceed what its own traffic at those sites
+would give by chance (a Poisson log-likelihood ratio), so a commuter who passes a busy site all
+day ranks below a vehicle seen with the target at several sites on several days.
 """
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -15,7 +21,7 @@ from django.utils import timezone
 from access.models import AuditRecord, SearchPurpose
 
 from .models import Analysis
-from .search import Criteria, SearchRefused, search_audited
+from .search import Criteria, SearchRefused, plate_condition, search_audited
 
 SLICES = 20  # plates are split by a hash of the VRM; progress moves a slice at a time
 MAX_FINDINGS = 500
@@ -48,7 +54,7 @@ LIMIT %(limit)s
 
 def analysis_start(
     *, user, purpose: SearchPurpose, kind: str, captured_from: datetime,
-    captured_to: datetime | None, address: str | None,
+    captured_to: datetime | None, address: str | None, vrm: str = "",
 ) -> Analysis:  # fmt: skip
     """Queue an analysis. A window the user may not search is refused now (and audited);
     otherwise the analysis is audited once it has run."""
@@ -61,6 +67,10 @@ def analysis_start(
     try:
         if not user.has_perm("access.search_reads"):
             raise SearchRefused("You may not analyse reads.")
+        if kind == Analysis.Kind.CONVOY:
+            vrm = plate_condition(vrm).get("vrm", "")
+            if not vrm:
+                raise SearchRefused("A convoy analysis follows one vehicle: give its full plate.")
         search_window(user=user, case_reference=purpose.case_reference,
                       wanted_from=captured_from, wanted_to=end)  # fmt: skip
     except (SearchRefused, WindowRefused) as refusal:
@@ -69,12 +79,12 @@ def analysis_start(
             address=address, outcome=AuditRecord.Outcome.REFUSED,
             case_reference=purpose.case_reference, category=purpose.category.name,
             purpose=purpose.pk, reason=str(refusal),
-            parameters={"kind": kind, "captured_from": captured_from.isoformat(),
+            parameters={"kind": kind, "vrm": vrm, "captured_from": captured_from.isoformat(),
                         "captured_to": end.isoformat()},
         )  # fmt: skip
         raise SearchRefused(str(refusal)) from None
     with transaction.atomic():
-        analysis = Analysis.objects.create(user=user, purpose=purpose, kind=kind,
+        analysis = Analysis.objects.create(user=user, purpose=purpose, kind=kind, vrm=vrm,
                                            captured_from=captured_from, captured_to=end,
                                            address=address)  # fmt: skip
         transaction.on_commit(lambda: analysis_run_task.delay(analysis.pk))
@@ -88,14 +98,14 @@ def analysis_run(*, analysis_id: int) -> None:
         return  # delivered twice: it has run, or is running
     Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.RUNNING)
 
+    def progress(done: float) -> None:
+        Analysis.objects.filter(pk=analysis.pk).update(progress=round(100 * done))
+
     def run(window):
-        findings: list[dict] = []
-        for slice_ in range(SLICES):
-            findings += _clone_pairs(window.start, window.end, slice_)
-            Analysis.objects.filter(pk=analysis.pk).update(
-                progress=round(100 * (slice_ + 1) / SLICES)
-            )
-        findings.sort(key=lambda finding: finding["kmh"], reverse=True)
+        if analysis.kind == Analysis.Kind.CONVOY:
+            findings = _convoy(analysis.vrm, window, progress)
+        else:
+            findings = _clones(window, progress)
         return findings[:MAX_FINDINGS], len(findings), {"kind": analysis.kind}
 
     criteria = Criteria(plate="", captured_from=analysis.captured_from,
@@ -104,7 +114,8 @@ def analysis_run(*, analysis_id: int) -> None:
         findings = search_audited(
             user=analysis.user, purpose=analysis.purpose, criteria=criteria,
             address=analysis.address, action=AuditRecord.Action.SEARCH,
-            parameters={"analysis": analysis.kind}, run=run,
+            parameters={"analysis": analysis.kind, "vrm": analysis.vrm}, run=run,
+            target=f"analysis: {analysis.get_kind_display().lower()}",
         )  # fmt: skip
     except Exception as error:
         Analysis.objects.filter(pk=analysis.pk).update(
@@ -114,6 +125,62 @@ def analysis_run(*, analysis_id: int) -> None:
     Analysis.objects.filter(pk=analysis.pk).update(
         status=Analysis.Status.DONE, findings=findings, progress=100, finished_at=timezone.now()
     )
+
+
+def _clones(window, progress) -> list[dict]:
+    findings: list[dict] = []
+    for slice_ in range(SLICES):
+        findings += _clone_pairs(window.start, window.end, slice_)
+        progress((slice_ + 1) / SLICES)
+    return sorted(findings, key=lambda finding: finding["kmh"], reverse=True)
+
+
+CONVOY_NEAR = """
+SELECT r.vrm, count(DISTINCT (t.site_id, t.captured_at)) AS together,
+       count(DISTINCT t.site_id) AS sites,
+       count(DISTINCT (t.captured_at AT TIME ZONE %(zone)s)::date) AS days
+FROM reads_read t
+JOIN reads_read r ON r.site_id = t.site_id AND r.vrm <> t.vrm
+ AND r.captured_at BETWEEN t.captured_at - %(near)s AND t.captured_at + %(near)s
+WHERE t.vrm = %(vrm)s AND t.captured_at >= %(start)s AND t.captured_at <= %(end)s
+  AND r.captured_at >= %(start)s - %(near)s AND r.captured_at <= %(end)s + %(near)s
+GROUP BY r.vrm HAVING count(DISTINCT (t.site_id, t.captured_at)) >= 2
+"""
+
+# Each candidate's own traffic at the sites where the target was seen, weighted by how often
+# the target was seen there: what it would meet the target by chance.
+CONVOY_BACKGROUND = """
+WITH target AS (
+    SELECT site_id, count(*) AS times FROM reads_read
+    WHERE vrm = %(vrm)s AND captured_at >= %(start)s AND captured_at <= %(end)s
+    GROUP BY site_id
+)
+SELECT r.vrm, sum(target.times) AS weighted
+FROM reads_read r JOIN target ON target.site_id = r.site_id
+WHERE r.vrm = ANY(%(candidates)s) AND r.captured_at >= %(start)s AND r.captured_at <= %(end)s
+GROUP BY r.vrm
+"""
+
+
+def _convoy(vrm: str, window, progress) -> list[dict]:
+    near = timedelta(seconds=settings.CONVOY_SECONDS)
+    params = {"vrm": vrm, "start": window.start, "end": window.end, "near": near,
+              "zone": settings.TIME_ZONE}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(CONVOY_NEAR, params)
+        together = {row[0]: row[1:] for row in cursor.fetchall()}
+        progress(0.5)
+        cursor.execute(CONVOY_BACKGROUND, {**params, "candidates": list(together)})
+        background = dict(cursor.fetchall())
+    progress(1.0)
+    chance = 2 * near.total_seconds() / max((window.end - window.start).total_seconds(), 1)
+    findings = []
+    for candidate, (seen, sites, days) in together.items():
+        expected = max(float(background.get(candidate, 0)) * chance, 1e-6)
+        score = seen * math.log(seen / expected) - (seen - expected)
+        findings.append({"vrm": candidate, "together": seen, "sites": sites, "days": days,
+                         "expected": round(expected, 3), "score": round(score, 1)})  # fmt: skip
+    return sorted(findings, key=lambda finding: finding["score"], reverse=True)
 
 
 def _clone_pairs(start: datetime, end: datetime, slice_: int) -> list[dict]:

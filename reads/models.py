@@ -59,6 +59,7 @@ class Analysis(models.Model):
 
     class Kind(models.TextChoices):
         CLONES = "clones", "Cloned plates"
+        CONVOY = "convoy", "Convoy (travelling with a vehicle)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting to start"
@@ -73,6 +74,7 @@ class Analysis(models.Model):
         "access.SearchPurpose", on_delete=models.PROTECT, related_name="analyses"
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
+    vrm = models.CharField(max_length=16, blank=True, help_text="The vehicle a convoy follows.")
     captured_from = models.DateTimeField()
     captured_to = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

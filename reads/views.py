@@ -60,11 +60,11 @@ class SearchView(AreaView):
                     address=address, fmt="pdf" if request.POST["export"] == "pdf" else "csv",
                     images=request.POST.get("images") == "on",
                 ))  # fmt: skip
-            if request.POST.get("analyse"):
+            if request.POST.get("analyse") in Analysis.Kind.values:
                 return redirect(analysis_start(
-                    user=request.user, purpose=purpose, kind=Analysis.Kind.CLONES,
-                    captured_from=data["captured_from"], captured_to=data["captured_to"],
-                    address=address,
+                    user=request.user, purpose=purpose, kind=request.POST["analyse"],
+                    vrm=data["plate"], captured_from=data["captured_from"],
+                    captured_to=data["captured_to"], address=address,
                 ))  # fmt: skip
             result = read_search(user=request.user, purpose=purpose, criteria=_criteria(data),
                                  page=data["page"] or 1, address=address)  # fmt: skip

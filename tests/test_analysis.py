@@ -78,3 +78,38 @@ def test_an_analysis_beyond_the_window_is_refused_at_once_and_audited(personas, 
                        address=None)  # fmt: skip
     assert not Analysis.objects.exists()
     assert AuditRecord.objects.get().outcome == "refused"
+
+
+def test_a_planted_convoy_ranks_above_busy_road_coincidences(celery_worker, personas, purpose):
+    cameras = [CameraFactory() for _ in range(4)]
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    # The target: twice past the busy first site, then once at each of the others, a day apart;
+    # the convoy a minute behind it every time.
+    sightings = [(cameras[0], 1), (cameras[0], 2), (cameras[1], 3), (cameras[2], 4),
+                 (cameras[3], 5)]  # fmt: skip
+    reads = {camera.pk: [] for camera in cameras}
+    for camera, days in sightings:
+        at = noon - timedelta(days=days)
+        reads[camera.pk] += [plain_read("TARG3T", captured_at=at, capture_id=f"t{days}"),
+                             plain_read("C0NV0Y", captured_at=at + timedelta(seconds=60),
+                                        capture_id=f"c{days}")]  # fmt: skip
+    # A commuter past the busy site every 10 minutes, day and night: it meets the target there
+    # twice, by chance.
+    start = noon - timedelta(days=6)
+    reads[cameras[0].pk] += [
+        plain_read("C0MMUT", captured_at=start + timedelta(minutes=10 * k), capture_id=f"m{k}")
+        for k in range(6 * 24 * 6)
+    ]
+    for camera in cameras:
+        ingest(camera, reads[camera.pk])
+    analysis = analysis_start(user=personas["investigator"], purpose=purpose, kind="convoy",
+                              vrm="targ 3t", captured_from=noon - timedelta(days=6, hours=1),
+                              captured_to=None, address=None)  # fmt: skip
+    analysis = finished(analysis)
+    found = {finding["vrm"]: finding for finding in analysis.findings}
+    assert [finding["vrm"] for finding in analysis.findings] == ["C0NV0Y", "C0MMUT"]
+    convoy, commuter = found["C0NV0Y"], found["C0MMUT"]
+    assert (convoy["together"], convoy["sites"], convoy["days"]) == (5, 4, 5)
+    assert (commuter["together"], commuter["sites"]) == (2, 1)
+    assert commuter["expected"] > 100 * convoy["expected"]  # its own traffic explains it
+    assert convoy["score"] > 10 * commuter["score"]
