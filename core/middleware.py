@@ -19,10 +19,12 @@ def background(view):
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
-    """Django's, except that background requests neither save the session nor extend it."""
+    """Django's, except that background requests neither save the session nor extend it: views
+    marked `background`, and a page's own htmx polls (GET with HX-Request)."""
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        request.background = getattr(view_func, "background", False)
+        polled = request.method == "GET" and bool(request.headers.get("HX-Request"))
+        request.background = getattr(view_func, "background", False) or polled
 
     def process_response(self, request, response):
         if getattr(request, "background", False):

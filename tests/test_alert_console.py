@@ -213,6 +213,8 @@ def test_the_live_feed_does_not_keep_an_idle_session_alive(client_for, lists):
     Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=1))
     client.get("/alerts/feed/")
     assert Session.objects.get(pk=key).expire_date < timezone.now() + timedelta(minutes=2)
+    client.get("/alerts/", headers={"HX-Request": "true"})  # a page's own poll does not
+    assert Session.objects.get(pk=key).expire_date < timezone.now() + timedelta(minutes=2)
     client.get("/alerts/")  # a person's own request does count
     assert Session.objects.get(pk=key).expire_date > timezone.now() + timedelta(minutes=10)
     Session.objects.filter(pk=key).delete()

@@ -65,10 +65,32 @@ def test_a_planted_clone_is_found_and_ordinary_journeys_are_not(
     assert (record.action, record.outcome, record.result_count) == ("search", "ok", 1)
     assert record.detail["kind"] == "clones" and record.address == "10.0.0.9"
 
+    api = client_for("investigator").get(f"/api/v1/reads/analyses/{analysis.pk}/").json()
+    assert (api["status"], api["findings"][0]["vrm"]) == ("done", "CL0NE1")
+    assert (
+        client_for("investigator2").get(f"/api/v1/reads/analyses/{analysis.pk}/").status_code == 404
+    )
     page = client_for("investigator").get(analysis.get_absolute_url()).content.decode()
     assert "CL0NE1" in page and "Leeds" in page
     assert client_for("investigator2").get(analysis.get_absolute_url()).status_code == 404
     assert client_for("operator").get(analysis.get_absolute_url()).status_code == 403
+
+
+def test_an_analysis_is_started_through_the_api_too(celery_worker, client_for):
+    response = client_for("investigator").post("/api/v1/reads/analyses/", {
+        "category": "Fraud", "case_reference": "NT/555/26", "justification": WHY,
+        "kind": "convoy", "vrm": "AB12CDE",
+        "captured_from": (timezone.now() - timedelta(days=3)).isoformat(),
+    }, content_type="application/json")  # fmt: skip
+    assert response.status_code == 202
+    analysis = finished(Analysis.objects.get(pk=response.json()["id"]))
+    assert analysis.status == "done" and analysis.findings == []
+    refused = client_for("investigator").post("/api/v1/reads/analyses/", {
+        "category": "Fraud", "case_reference": "NT/555/26", "justification": WHY,
+        "kind": "convoy", "vrm": "AB1*",
+        "captured_from": (timezone.now() - timedelta(days=3)).isoformat(),
+    }, content_type="application/json")  # fmt: skip
+    assert refused.status_code == 403 and "full plate" in refused.json()["detail"]
 
 
 def test_an_analysis_beyond_the_window_is_refused_at_once_and_audited(personas, purpose):

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from access.models import OffenceCategory
 from access.policy import case_reference_clean
 
-from ..models import Read
+from ..models import Analysis, Read
 
 
 class PurposeSerializer(serializers.Serializer):
@@ -98,3 +98,22 @@ class SearchResultSerializer(serializers.Serializer):
     history = VehicleHistorySerializer(
         allow_null=True, help_text="For a full plate: where and when the vehicle was seen."
     )
+
+
+class AnalysisRequestSerializer(PurposeSerializer):
+    kind = serializers.ChoiceField(choices=Analysis.Kind.choices)
+    vrm = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
+                                help_text="The vehicle a convoy follows.")  # fmt: skip
+    captured_from = serializers.DateTimeField()
+    captured_to = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class AnalysisSerializer(serializers.ModelSerializer):
+    case_reference = serializers.CharField(source="purpose.case_reference")
+
+    class Meta:
+        model = Analysis
+        fields = [
+            "id", "kind", "vrm", "case_reference", "captured_from", "captured_to", "status",
+            "progress", "findings", "message", "created_at", "finished_at",
+        ]  # fmt: skip

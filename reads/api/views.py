@@ -1,5 +1,6 @@
 """API views for reads: each declares `required_permissions`."""
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -7,9 +8,13 @@ from rest_framework.views import APIView
 
 from core.middleware import client_address
 
+from ..analysis import analysis_start
+from ..models import Analysis
 from ..search import Criteria, SearchRefused, read_search, search_purpose_create
 from ..stakeout import Place, stakeout_search
 from .serializers import (
+    AnalysisRequestSerializer,
+    AnalysisSerializer,
     SearchRequestSerializer,
     SearchResultSerializer,
     StakeoutRequestSerializer,
@@ -83,3 +88,41 @@ def _purpose(user, data):
     return search_purpose_create(user=user, category=data["category"],
                                  case_reference=data["case_reference"],
                                  justification=data["justification"])  # fmt: skip
+
+
+class AnalysisListView(APIView):
+    """Start a long analysis (cloned plates, convoy); it runs in the background."""
+
+    required_permissions = ("access.search_reads",)
+
+    @extend_schema(
+        request=AnalysisRequestSerializer,
+        responses={
+            202: AnalysisSerializer,
+            403: OpenApiResponse(description="Refused; `detail` says why."),
+        },
+    )
+    def post(self, request):
+        given = AnalysisRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        try:
+            analysis = analysis_start(
+                user=request.user, purpose=_purpose(request.user, data), kind=data["kind"],
+                vrm=data["vrm"], captured_from=data["captured_from"],
+                captured_to=data.get("captured_to"), address=client_address(request),
+            )  # fmt: skip
+        except SearchRefused as refusal:
+            return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
+        return Response(AnalysisSerializer(analysis).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AnalysisDetailView(APIView):
+    """An analysis's progress and, once done, its findings (the caller's own only)."""
+
+    required_permissions = ("access.search_reads",)
+
+    @extend_schema(responses=AnalysisSerializer)
+    def get(self, request, pk: int):
+        analysis = get_object_or_404(Analysis, pk=pk, user=request.user)
+        return Response(AnalysisSerializer(analysis).data)
