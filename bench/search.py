@@ -64,7 +64,8 @@ def build(millions: float, days: int) -> None:
         for day in range(days):
             started = time.monotonic()
             day_start = now - timedelta(days=day + 1)
-            # Plate n = PLATES * u^4 (u uniform): a heavy head of frequent vehicles, a long tail.
+            # Plate n = PLATES * u^2 (u uniform): a heavy head (the most frequent vehicle is read
+            # a few hundred times a day, like a taxi or a bus) and a long tail of rare ones.
             cursor.execute(
                 """
                 INSERT INTO reads_read (id, vrm, vrm_raw, captured_at, received_at, camera_id,
@@ -74,7 +75,7 @@ def build(millions: float, days: int) -> None:
                        CASE WHEN r.camera %% 2 = 0 THEN 'towards' ELSE 'away' END, 1
                 FROM (SELECT g, %s + random() * interval '1 day' AS at,
                              1 + floor(random() * %s)::int AS camera,
-                             floor(%s * power(random(), 4))::int AS plate
+                             floor(%s * power(random(), 2))::int AS plate
                       FROM generate_series(1, %s) AS g) AS r
                 JOIN bench_plate AS p ON p.n = r.plate
                 """,

@@ -121,7 +121,9 @@ def read_search(
         reads = reads_in_window(window, criteria)
         total = reads.order_by()[: COUNT_CAP + 1].count()
         rows = list(reads[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
-        history = _history(reads) if total and "vrm" in _plate(criteria) else None
+        # A vehicle's history, for a full plate with a bounded number of reads.
+        full = total and total <= COUNT_CAP and "vrm" in _plate(criteria)
+        history = _history(reads) if full else None
         result = SearchResult(rows, min(total, COUNT_CAP), total > COUNT_CAP, window, page,
                               history)  # fmt: skip
         return result, result.total, {}
