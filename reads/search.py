@@ -208,3 +208,28 @@ def reads_in_window(window: Window, criteria: Criteria) -> QuerySet[Read]:
 def _parameters(criteria: Criteria) -> dict:
     return {key: value.isoformat() if isinstance(value, datetime) else value
             for key, value in asdict(criteria).items()}  # fmt: skip
+
+
+def read_image_open(
+    *, user, purpose: SearchPurpose, vrm: str, captured_at: datetime, read_id: str, kind: str,
+    address: str | None = None,
+) -> str:  # fmt: skip
+    """The stored path of a read's plate or overview image, for someone whose window for the
+    purpose's case covers the read; every view is audited, and so is every refusal (which
+    answers as if the read did not exist)."""
+    audit = {"user": user, "action": AuditRecord.Action.IMAGE_VIEW,
+             "target": f"read {read_id} {kind} image", "address": address,
+             "case_reference": purpose.case_reference, "category": purpose.category.name,
+             "purpose": purpose.pk}  # fmt: skip
+    read = Read.objects.filter(vrm=vrm, captured_at=captured_at, id=read_id).first()
+    path = {"plate": read.plate_image, "overview": read.overview_image}.get(kind) if read else ""
+    try:
+        if not path or not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
+            raise SearchRefused("No such image.")
+        search_window(user=user, case_reference=purpose.case_reference,
+                      wanted_from=captured_at, wanted_to=captured_at)  # fmt: skip
+    except (SearchRefused, WindowRefused) as refusal:
+        audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
+        raise SearchRefused("No such image.") from None
+    audit_record_add(**audit, vrm=vrm)
+    return path

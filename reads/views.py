@@ -1,8 +1,14 @@
 """Pages for reads: the investigator's search."""
 
+import mimetypes
+
 from django.conf import settings
-from django.http import HttpResponse
+from django.contrib.auth.decorators import permission_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.cache import never_cache
 
 from access.forms import PurposeForm
 from access.models import SearchPurpose
@@ -13,7 +19,13 @@ from .analysis import analysis_start
 from .export import read_export
 from .forms import PlaceFormSet, SearchForm
 from .models import Analysis
-from .search import Criteria, SearchRefused, read_search, search_purpose_create
+from .search import (
+    Criteria,
+    SearchRefused,
+    read_image_open,
+    read_search,
+    search_purpose_create,
+)
 from .stakeout import Place, stakeout_search
 
 SESSION_PURPOSE = "search_purpose"
@@ -170,3 +182,23 @@ class StakeoutView(SearchView):
             except SearchRefused as refusal:
                 context["refusal"] = str(refusal)
         return self.render_to_response(self.get_context_data(**context))
+
+
+@never_cache
+@permission_required("access.search_reads", raise_exception=True)
+def read_image(request, read_id, kind: str):
+    """A read's image from search results, under the session's purpose (audited)."""
+    purpose = SearchPurpose.objects.filter(
+        pk=request.session.get(SESSION_PURPOSE), user=request.user
+    ).first()
+    captured_at = parse_datetime(request.GET.get("at", ""))
+    if purpose is None or captured_at is None:
+        raise Http404("No such image.")
+    try:
+        path = read_image_open(user=request.user, purpose=purpose, vrm=request.GET.get("vrm", ""),
+                               captured_at=captured_at, read_id=str(read_id), kind=kind,
+                               address=client_address(request))  # fmt: skip
+        content = default_storage.open(path)
+    except (SearchRefused, FileNotFoundError):
+        raise Http404("No such image.") from None
+    return FileResponse(content, content_type=mimetypes.guess_type(path)[0] or "image/jpeg")

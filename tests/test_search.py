@@ -385,3 +385,32 @@ def test_stakeout_finds_the_vehicles_seen_at_every_place(client_for, personas, r
                               ("end", p.end.isoformat()))},
     }).content.decode()  # fmt: skip
     assert "GANG1" in page and "BYST1" in page and "GANG2" not in page
+
+
+def test_images_from_search_results_are_shown_within_the_window_and_audited(
+    client_for, robbery, settings, tmp_path
+):
+    from tests.test_camera_api import jpeg
+
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "p.jpg").write_bytes(jpeg())
+    now = timezone.now()
+    recent = {**plain_read("IM4GE1", captured_at=now - timedelta(days=5)), "plate_image": "p.jpg"}
+    old = {**plain_read("IM4GE1", captured_at=now - timedelta(days=120), capture_id="o"),
+           "plate_image": "p.jpg"}  # fmt: skip
+    ingest(CameraFactory(), [recent, old])
+    client = client_for("investigator")
+
+    def image(read):
+        return client.get(f"/search/reads/{read['id']}/image/plate/",
+                          {"vrm": "IM4GE1", "at": read["captured_at"]})  # fmt: skip
+
+    assert image(recent).status_code == 404  # no purpose in this session yet
+    page = client.post("/search/", {"category": robbery.pk, "case_reference": CASE,
+                                    "justification": WHY, "plate": "IM4GE1",
+                                    "captured_from": days_ago(30)}).content.decode()  # fmt: skip
+    assert f"/search/reads/{recent['id']}/image/plate/" in page
+    assert image(recent).status_code == 200
+    assert image(old).status_code == 404  # older than the window, without a grant
+    views = AuditRecord.objects.filter(action="image_view").order_by("pk")
+    assert [(r.outcome, r.case_reference) for r in views] == [("ok", CASE), ("refused", CASE)]
