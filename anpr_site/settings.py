@@ -107,6 +107,9 @@ MIDDLEWARE = [
     "core.middleware.AuditlogMiddleware",
 ]
 
+# Web addresses typed without a scheme are https (Django 6's default, opted into now).
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 # The admin looks for Django's session middleware by name; core's is Django's, subclassed.
 SILENCED_SYSTEM_CHECKS = ["admin.E410"]
 

@@ -4,7 +4,7 @@ from django import forms
 
 from cameras.models import Camera
 
-from .models import Alert, Priority
+from .models import Alert, Hotlist, HotlistEntry, Priority
 
 
 class AlertFilterForm(forms.Form):
@@ -71,3 +71,39 @@ class AcceptForm(forms.Form):
 class RejectForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose the reason"), *Alert.RejectReason.choices])
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class HotlistForm(forms.ModelForm):
+    class Meta:
+        model = Hotlist
+        fields = ["name", "description", "source", "default_priority", "protective_marking",
+                  "fuzzy_tolerance", "is_active", "webhook_url"]  # fmt: skip
+
+
+DAY = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class HotlistEntryForm(forms.ModelForm):
+    """Every field of a vehicle of interest (R-HOT-2)."""
+
+    warning_markers = forms.MultipleChoiceField(
+        choices=HotlistEntry.Warning.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+    class Meta:
+        model = HotlistEntry
+        fields = ["vrm", "make", "model", "colour", "reason", "action", "instruction",
+                  "warning_markers", "information", "intelligence_grading", "source_reference",
+                  "owner_contact", "priority", "valid_from", "expires_at"]  # fmt: skip
+        widgets = {"valid_from": DAY, "expires_at": DAY,
+                   "instruction": forms.Textarea(attrs={"rows": 2}),
+                   "information": forms.Textarea(attrs={"rows": 2})}  # fmt: skip
+
+
+class MissingPersonForm(forms.Form):
+    """A missing-person entry, fast: the VRM and what to know; the rest has defaults."""
+
+    vrm = forms.CharField(max_length=16, label="VRM")
+    information = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                                  label="Who is missing, and the risk")  # fmt: skip

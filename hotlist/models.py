@@ -73,7 +73,10 @@ class Hotlist(models.Model):
         ordering = ["name"]
         # Held per list (object permission, to users or groups): operators see and act on the
         # alerts of the lists they hold it for, and of no others.
-        permissions = [("receive_alerts", "Receive and act on this list's alerts")]
+        permissions = [
+            ("receive_alerts", "Receive and act on this list's alerts"),
+            ("manage_hotlist", "See and keep this list's entries"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -157,6 +160,12 @@ class HotlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vrm} ({self.hotlist})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("hotlist:hotlistentry_detail", args=[self.pk])
+
+    def is_expired(self, now) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
     @property
     def warning_labels(self) -> list[str]:

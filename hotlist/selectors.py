@@ -9,6 +9,7 @@ from guardian.shortcuts import get_objects_for_user
 from .models import Alert, Hotlist, HotlistEntry
 
 RECEIVE_ALERTS = "hotlist.receive_alerts"
+MANAGE_HOTLIST = "hotlist.manage_hotlist"
 
 
 def monitored_hotlists(user: User) -> QuerySet[Hotlist]:
@@ -18,6 +19,16 @@ def monitored_hotlists(user: User) -> QuerySet[Hotlist]:
     # Only what is held per list counts: a superuser, or a global permission, grants nothing.
     return get_objects_for_user(user, RECEIVE_ALERTS, klass=Hotlist, accept_global_perms=False,
                                 with_superuser=False)  # fmt: skip
+
+
+def managed_hotlists(user: User) -> QuerySet[Hotlist]:
+    """The lists a hotlist manager keeps: their own, and those they are given (per list, to
+    them or a group). Other lists, restricted ones included, do not exist for them."""
+    if not user.has_perm("access.manage_hotlists"):
+        return Hotlist.objects.none()
+    given = get_objects_for_user(user, MANAGE_HOTLIST, klass=Hotlist, accept_global_perms=False,
+                                 with_superuser=False)  # fmt: skip
+    return Hotlist.objects.filter(Q(owner=user) | Q(pk__in=given.values("pk")))
 
 
 def operator_alerts(user: User) -> QuerySet[Alert]:

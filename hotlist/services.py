@@ -13,6 +13,7 @@ from http.client import HTTPException
 from urllib.error import HTTPError, URLError
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
+from auditlog.context import set_actor
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -21,9 +22,10 @@ from django.utils import timezone
 
 from access.services import audit_record_add
 from reads.models import Read
+from reads.vrm import InvalidVRM, canonical_vrm, is_uk_format
 
 from .events import alerts_announce
-from .models import Alert, Hotlist, Priority, WebhookDelivery
+from .models import Alert, Hotlist, HotlistEntry, Priority, WebhookDelivery
 from .selectors import alert_for
 
 
@@ -78,6 +80,53 @@ def alert_image_open(*, user, pk: int, kind: str, address: str | None) -> str:
     audit_record_add(user=user, action="image_view", target=target, address=address,
                      vrm=alert.read_vrm)  # fmt: skip
     return path
+
+
+def hotlist_create(*, by, **fields) -> Hotlist:
+    """A new list, owned by the manager who makes it."""
+    with transaction.atomic(), set_actor(by):
+        return Hotlist.objects.create(owner=by, **fields)
+
+
+def hotlist_entry_save(
+    *, by, entry: HotlistEntry, approve: bool = False
+) -> tuple[HotlistEntry, list[str]]:
+    """Add or change an entry: the VRM canonicalised, the change attributed and change-logged;
+    returns the entry and warnings (an implausible UK format: foreign plates are allowed)."""
+    try:
+        entry.vrm = canonical_vrm(entry.vrm)
+    except InvalidVRM as error:
+        raise HotlistError(str(error)) from None
+    warnings = []
+    if not is_uk_format(entry.vrm):
+        warnings.append(f"{entry.vrm} is not a UK registration format: check it (foreign "
+                        "plates are allowed).")  # fmt: skip
+    with transaction.atomic(), set_actor(by):
+        if entry.pk is None:
+            entry.created_by = by
+        if approve:
+            entry.approved_by = by
+        entry.save()
+    return entry, warnings
+
+
+def missing_person_entry(*, by, hotlist: Hotlist, vrm: str, information: str) -> HotlistEntry:
+    """A missing-person entry raised fast: high priority, report the sighting, a week long."""
+    now = timezone.now()
+    entry = HotlistEntry(
+        hotlist=hotlist, vrm=vrm, reason=HotlistEntry.Reason.MISSING_PERSON,
+        action=HotlistEntry.Action.REPORT, priority=Priority.HIGH, information=information,
+        instruction="Missing person: report the sighting at once; do not stop unless told.",
+        valid_from=now, expires_at=now + timedelta(days=MISSING_PERSON_DAYS),
+    )  # fmt: skip
+    return hotlist_entry_save(by=by, entry=entry)[0]
+
+
+MISSING_PERSON_DAYS = 7
+
+
+class HotlistError(Exception):
+    """An entry that cannot be saved; the message says why."""
 
 
 def alert_step(*, alert: Alert, step: str, by, **arguments) -> None:

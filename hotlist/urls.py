@@ -17,5 +17,12 @@ urlpatterns = [
     path("alerts/<int:pk>/image/<str:kind>/", views.alert_image, name="alert_image"),
     path("hotlists/", views.HotlistListView.as_view(), name="hotlist_list"),
     path("hotlists/outcomes/", views.EntryOutcomesView.as_view(), name="entry_outcomes"),
+    path("hotlists/new/", views.HotlistCreateView.as_view(), name="hotlist_create"),
+    path("hotlists/<int:pk>/", views.HotlistDetailView.as_view(), name="hotlist_detail"),
+    path(
+        "hotlists/entries/<int:pk>/",
+        views.HotlistEntryDetailView.as_view(),
+        name="hotlistentry_detail",
+    ),
     path("hotlists/deliveries/", views.WebhookDeliveryListView.as_view(), name="delivery_list"),
 ]

@@ -3,7 +3,9 @@ outcomes of hits for entry owners."""
 
 import difflib
 import mimetypes
+from datetime import timedelta
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -13,7 +15,8 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
@@ -23,15 +26,32 @@ from cameras.models import OperationalAlert
 from core.middleware import client_address
 from core.views import AreaView
 
-from .forms import AcceptForm, AlertFilterForm, RejectForm, VerifyForm
+from .forms import (
+    AcceptForm,
+    AlertFilterForm,
+    HotlistEntryForm,
+    HotlistForm,
+    MissingPersonForm,
+    RejectForm,
+    VerifyForm,
+)
 from .models import Alert, AlertWorkflowError, Hotlist, HotlistEntry, WebhookDelivery
 from .selectors import (
     alert_for,
     entry_owner_alerts,
+    managed_hotlists,
     monitored_hotlists,
     operator_alerts,
 )
-from .services import alert_image_open, alert_open, alert_step
+from .services import (
+    HotlistError,
+    alert_image_open,
+    alert_open,
+    alert_step,
+    hotlist_create,
+    hotlist_entry_save,
+    missing_person_entry,
+)
 
 CONSOLE_ROWS = 100
 RELATED = ("hotlist", "entry", "camera__site", "claimed_by")
@@ -174,12 +194,19 @@ class HotlistListView(AreaView):
     def get_queryset(self):
         entries = HotlistEntry.objects.filter(hotlist=OuterRef("pk")).values("hotlist")
         failed = WebhookDelivery.objects.filter(alert__hotlist=OuterRef("pk"), status="failed")
-        return Hotlist.objects.select_related("owner").annotate(
-            entry_count=Coalesce(Subquery(entries.annotate(n=Count("pk")).values("n")), 0),
-            failed_deliveries=Coalesce(
-                Subquery(failed.values("alert__hotlist").annotate(n=Count("pk")).values("n")), 0
-            ),
+        return (
+            managed_hotlists(self.request.user)
+            .select_related("owner")
+            .annotate(
+                entry_count=Coalesce(Subquery(entries.annotate(n=Count("pk")).values("n")), 0),
+                failed_deliveries=Coalesce(
+                    Subquery(failed.values("alert__hotlist").annotate(n=Count("pk")).values("n")), 0
+                ),
+            )
         )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(hotlists=self.get_queryset(), **kwargs)
 
 
 class WebhookDeliveryListView(AreaView):
@@ -212,3 +239,111 @@ class EntryOutcomesView(TemplateView):
     def get_context_data(self, **kwargs):
         alerts = entry_owner_alerts(self.request.user).select_related(*RELATED, "closed_by")
         return super().get_context_data(alerts=alerts.order_by("-created_at")[:200], **kwargs)
+
+
+class HotlistCreateView(AreaView):
+    """A new list, owned by its maker."""
+
+    area_key = "hotlists"
+    template_name = "hotlist/hotlist_form.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=HotlistForm()))
+
+    def post(self, request, *args, **kwargs):
+        form = HotlistForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        hotlist = hotlist_create(by=request.user, **form.cleaned_data)
+        return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
+
+
+class HotlistDetailView(AreaView):
+    """A list's entries (expired ones marked), those expiring soon, and forms to add to it."""
+
+    area_key = "hotlists"
+    template_name = "hotlist/hotlist_detail.html"
+    EXPIRING_DAYS = 14
+
+    def hotlist(self) -> Hotlist:
+        return get_object_or_404(managed_hotlists(self.request.user), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        hotlist, now = self.hotlist(), timezone.now()
+        entries = hotlist.entries.order_by("vrm")
+        if self.request.GET.get("vrm"):
+            entries = entries.filter(
+                vrm__startswith=self.request.GET["vrm"].replace(" ", "").upper()
+            )
+        horizon = now + timedelta(days=self.EXPIRING_DAYS)
+        soon = hotlist.entries.filter(expires_at__gt=now, expires_at__lte=horizon)
+        kwargs.setdefault("form", HotlistEntryForm(initial={"valid_from": timezone.localtime()}))
+        kwargs.setdefault("missing_form", MissingPersonForm())
+        return super().get_context_data(
+            hotlist=hotlist, entries=entries[:200], entry_count=hotlist.entries.count(),
+            expiring=soon.order_by("expires_at"), expiring_days=self.EXPIRING_DAYS, now=now,
+            **kwargs,
+        )  # fmt: skip
+
+    def post(self, request, *args, **kwargs):
+        hotlist = self.hotlist()
+        if request.POST.get("missing_person"):
+            form = MissingPersonForm(request.POST)
+            if not form.is_valid():
+                return self.render_to_response(self.get_context_data(missing_form=form))
+            try:
+                entry = missing_person_entry(by=request.user, hotlist=hotlist,
+                                             **form.cleaned_data)  # fmt: skip
+            except HotlistError as error:
+                form.add_error("vrm", str(error))
+                return self.render_to_response(self.get_context_data(missing_form=form))
+            messages.success(request, f"Missing-person entry {entry.vrm} is live.")
+            return redirect(entry)
+        form = HotlistEntryForm(request.POST, instance=HotlistEntry(hotlist=hotlist))
+        return _entry_saved(request, form) or self.render_to_response(
+            self.get_context_data(form=form)
+        )
+
+
+class HotlistEntryDetailView(AreaView):
+    """One entry: its fields (editable), what it produced, and its change history."""
+
+    area_key = "hotlists"
+    template_name = "hotlist/hotlistentry_detail.html"
+
+    def entry(self) -> HotlistEntry:
+        lists = managed_hotlists(self.request.user)
+        return get_object_or_404(
+            HotlistEntry.objects.filter(hotlist__in=lists), pk=self.kwargs["pk"]
+        )
+
+    def get_context_data(self, **kwargs):
+        entry = self.entry()
+        kwargs.setdefault("form", HotlistEntryForm(instance=entry))
+        history = LogEntry.objects.get_for_object(entry).select_related("actor")
+        alerts = entry.alerts.select_related("camera__site", "closed_by")
+        return super().get_context_data(
+            entry=entry, history=history.order_by("-timestamp"), now=timezone.now(),
+            alerts=alerts.order_by("-created_at")[:100], **kwargs,
+        )  # fmt: skip
+
+    def post(self, request, *args, **kwargs):
+        form = HotlistEntryForm(request.POST, instance=self.entry())
+        return _entry_saved(request, form) or self.render_to_response(
+            self.get_context_data(form=form)
+        )
+
+
+def _entry_saved(request, form):
+    """Save a valid entry form and go to the entry; None when the form has errors."""
+    if not form.is_valid():
+        return None
+    try:
+        entry, warnings = hotlist_entry_save(by=request.user, entry=form.save(commit=False))
+    except HotlistError as error:
+        form.add_error("vrm", str(error))
+        return None
+    for warning in warnings:
+        messages.warning(request, warning)
+    messages.success(request, f"Entry {entry.vrm} saved.")
+    return redirect(entry)

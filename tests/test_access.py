@@ -173,7 +173,7 @@ def test_area_pages_list_what_exists_instead_of_the_empty_state(client_for, pers
     from tests.factories import CameraFactory, HotlistEntryFactory
 
     camera = CameraFactory(reference="CAM-LISTED")
-    HotlistEntryFactory(hotlist__name="Listed list")
+    HotlistEntryFactory(hotlist__name="Listed list", hotlist__owner=personas["hotlists"])
     cameras = client_for("admin").get(reverse("cameras:camera_list")).content.decode()
     assert "CAM-LISTED" in cameras and camera.site.area in cameras
     assert next(a for a in AREAS if a.key == "cameras").empty not in cameras

@@ -1,0 +1,108 @@
+"""Hotlist management (R-HOT-1, 2, 5, 6): lists kept by their managers, restricted lists out of
+everyone else's sight, entries with their history and what they produced."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from access.roles import Role
+from access.services import user_roles_set
+from hotlist.models import HotlistEntry
+from tests.factories import AlertFactory, HotlistEntryFactory, HotlistFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def other_manager():
+    user = UserFactory(username="other-manager")
+    user_roles_set(user=user, roles=[Role.HOTLIST_MANAGER], acting_user=None)
+    return user
+
+
+def entry_form(vrm, **fields):
+    return {"vrm": vrm, "reason": "stolen", "action": "stop",
+            "valid_from": timezone.now().isoformat(), **fields}  # fmt: skip
+
+
+def test_a_manager_creates_a_list_and_keeps_its_entries(client_for, personas):
+    client = client_for("hotlists")
+    response = client.post("/hotlists/new/", {
+        "name": "Burglary series", "source": "local", "default_priority": 2,
+        "protective_marking": "official_sensitive", "fuzzy_tolerance": 1, "is_active": "on",
+    })  # fmt: skip
+    hotlist = personas["hotlists"].hotlists.get(name="Burglary series")
+    assert response.status_code == 302 and hotlist.owner == personas["hotlists"]
+    page = client.post(f"/hotlists/{hotlist.pk}/", entry_form("ab12 cde", make="Ford"),
+                       follow=True).content.decode()  # fmt: skip
+    entry = hotlist.entries.get()
+    assert entry.vrm == "AB12CDE" and entry.created_by == personas["hotlists"]
+    assert "not a UK registration format" not in page
+    page = client.post(f"/hotlists/{hotlist.pk}/", entry_form("1ABC234"),
+                       follow=True).content.decode()  # fmt: skip
+    assert "1ABC234 is not a UK registration format" in page  # a warning, still saved
+    assert hotlist.entries.filter(vrm="1ABC234").exists()
+    page = client.post(f"/hotlists/{hotlist.pk}/", entry_form("AB-12?"), follow=True)
+    assert "letters and digits" in page.content.decode()
+
+
+def test_another_manager_cannot_see_a_restricted_list_at_all(client_for, personas, other_manager):
+    from guardian.shortcuts import assign_perm
+
+    restricted = HotlistFactory(name="Firearms operation", owner=personas["hotlists"])
+    entry = HotlistEntryFactory(hotlist=restricted, vrm="SECR3T")
+    client = client_for("hotlists")
+    client.force_login(other_manager)
+    assert "Firearms operation" not in client.get("/hotlists/").content.decode()
+    assert client.get(f"/hotlists/{restricted.pk}/").status_code == 404
+    assert client.get(entry.get_absolute_url()).status_code == 404
+    assert client.post(f"/hotlists/{restricted.pk}/", entry_form("NEW1")).status_code == 404
+    assign_perm("hotlist.manage_hotlist", other_manager, restricted)  # given it, per list
+    assert client.get(f"/hotlists/{restricted.pk}/").status_code == 200
+    assert client_for("operator").get(f"/hotlists/{restricted.pk}/").status_code == 403
+
+
+def test_the_entry_page_shows_its_history_and_what_it_produced(client_for, personas):
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    client = client_for("hotlists")
+    client.post(f"/hotlists/{hotlist.pk}/", entry_form("HI5TORY", colour="Blue"))
+    entry = hotlist.entries.get()
+    client.post(entry.get_absolute_url(), entry_form("HI5TORY", colour="Red"))
+    alert = AlertFactory(entry=entry)
+    alert.claim(by=personas["operator"])
+    alert.reject(by=personas["operator"], reason="wrong_vehicle")
+    page = client.get(entry.get_absolute_url()).content.decode()
+    history = page.split('data-testid="history"')[1]
+    assert "Blue → Red" in history and "hotlists" in history
+    assert "Wrong vehicle" in page.split('data-testid="entry-alerts"')[1]
+
+
+def test_missing_person_entries_are_raised_fast_with_sensible_defaults(client_for, personas):
+    hotlist = HotlistFactory(owner=personas["hotlists"], default_priority=4)
+    client_for("hotlists").post(f"/hotlists/{hotlist.pk}/", {
+        "missing_person": "1", "vrm": "MP 01 XYZ", "information": "Vulnerable adult, 84.",
+    })  # fmt: skip
+    entry = hotlist.entries.get()
+    assert (entry.vrm, entry.reason, entry.action, entry.effective_priority) == (
+        "MP01XYZ",
+        "missing_person",
+        "report",
+        2,
+    )
+    assert timedelta(days=6) < entry.expires_at - timezone.now() <= timedelta(days=7)
+
+
+def test_expired_entries_are_marked_and_those_expiring_soon_listed(client_for, personas):
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    now = timezone.now()
+    HotlistEntryFactory(hotlist=hotlist, vrm="OLD1", valid_from=now - timedelta(days=30),
+                        expires_at=now - timedelta(days=1))  # fmt: skip
+    HotlistEntryFactory(hotlist=hotlist, vrm="SOON1", expires_at=now + timedelta(days=3))
+    HotlistEntryFactory(hotlist=hotlist, vrm="LATER1", expires_at=now + timedelta(days=60))
+    page = client_for("hotlists").get(f"/hotlists/{hotlist.pk}/").content.decode()
+    assert "SOON1" in page.split('data-testid="expiring"')[1].split("</section>")[0]
+    assert "LATER1" not in page.split('data-testid="expiring"')[1].split("</section>")[0]
+    old_row = page.split(">OLD1<")[0].rsplit("<tr", 1)[1]
+    assert 'class="expired"' in old_row
+    assert HotlistEntry.objects.count() == 3
