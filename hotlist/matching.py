@@ -7,7 +7,7 @@ database or Redis call per read.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -119,3 +119,46 @@ def get_index() -> MatchIndex:
     if _index is None or _index.version != version:
         _index = MatchIndex.load(version)
     return _index
+
+
+def look_alike_variants(vrm: str, tolerance: int) -> set[str]:
+    """The VRM and the plates differing from it by one look-alike character (tolerance 1 or
+    more; more than one swap is rare enough that a tolerance of 2 is searched as 1)."""
+    variants = {vrm}
+    if tolerance:
+        for i, char in enumerate(vrm):
+            group = next((g for g in LOOK_ALIKES if char in g), "")
+            variants |= {vrm[:i] + other + vrm[i + 1 :] for other in group if other != char}
+    return variants
+
+
+def entry_retrospective_match(*, entry_id: int) -> int:
+    """Match a new or re-activated entry against the stored reads of the last
+    RETROSPECTIVE_MATCH_DAYS days (R-HOT-4); matches become historic alerts (not sounded,
+    not queued), visible to the entry's owner. Returns how many were raised."""
+    from django.conf import settings
+
+    from reads.models import Read
+
+    entry = HotlistEntry.objects.select_related("hotlist").get(pk=entry_id)
+    if not entry.hotlist.is_active:
+        return 0
+    since = timezone.now() - timedelta(days=settings.RETROSPECTIVE_MATCH_DAYS)
+    # Looking back is the point: reads from before the entry existed count.
+    indexed = IndexedEntry(entry.pk, entry.hotlist_id, entry.vrm, entry.effective_priority,
+                           entry.hotlist.fuzzy_tolerance, since, None)  # fmt: skip
+    index = MatchIndex([indexed])
+    reads = Read.objects.filter(
+        vrm__in=look_alike_variants(entry.vrm, indexed.tolerance), captured_at__gte=since
+    )
+    alerts = [
+        Alert(read_id=read.id, read_vrm=read.vrm, matched_vrm=match.matched_vrm,
+              captured_at=read.captured_at, camera_id=read.camera_id,
+              plate_image=read.plate_image, overview_image=read.overview_image,
+              observed_make=read.vehicle_make, observed_model=read.vehicle_model,
+              observed_colour=read.vehicle_colour, entry=entry, hotlist_id=entry.hotlist_id,
+              match_type=match.match_type, priority=indexed.priority, historic=True)
+        for read in reads
+        for match in index.match(read.vrm, [], read.captured_at)
+    ]  # fmt: skip
+    return len(Alert.objects.bulk_create(alerts, ignore_conflicts=True))

@@ -219,6 +219,9 @@ class Alert(models.Model):
     entry = models.ForeignKey(HotlistEntry, on_delete=models.PROTECT, related_name="alerts")
     hotlist = models.ForeignKey(Hotlist, on_delete=models.PROTECT, related_name="alerts")
     match_type = models.CharField(max_length=12, choices=MatchType.choices)
+    historic = models.BooleanField(
+        default=False, help_text="Found by matching a new entry against stored reads."
+    )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     created_at = models.DateTimeField(default=timezone.now)

@@ -101,12 +101,20 @@ def hotlist_entry_save(
     if not is_uk_format(entry.vrm):
         warnings.append(f"{entry.vrm} is not a UK registration format: check it (foreign "
                         "plates are allowed).")  # fmt: skip
+    now = timezone.now()
+    was_live = entry.pk is not None and HotlistEntry.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now), pk=entry.pk
+    ).exists()  # fmt: skip
     with transaction.atomic(), set_actor(by):
         if entry.pk is None:
             entry.created_by = by
         if approve:
             entry.approved_by = by
         entry.save()
+        if not was_live and not entry.is_expired(now):  # new, or live again
+            from .tasks import entry_retrospective_match_task
+
+            transaction.on_commit(partial(entry_retrospective_match_task.delay, entry.pk))
     return entry, warnings
 
 

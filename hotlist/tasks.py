@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from .events import stream_events_trim
+from .matching import entry_retrospective_match
 from .services import WebhookFailed, alerts_escalate, webhook_deliver, webhook_deliveries_resend
 
 
@@ -33,3 +34,8 @@ def webhook_deliver_task(self, delivery_id: int) -> None:
         if not final:
             delay = settings.WEBHOOK_RETRY_BASE_SECONDS * 2**self.request.retries
             raise self.retry(countdown=delay, exc=failure, max_retries=None) from failure
+
+
+@shared_task(ignore_result=True)
+def entry_retrospective_match_task(entry_id: int) -> None:
+    entry_retrospective_match(entry_id=entry_id)

@@ -70,7 +70,7 @@ class AlertConsoleView(AreaView):
         form = AlertFilterForm(self.request.GET, hotlists=hotlists)
         alerts = operator_alerts(self.request.user).select_related(*RELATED)
         # Escalated first, then the most urgent, then the longest waiting.
-        queue = alerts.filter(status=Alert.Status.NEW).order_by(
+        queue = alerts.filter(status=Alert.Status.NEW, historic=False).order_by(
             F("escalated_at").asc(nulls_last=True), "priority", "created_at"
         )
         problems = OperationalAlert.objects.filter(cleared_at__isnull=True)

@@ -335,3 +335,10 @@ def test_the_audit_chain_verifies_and_reports_the_first_edited_or_removed_record
 def test_the_event_stream_answers_401_once_the_session_has_ended(client):
     response = client.get("/alerts/events/", headers={"Accept": "text/event-stream"})
     assert response.status_code == 401
+
+
+def test_historic_alerts_are_listed_but_not_queued(client_for, lists):
+    hit(lists[0], "HIST0RY", historic=True)
+    feed = client_for("operator").get("/alerts/feed/").content.decode()
+    queue, listed = feed.split('id="alerts-heading"')
+    assert "HIST0RY" not in queue and "HIST0RY" in listed and "historic" in listed

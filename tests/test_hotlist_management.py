@@ -106,3 +106,37 @@ def test_expired_entries_are_marked_and_those_expiring_soon_listed(client_for, p
     old_row = page.split(">OLD1<")[0].rsplit("<tr", 1)[1]
     assert 'class="expired"' in old_row
     assert HotlistEntry.objects.count() == 3
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_a_new_entry_for_a_plate_read_3_days_ago_yields_a_historic_alert(
+    celery_worker, client_for, personas
+):
+    import time
+
+    from hotlist.models import Alert
+    from tests.factories import CameraFactory
+    from tests.test_ingest import ingest, plain_read
+
+    now = timezone.now()
+    ingest(CameraFactory(), [plain_read("RETR0S", captured_at=now - timedelta(days=3)),
+                             plain_read("RETR05", captured_at=now - timedelta(days=2),
+                                        capture_id="alike"),
+                             plain_read("RETR0S", captured_at=now - timedelta(days=20),
+                                        capture_id="too-old")])  # fmt: skip
+    hotlist = HotlistFactory(owner=personas["hotlists"], fuzzy_tolerance=1)
+    client_for("hotlists").post(f"/hotlists/{hotlist.pk}/", entry_form("RETR0S"))
+    deadline = time.monotonic() + 30
+    while Alert.objects.count() < 2:
+        assert time.monotonic() < deadline, "no historic alert"
+        time.sleep(0.2)
+    time.sleep(1)
+    alerts = Alert.objects.order_by("captured_at")
+    assert [(a.read_vrm, a.match_type, a.historic) for a in alerts] == [
+        ("RETR0S", "exact", True),
+        ("RETR05", "look_alike", True),
+    ]  # 14 days back only: the read 20 days ago is not matched
+    outcomes = client_for("hotlists").get("/hotlists/outcomes/").content.decode()
+    assert "RETR0S" in outcomes  # the entry's owner sees it
