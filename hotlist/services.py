@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
 
 from access.services import audit_record_add
 from reads.models import Read
@@ -131,6 +132,18 @@ def missing_person_entry(*, by, hotlist: Hotlist, vrm: str, information: str) ->
 
 
 MISSING_PERSON_DAYS = 7
+LIST_PERMISSIONS = {"receive_alerts": "Receives its alerts", "manage_hotlist": "Keeps its entries"}
+
+
+def hotlist_access_set(*, hotlist: Hotlist, by, permission: str, holder, grant: bool) -> None:
+    """Give or take a user or group's access to a list (`receive_alerts`: operators see and act
+    on its alerts; `manage_hotlist`: managers keep its entries). Only the list's owner may."""
+    if hotlist.owner_id != by.pk:
+        raise HotlistError("Only the list's owner decides who may see it.")
+    if permission not in LIST_PERMISSIONS:
+        raise HotlistError("No such access.")
+    with transaction.atomic(), set_actor(by):
+        (assign_perm if grant else remove_perm)(f"hotlist.{permission}", holder, hotlist)
 
 
 class HotlistError(Exception):

@@ -9,6 +9,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIRequest
@@ -21,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 from django_eventstream.views import events
+from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
 from cameras.models import OperationalAlert
 from core.middleware import client_address
@@ -44,10 +46,12 @@ from .selectors import (
     operator_alerts,
 )
 from .services import (
+    LIST_PERMISSIONS,
     HotlistError,
     alert_image_open,
     alert_open,
     alert_step,
+    hotlist_access_set,
     hotlist_create,
     hotlist_entry_save,
     missing_person_entry,
@@ -280,6 +284,7 @@ class HotlistDetailView(AreaView):
         kwargs.setdefault("form", HotlistEntryForm(initial={"valid_from": timezone.localtime()}))
         kwargs.setdefault("missing_form", MissingPersonForm())
         return super().get_context_data(
+            access=_holders(hotlist), permissions=LIST_PERMISSIONS,
             hotlist=hotlist, entries=entries[:200], entry_count=hotlist.entries.count(),
             expiring=soon.order_by("expires_at"), expiring_days=self.EXPIRING_DAYS, now=now,
             **kwargs,
@@ -287,6 +292,8 @@ class HotlistDetailView(AreaView):
 
     def post(self, request, *args, **kwargs):
         hotlist = self.hotlist()
+        if request.POST.get("access") in ("grant", "revoke"):
+            return self.access(request, hotlist)
         if request.POST.get("missing_person"):
             form = MissingPersonForm(request.POST)
             if not form.is_valid():
@@ -303,6 +310,23 @@ class HotlistDetailView(AreaView):
         return _entry_saved(request, form) or self.render_to_response(
             self.get_context_data(form=form)
         )
+
+    def access(self, request, hotlist):
+        """Give or take a user's or group's access to the list."""
+        name = request.POST.get("holder", "").strip()
+        holder = (Group.objects.filter(name=name).first()
+                  or User.objects.filter(username=name, is_active=True).first())  # fmt: skip
+        try:
+            if holder is None:
+                raise HotlistError(f"There is no role or user called {name!r}.")
+            hotlist_access_set(hotlist=hotlist, by=request.user,
+                               permission=request.POST.get("permission", ""), holder=holder,
+                               grant=request.POST["access"] == "grant")  # fmt: skip
+        except HotlistError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, "Access changed.")
+        return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
 
 
 class HotlistEntryDetailView(AreaView):
@@ -332,6 +356,19 @@ class HotlistEntryDetailView(AreaView):
         return _entry_saved(request, form) or self.render_to_response(
             self.get_context_data(form=form)
         )
+
+
+def _holders(hotlist: Hotlist) -> list[tuple[str, str, str, str]]:
+    """Who holds which access to a list: (permission, its label, "role" or "user", name)."""
+    rows = []
+    for kind, holders in (("role", get_groups_with_perms(hotlist, attach_perms=True)),
+                          ("user", get_users_with_perms(hotlist, attach_perms=True,
+                                                        with_group_users=False))):  # fmt: skip
+        for holder, permissions in holders.items():
+            name = holder.name if kind == "role" else holder.get_username()
+            rows += [(p, LIST_PERMISSIONS[p], kind, name) for p in permissions
+                     if p in LIST_PERMISSIONS]  # fmt: skip
+    return sorted(rows)
 
 
 def _entry_saved(request, form):

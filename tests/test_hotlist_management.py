@@ -140,3 +140,30 @@ def test_a_new_entry_for_a_plate_read_3_days_ago_yields_a_historic_alert(
     ]  # 14 days back only: the read 20 days ago is not matched
     outcomes = client_for("hotlists").get("/hotlists/outcomes/").content.decode()
     assert "RETR0S" in outcomes  # the entry's owner sees it
+
+
+def test_the_owner_decides_who_may_see_a_list(client_for, personas, other_manager):
+    from guardian.shortcuts import assign_perm
+
+    hotlist = HotlistFactory(name="Drugs supply", owner=personas["hotlists"])
+    alert = AlertFactory(entry=HotlistEntryFactory(hotlist=hotlist, vrm="DRUG5"))
+    operator = client_for("operator")
+    assert "DRUG5" not in operator.get("/alerts/feed/").content.decode()
+    owner = client_for("hotlists")
+    owner.post(f"/hotlists/{hotlist.pk}/", {"access": "grant", "permission": "receive_alerts",
+                                            "holder": "Operator"})  # fmt: skip
+    page = owner.get(f"/hotlists/{hotlist.pk}/").content.decode()
+    assert "Receives its alerts" in page.split('data-testid="access"')[1]
+    assert "DRUG5" in client_for("operator").get("/alerts/feed/").content.decode()
+    assert client_for("operator").get(f"/alerts/{alert.pk}/").status_code == 200
+
+    assign_perm("hotlist.manage_hotlist", other_manager, hotlist)
+    client = client_for("hotlists")
+    client.force_login(other_manager)  # keeps the entries, but does not decide who sees it
+    page = client.post(f"/hotlists/{hotlist.pk}/", {"access": "revoke",
+                                                    "permission": "receive_alerts",
+                                                    "holder": "Operator"}, follow=True)  # fmt: skip
+    assert "Only the list&#x27;s owner" in page.content.decode()
+    client_for("hotlists").post(f"/hotlists/{hotlist.pk}/", {
+        "access": "revoke", "permission": "receive_alerts", "holder": "Operator"})  # fmt: skip
+    assert client_for("operator").get(f"/alerts/{alert.pk}/").status_code == 404
