@@ -270,7 +270,7 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object; anonymous user
 AUDITLOG_INCLUDE_ALL_MODELS = True
 AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin", "auditlog", "contenttypes", "sessions", "django_eventstream", "access.auditrecord",
-    "hotlist.webhookdelivery", "cameras.camerahour",
+    "hotlist.webhookdelivery", "hotlist.entrychange", "cameras.camerahour",
 )  # fmt: skip
 AUDITLOG_INCLUDE_TRACKING_MODELS = ({"model": "auth.user", "m2m_fields": ["groups"]},)
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")

@@ -41,6 +41,12 @@ class Camera(models.Model):
     )
     reads_stored = models.BigIntegerField(default=0)
     reads_refused = models.BigIntegerField(default=0)
+    hotlists = models.ManyToManyField(
+        "hotlist.Hotlist",
+        blank=True,
+        related_name="cameras",
+        help_text="Lists this camera (a mobile unit) may hold, to match on board.",
+    )
     silent_after_minutes = models.PositiveSmallIntegerField(
         default=15, help_text="No read or heartbeat for this long raises a silent-camera alert."
     )

@@ -14,9 +14,26 @@ class HotlistConfig(AppConfig):
         for model in (Hotlist, HotlistEntry):
             post_save.connect(_bump, sender=model, dispatch_uid=f"bump-{model.__name__}")
             post_delete.connect(_bump, sender=model, dispatch_uid=f"bump-del-{model.__name__}")
+        # Every entry change is numbered, for mobile units that sync by revision.
+        post_save.connect(_entry_saved, sender=HotlistEntry, dispatch_uid="entry-change-save")
+        post_delete.connect(_entry_removed, sender=HotlistEntry, dispatch_uid="entry-change-del")
 
 
 def _bump(**kwargs) -> None:
     from .matching import bump_version
 
     bump_version()
+
+
+def _entry_saved(instance, **kwargs) -> None:
+    from .models import EntryChange
+
+    EntryChange.objects.create(hotlist_id=instance.hotlist_id, entry_id=instance.pk,
+                               kind=EntryChange.Kind.SAVED)  # fmt: skip
+
+
+def _entry_removed(instance, **kwargs) -> None:
+    from .models import EntryChange
+
+    EntryChange.objects.create(hotlist_id=instance.hotlist_id, entry_id=instance.pk,
+                               kind=EntryChange.Kind.REMOVED)  # fmt: skip

@@ -389,3 +389,24 @@ class WebhookDelivery(models.Model):
     @property
     def host(self) -> str:
         return urlsplit(self.url).netloc
+
+
+class EntryChange(models.Model):
+    """One change to an entry, in order (R-HOT-7): the revision mobile units sync by. Written for
+    every save and delete of an entry, however it was made."""
+
+    class Kind(models.TextChoices):
+        SAVED = "saved", "Added or changed"
+        REMOVED = "removed", "Removed"
+
+    revision = models.BigAutoField(primary_key=True)
+    hotlist = models.ForeignKey(Hotlist, on_delete=models.CASCADE, related_name="changes")
+    entry_id = models.BigIntegerField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["hotlist", "revision"], name="entry_change_list_rev")]
+
+    def __str__(self) -> str:
+        return f"{self.revision}: entry {self.entry_id} {self.kind}"

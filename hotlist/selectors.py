@@ -1,7 +1,7 @@
 """Reads for hotlists and alerts: query helpers that take the requesting user and restrict by it."""
 
 from django.contrib.auth.models import Permission, User
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
@@ -92,3 +92,42 @@ def alert_recipients(hotlist_ids: set[int]) -> dict[int, set[int]]:
         if user_id in operators:
             recipients[int(object_pk)].add(user_id)
     return recipients
+
+
+SYNC_PAGE = 5000
+
+
+def entry_changes_since(*, camera, since: int, limit: int = SYNC_PAGE) -> dict:
+    """What a mobile unit must change to hold its lists as they are (R-HOT-7): for each entry
+    changed after revision `since`, its state now (saved, with its fields) or its removal,
+    oldest first, at most `limit`; then the revision to ask from next time."""
+    from .models import EntryChange
+
+    lists = list(camera.hotlists.filter(is_active=True).values_list("pk", flat=True))
+    latest = (
+        EntryChange.objects.filter(hotlist_id__in=lists, revision__gt=since)
+        .order_by("entry_id", "-revision")
+        .distinct("entry_id")
+    )
+    changes = sorted(latest, key=lambda change: change.revision)
+    page, more = changes[:limit], len(changes) > limit
+    current = {entry.pk: entry for entry in HotlistEntry.objects.filter(
+        pk__in=[c.entry_id for c in page if c.kind == EntryChange.Kind.SAVED])}  # fmt: skip
+    rows = []
+    for change in page:
+        entry = current.get(change.entry_id)
+        row = {"revision": change.revision, "entry": change.entry_id, "list": change.hotlist_id}
+        if entry is None:
+            rows.append({**row, "change": "remove"})
+        else:
+            rows.append({
+                **row, "change": "save", "vrm": entry.vrm, "priority": entry.effective_priority,
+                "reason": entry.reason, "action": entry.action,
+                "warning_markers": entry.warning_markers, "valid_from": entry.valid_from,
+                "expires_at": entry.expires_at,
+            })  # fmt: skip
+    if page:
+        revision = page[-1].revision
+    else:
+        revision = max(since, EntryChange.objects.aggregate(r=Max("revision"))["r"] or 0)
+    return {"revision": revision, "more": more, "lists": lists, "changes": rows}

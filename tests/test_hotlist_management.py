@@ -167,3 +167,46 @@ def test_the_owner_decides_who_may_see_a_list(client_for, personas, other_manage
     client_for("hotlists").post(f"/hotlists/{hotlist.pk}/", {
         "access": "revoke", "permission": "receive_alerts", "holder": "Operator"})  # fmt: skip
     assert client_for("operator").get(f"/alerts/{alert.pk}/").status_code == 404
+
+
+def test_delta_sync_returns_exactly_the_changes_since_a_revision(personas):
+    from rest_framework.test import APIClient
+
+    from cameras.services import camera_credential_issue
+    from tests.factories import CameraFactory
+
+    allowed, other = HotlistFactory(), HotlistFactory()
+    unit = CameraFactory(kind="mobile")
+    unit.hotlists.add(allowed)
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Camera {camera_credential_issue(camera=unit, acting_user=None)[1]}"
+    )
+
+    def sync(since):
+        response = api.get("/api/v1/cameras/hotlists/", {"since": since})
+        assert response.status_code == 200
+        return response.json()
+
+    kept = HotlistEntryFactory(hotlist=allowed, vrm="KEPT1")
+    changed = HotlistEntryFactory(hotlist=allowed, vrm="CHANGE1")
+    removed = HotlistEntryFactory(hotlist=allowed, vrm="GONE1")
+    HotlistEntryFactory(hotlist=other, vrm="NOTYOURS")
+    first = sync(0)
+    assert {c["vrm"] for c in first["changes"]} == {"KEPT1", "CHANGE1", "GONE1"}
+    assert first["lists"] == [allowed.pk]
+
+    changed.colour = "Red"
+    changed.priority = 1
+    changed.save()
+    removed_id = removed.pk
+    removed.delete()
+    added = HotlistEntryFactory(hotlist=allowed, vrm="NEW1")
+    HotlistEntryFactory(hotlist=other, vrm="NOTYOURS2")
+    delta = sync(first["revision"])
+    assert [(c["entry"], c["change"]) for c in delta["changes"]] == [
+        (changed.pk, "save"), (removed_id, "remove"), (added.pk, "save"),
+    ]  # fmt: skip
+    assert delta["changes"][0]["priority"] == 1
+    assert sync(delta["revision"])["changes"] == []  # nothing since
+    assert kept.pk not in [c["entry"] for c in delta["changes"]]

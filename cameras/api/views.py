@@ -1,9 +1,11 @@
 """The camera API: cameras submit batches of reads and heartbeats with their own credential."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from hotlist.selectors import entry_changes_since
 
 from ..services import (
     SubmissionRefused,
@@ -59,6 +61,32 @@ class ReadBatchView(CameraAPIView):
         except SubmissionRefused as refused:
             return Response({"detail": refused.detail, **refused.body}, status=refused.status)
         return Response(result, status=202)
+
+
+class HotlistSyncView(CameraAPIView):
+    @extend_schema(
+        operation_id="camera_hotlists_sync",
+        parameters=[
+            OpenApiParameter("since", int, description="The last revision held; 0 for everything.")
+        ],
+        responses={
+            200: OpenApiResponse(
+                description="`revision` (ask from it next time), "
+                "`more`, `lists` (the lists to hold: drop others), "
+                "`changes`: save (with the entry) or remove."
+            ),
+            400: PROBLEM,
+            401: PROBLEM,
+        },
+        summary="Fetch the changes to this unit's hotlists since a revision",
+    )
+    def get(self, request):
+        """For mobile units that match on board: the lists they may hold, by revision."""
+        try:
+            since = int(request.query_params.get("since", "0"))
+        except ValueError:
+            return Response({"detail": "`since` must be a revision number."}, status=400)
+        return Response(entry_changes_since(camera=request.auth.camera, since=max(0, since)))
 
 
 class HeartbeatView(CameraAPIView):
