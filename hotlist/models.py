@@ -410,3 +410,43 @@ class EntryChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.revision}: entry {self.entry_id} {self.kind}"
+
+
+class HotlistImport(models.Model):
+    """A bulk import of entries from a CSV file (R-HOT-5), kept: who, when, the file's SHA-256,
+    the counts and each rejected row's reason."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking the rows"
+        CHECKED = "checked", "Checked: waiting for your decision"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Not imported"
+        FAILED = "failed", "Failed"
+
+    hotlist = models.ForeignKey(Hotlist, on_delete=models.PROTECT, related_name="imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    path = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    rejected_rows = models.PositiveIntegerField(default=0)
+    imported_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    valid_rows_only = models.BooleanField(default=False)
+    decided_by = person_field()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} into {self.hotlist}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("hotlist:hotlistimport_detail", args=[self.pk])

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from .events import stream_events_trim
+from .imports import hotlist_import_check, hotlist_import_failure, hotlist_import_run
 from .matching import entry_retrospective_match
 from .services import WebhookFailed, alerts_escalate, webhook_deliver, webhook_deliveries_resend
 
@@ -39,3 +40,16 @@ def webhook_deliver_task(self, delivery_id: int) -> None:
 @shared_task(ignore_result=True)
 def entry_retrospective_match_task(entry_id: int) -> None:
     entry_retrospective_match(entry_id=entry_id)
+
+
+@shared_task(ignore_result=True, acks_late=False)
+def hotlist_import_check_task(import_id: int) -> None:
+    with hotlist_import_failure(import_id):
+        hotlist_import_check(import_id=import_id)
+
+
+@shared_task(ignore_result=True, acks_late=False)
+def hotlist_import_run_task(import_id: int) -> None:
+    """Not acknowledged late: a lost worker must not import the same rows twice."""
+    with hotlist_import_failure(import_id):
+        hotlist_import_run(import_id=import_id)

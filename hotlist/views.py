@@ -37,7 +37,20 @@ from .forms import (
     RejectForm,
     VerifyForm,
 )
-from .models import Alert, AlertWorkflowError, Hotlist, HotlistEntry, WebhookDelivery
+from .imports import (
+    ImportRefused,
+    hotlist_export,
+    hotlist_import_confirm,
+    hotlist_import_upload,
+)
+from .models import (
+    Alert,
+    AlertWorkflowError,
+    Hotlist,
+    HotlistEntry,
+    HotlistImport,
+    WebhookDelivery,
+)
 from .selectors import (
     alert_for,
     entry_owner_alerts,
@@ -384,3 +397,54 @@ def _entry_saved(request, form):
         messages.warning(request, warning)
     messages.success(request, f"Entry {entry.vrm} saved.")
     return redirect(entry)
+
+
+class HotlistImportView(HotlistDetailView):
+    """Upload a CSV in the template; it is checked in the background."""
+
+    def post(self, request, *args, **kwargs):
+        hotlist, upload = self.hotlist(), request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "Choose a CSV file in the template.")
+            return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
+        try:
+            record = hotlist_import_upload(hotlist=hotlist, by=request.user, name=upload.name,
+                                           content=upload.read())  # fmt: skip
+        except ImportRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
+        return redirect(record)
+
+
+class HotlistImportDetailView(AreaView):
+    """An import's progress, its check (counts, each rejected row and why) and the decision."""
+
+    area_key = "hotlists"
+    template_name = "hotlist/hotlistimport_detail.html"
+
+    def record(self) -> HotlistImport:
+        lists = managed_hotlists(self.request.user)
+        imports = HotlistImport.objects.filter(hotlist__in=lists).select_related("hotlist")
+        return get_object_or_404(imports, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(record=self.record(), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        record = self.record()
+        try:
+            hotlist_import_confirm(record=record, by=request.user,
+                                   valid_rows_only=request.POST.get("rows") == "valid")  # fmt: skip
+        except ImportRefused as refusal:
+            messages.error(request, str(refusal))
+        return redirect(record)
+
+
+def hotlist_export_view(request, pk: int):
+    """A list's entries as CSV, in the import template."""
+    if not request.user.has_perm("access.manage_hotlists"):
+        raise PermissionDenied
+    hotlist = get_object_or_404(managed_hotlists(request.user), pk=pk)
+    response = HttpResponse(hotlist_export(hotlist), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="hotlist-{hotlist.pk}.csv"'
+    return response

@@ -1,0 +1,131 @@
+"""Bulk import and export of hotlist entries (R-HOT-5), checked and run by a real Celery worker,
+and the import flow in Chromium."""
+
+import csv
+import io
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from playwright.sync_api import expect
+
+from hotlist.imports import COLUMNS
+from hotlist.models import HotlistImport
+from tests.conftest import screenshot
+from tests.factories import HotlistFactory
+from tests.test_browser import sign_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+GOOD = [{"vrm": "AB12 CDE", "reason": "stolen", "action": "stop", "make": "Ford"},
+        {"vrm": "XY99ZZZ", "reason": "no_insurance", "warning_markers": "violent;drugs",
+         "priority": "2", "expires_at": "2099-01-01T00:00:00+00:00"}]  # fmt: skip
+BAD = [
+    {"vrm": "AB-12?", "reason": "stolen"},  # row 4
+    {"vrm": "CD34EFG", "reason": "joyriding"},  # row 5
+    {"vrm": "EF56GHI", "reason": "stolen", "priority": "9"},  # row 6
+    {"vrm": "GH78IJK", "reason": "stolen", "valid_from": "next tuesday"},
+]  # row 7
+
+
+def csv_file(rows) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def waited(record, status, timeout=120) -> HotlistImport:
+    deadline = time.monotonic() + timeout
+    while True:
+        record.refresh_from_db()
+        if record.status == status:
+            return record
+        assert time.monotonic() < deadline, f"still {record.status}"
+        time.sleep(0.1)
+
+
+def upload(client, hotlist, content, name="list.csv"):
+    response = client.post(f"/hotlists/{hotlist.pk}/import/",
+                           {"file": SimpleUploadedFile(name, content, "text/csv")})  # fmt: skip
+    assert response.status_code == 302
+    return HotlistImport.objects.latest("pk")
+
+
+def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stored(
+    celery_worker, client_for, personas
+):
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    client = client_for("hotlists")
+    record = waited(upload(client, hotlist, csv_file(GOOD + BAD)), "checked")
+    assert (record.total_rows, record.rejected_rows) == (6, 4)
+    assert [(error["row"], error["reason"]) for error in record.errors] == [
+        (4, "The VRM 'AB-12?' has characters other than letters and digits."),
+        (5, "Unknown reason 'joyriding'."),
+        (6, "Priority must be 1 to 4, not '9'."),
+        (7, "Dates must be ISO 8601, e.g. 2026-11-24T09:00:00+00:00."),
+    ]
+    page = client.get(record.get_absolute_url()).content.decode()
+    assert "Unknown reason" in page and "Import the good rows" in page
+
+    client.post(record.get_absolute_url(), {"rows": "all"})  # all or nothing: nothing
+    record.refresh_from_db()
+    assert record.status == "refused" and not hotlist.entries.exists()
+
+    record = waited(upload(client, hotlist, csv_file(GOOD + BAD)), "checked")
+    client.post(record.get_absolute_url(), {"rows": "valid"})
+    record = waited(record, "done")
+    assert record.imported_rows == 2
+    entries = {entry.vrm: entry for entry in hotlist.entries.all()}
+    assert set(entries) == {"AB12CDE", "XY99ZZZ"}
+    assert entries["XY99ZZZ"].warning_markers == ["violent", "drugs"]
+    assert entries["AB12CDE"].created_by == personas["hotlists"]
+    assert len(record.sha256) == 64 and record.uploaded_by == personas["hotlists"]
+
+    exported = client.get(f"/hotlists/{hotlist.pk}/export/").content.decode()
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert [row["vrm"] for row in rows] == ["AB12CDE", "XY99ZZZ"]
+    assert rows[1]["warning_markers"] == "violent;drugs"  # the same template, round trip
+
+
+def test_a_100k_row_import_runs_in_the_background_with_progress(celery_worker, client_for,
+                                                                personas):  # fmt: skip
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    rows = [{"vrm": f"B{n:06d}", "reason": "no_tax"} for n in range(100_000)]
+    client = client_for("hotlists")
+    started = time.monotonic()
+    record = upload(client, hotlist, csv_file(rows))
+    assert time.monotonic() - started < 10  # the page answers at once
+    seen = set()
+    while record.status != "done":
+        record.refresh_from_db()
+        seen.add(record.progress)
+        if record.status == "checked":
+            client.post(record.get_absolute_url(), {"rows": "valid"})
+        assert time.monotonic() - started < 300
+        time.sleep(0.05)
+    assert record.imported_rows == 100_000 and hotlist.entries.count() == 100_000
+    assert len({p for p in seen if 0 < p < 100}) >= 3  # progress moved while it ran
+
+
+@pytest.mark.browser
+def test_the_import_flow_in_the_browser(workers, page, server, personas, tmp_path):
+    workers.start(MEDIA_ROOT=str(server.media_root))  # the files the server keeps
+    hotlist = HotlistFactory(owner=personas["hotlists"], name="Import flow")
+    path = tmp_path / "entries.csv"
+    path.write_bytes(csv_file(GOOD * 5000 + BAD))
+    sign_in(page, server, "hotlists")
+    page.goto(f"{server.url}/hotlists/{hotlist.pk}/")
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_test_id("import-progress")).to_be_visible()
+    expect(page.get_by_test_id("import-counts")).to_contain_text("4 with problems", timeout=60_000)
+    expect(page.get_by_test_id("import-errors")).to_contain_text("Unknown reason 'joyriding'")
+    screenshot(page, "import-checked")
+    page.get_by_role("button", name="Import the good rows").click()
+    expect(page.get_by_test_id("import-status")).to_have_text("Imported", timeout=60_000)
+    expect(page.get_by_test_id("import-counts")).to_contain_text("10000 imported")
+    screenshot(page, "import-done")
+    assert hotlist.entries.count() == 10_000
+    assert page.console_errors == []
