@@ -210,3 +210,29 @@ def test_delta_sync_returns_exactly_the_changes_since_a_revision(personas):
     assert delta["changes"][0]["priority"] == 1
     assert sync(delta["revision"])["changes"] == []  # nothing since
     assert kept.pk not in [c["entry"] for c in delta["changes"]]
+
+
+def test_lists_and_entries_through_the_api(client_for, personas, other_manager):
+    client = client_for("hotlists")
+    created = client.post("/api/v1/hotlists/", {
+        "name": "API list", "source": "local", "default_priority": 3,
+        "protective_marking": "official", "fuzzy_tolerance": 0, "is_active": True,
+    }, content_type="application/json")  # fmt: skip
+    assert created.status_code == 201 and created.json()["owner"] == "hotlists"
+    list_id = created.json()["id"]
+    entry = client.post(f"/api/v1/hotlists/{list_id}/entries/", {
+        "vrm": "a1 abc", "reason": "wanted", "warning_markers": ["firearms"],
+        "valid_from": timezone.now().isoformat(),
+    }, content_type="application/json")  # fmt: skip
+    assert entry.status_code == 201, entry.content
+    assert entry.json()["vrm"] == "A1ABC" and entry.json()["warnings"] == []
+    changed = client.patch(f"/api/v1/hotlists/{list_id}/entries/{entry.json()['id']}/",
+                           {"colour": "Red"}, content_type="application/json")  # fmt: skip
+    assert changed.status_code == 200 and changed.json()["colour"] == "Red"
+    bad = client.post(f"/api/v1/hotlists/{list_id}/entries/", {"vrm": "??", "reason": "wanted"},
+                      content_type="application/json")  # fmt: skip
+    assert bad.status_code == 400
+    client.force_login(other_manager)
+    assert client.get(f"/api/v1/hotlists/{list_id}/").status_code == 404
+    assert client.get(f"/api/v1/hotlists/{list_id}/entries/").status_code == 404
+    assert client_for("operator").get("/api/v1/hotlists/").status_code == 403
