@@ -236,3 +236,51 @@ def test_lists_and_entries_through_the_api(client_for, personas, other_manager):
     assert client.get(f"/api/v1/hotlists/{list_id}/").status_code == 404
     assert client.get(f"/api/v1/hotlists/{list_id}/entries/").status_code == 404
     assert client_for("operator").get("/api/v1/hotlists/").status_code == 403
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_an_edit_reaches_a_running_workers_matching_index_within_seconds(celery_worker, personas):
+    import time
+    import uuid
+
+    from rest_framework.test import APIClient
+
+    from cameras.services import camera_credential_issue
+    from hotlist.models import Alert
+    from hotlist.services import hotlist_entry_save
+    from reads.models import Read
+    from tests.factories import CameraFactory
+    from tests.test_camera_api import a_read
+
+    camera = CameraFactory()
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Camera {camera_credential_issue(camera=camera, acting_user=None)[1]}"
+    )
+
+    def read(vrm):
+        """Post a read; return the alerts it raised once it is stored."""
+        capture = uuid.uuid4().hex
+        assert api.post("/api/v1/cameras/reads/", {"reads": [a_read(capture, vrm)]},
+                        format="json").status_code == 202  # fmt: skip
+        deadline = time.monotonic() + 20
+        while not Read.objects.filter(capture_id=capture).exists():
+            assert time.monotonic() < deadline, "not stored"
+            time.sleep(0.1)
+        # Live alerts only: the entry also finds the earlier read, as a historic alert.
+        return list(Alert.objects.filter(read_vrm=vrm.replace(" ", ""), historic=False))
+
+    assert read("ED17 ONE") == []  # the worker's index is loaded, without it
+    hotlist = HotlistFactory(owner=personas["hotlists"], fuzzy_tolerance=0)
+    new = HotlistEntry(hotlist=hotlist, vrm="ED17ONE", reason="stolen",
+                       valid_from=timezone.now() - timedelta(hours=1))  # fmt: skip
+    entry, _ = hotlist_entry_save(by=personas["hotlists"], entry=new)
+    started = time.monotonic()
+    assert len(read("ED17 ONE")) == 1  # the very next batch sees the new entry
+    entry.vrm = "ED17TWO"
+    hotlist_entry_save(by=personas["hotlists"], entry=entry)
+    assert len(read("ED17 ONE")) == 1  # no new alert for the old plate
+    assert len(read("ED17 TWO")) == 1
+    assert time.monotonic() - started < 30
