@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from reads.vrm import InvalidVRM, canonical_vrm
 
-from .matching import bump_version
+from .matching import bump_version, entries_retrospective_match
 from .models import EntryChange, Hotlist, HotlistEntry, HotlistImport, Priority
 
 COLUMNS = [
@@ -133,6 +133,7 @@ def _store(record: HotlistImport, entries: list[HotlistEntry]) -> int:
                         kind=EntryChange.Kind.SAVED) for entry in created
         )  # fmt: skip
         bump_version()  # bulk writes send no signals
+    entries_retrospective_match(entry_ids=[entry.pk for entry in created], look_alikes=False)
     return len(created)
 
 

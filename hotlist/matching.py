@@ -134,30 +134,38 @@ def look_alike_variants(vrm: str, tolerance: int) -> set[str]:
 
 def entry_retrospective_match(*, entry_id: int) -> int:
     """Match a new or re-activated entry against the stored reads of the last
-    RETROSPECTIVE_MATCH_DAYS days (R-HOT-4); matches become historic alerts (not sounded,
-    not queued), visible to the entry's owner. Returns how many were raised."""
+    RETROSPECTIVE_MATCH_DAYS days (R-HOT-4), look-alikes included."""
+    return entries_retrospective_match(entry_ids=[entry_id], look_alikes=True)
+
+
+def entries_retrospective_match(*, entry_ids: list[int], look_alikes: bool) -> int:
+    """Match entries against the stored reads of the last RETROSPECTIVE_MATCH_DAYS days;
+    matches become historic alerts (not sounded, not queued), visible to the entries' owners.
+    Bulk imports match exact plates only (the look-alike variants of thousands of entries would
+    make the look-up slow). Returns how many alerts were raised."""
     from django.conf import settings
 
     from reads.models import Read
 
-    entry = HotlistEntry.objects.select_related("hotlist").get(pk=entry_id)
-    if not entry.hotlist.is_active:
-        return 0
     since = timezone.now() - timedelta(days=settings.RETROSPECTIVE_MATCH_DAYS)
-    # Looking back is the point: reads from before the entry existed count.
-    indexed = IndexedEntry(entry.pk, entry.hotlist_id, entry.vrm, entry.effective_priority,
-                           entry.hotlist.fuzzy_tolerance, since, None)  # fmt: skip
-    index = MatchIndex([indexed])
-    reads = Read.objects.filter(
-        vrm__in=look_alike_variants(entry.vrm, indexed.tolerance), captured_at__gte=since
-    )
+    entries = HotlistEntry.objects.filter(pk__in=entry_ids, hotlist__is_active=True)
+    # Looking back is the point: reads from before an entry existed count.
+    indexed = [IndexedEntry(e.pk, e.hotlist_id, e.vrm, e.effective_priority,
+                            e.hotlist.fuzzy_tolerance if look_alikes else 0, since, None)
+               for e in entries.select_related("hotlist")]  # fmt: skip
+    if not indexed:
+        return 0
+    index = MatchIndex(indexed)
+    plates = set().union(*(look_alike_variants(e.vrm, e.tolerance) for e in indexed))
+    reads = Read.objects.filter(vrm__in=plates, captured_at__gte=since)
     alerts = [
         Alert(read_id=read.id, read_vrm=read.vrm, matched_vrm=match.matched_vrm,
               captured_at=read.captured_at, camera_id=read.camera_id,
               plate_image=read.plate_image, overview_image=read.overview_image,
               observed_make=read.vehicle_make, observed_model=read.vehicle_model,
-              observed_colour=read.vehicle_colour, entry=entry, hotlist_id=entry.hotlist_id,
-              match_type=match.match_type, priority=indexed.priority, historic=True)
+              observed_colour=read.vehicle_colour, entry_id=match.entry.entry_id,
+              hotlist_id=match.entry.hotlist_id, match_type=match.match_type,
+              priority=match.entry.priority, historic=True)
         for read in reads
         for match in index.match(read.vrm, [], read.captured_at)
     ]  # fmt: skip

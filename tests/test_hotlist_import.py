@@ -53,9 +53,19 @@ def upload(client, hotlist, content, name="list.csv"):
     return HotlistImport.objects.latest("pk")
 
 
+@pytest.mark.usefixtures("read_store")
 def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stored(
     celery_worker, client_for, personas
 ):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hotlist.models import Alert
+    from tests.factories import CameraFactory
+    from tests.test_ingest import ingest, plain_read
+
+    ingest(CameraFactory(), [plain_read("XY99ZZZ", captured_at=timezone.now() - timedelta(days=3))])
     hotlist = HotlistFactory(owner=personas["hotlists"])
     client = client_for("hotlists")
     record = waited(upload(client, hotlist, csv_file(GOOD + BAD)), "checked")
@@ -82,6 +92,8 @@ def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stor
     assert entries["XY99ZZZ"].warning_markers == ["violent", "drugs"]
     assert entries["AB12CDE"].created_by == personas["hotlists"]
     assert len(record.sha256) == 64 and record.uploaded_by == personas["hotlists"]
+    historic = Alert.objects.get()  # the imported plate read 3 days ago
+    assert (historic.read_vrm, historic.historic) == ("XY99ZZZ", True)
 
     exported = client.get(f"/hotlists/{hotlist.pk}/export/").content.decode()
     rows = list(csv.DictReader(io.StringIO(exported)))
