@@ -202,7 +202,7 @@ def _entry(record: HotlistImport, row: dict) -> HotlistEntry:
         owner_contact=row.get("owner_contact", ""),
         priority=int(row["priority"]) if row.get("priority") else None,
         valid_from=start or timezone.now(), expires_at=expires,
-        created_by=record.decided_by,
+        created_by=record.decided_by, import_record=record,
     )  # fmt: skip
 
 

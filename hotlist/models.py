@@ -144,6 +144,10 @@ class HotlistEntry(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Weed date.")
     created_by = person_field()
     approved_by = person_field()
+    import_record = models.ForeignKey(
+        "HotlistImport", null=True, blank=True, on_delete=models.PROTECT, related_name="entries",
+        help_text="The bulk import that added it (bulk writes leave no change-log record).",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -91,6 +91,9 @@ def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stor
     assert set(entries) == {"AB12CDE", "XY99ZZZ"}
     assert entries["XY99ZZZ"].warning_markers == ["violent", "drugs"]
     assert entries["AB12CDE"].created_by == personas["hotlists"]
+    assert entries["AB12CDE"].import_record == record  # its provenance, shown on its page
+    entry_page = client.get(entries["AB12CDE"].get_absolute_url()).content.decode()
+    assert 'data-testid="imported"' in entry_page and "list.csv" in entry_page
     assert len(record.sha256) == 64 and record.uploaded_by == personas["hotlists"]
     historic = Alert.objects.get()  # the imported plate read 3 days ago
     assert (historic.read_vrm, historic.historic) == ("XY99ZZZ", True)
