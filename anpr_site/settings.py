@@ -344,6 +344,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name for the priority choices, whichever field carries them.
+    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "hotlist.models.Priority.choices"},
 }
 
 # --- Domain: retention and search windows --------------------------------------------------------
