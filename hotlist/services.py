@@ -89,6 +89,17 @@ def hotlist_create(*, by, **fields) -> Hotlist:
         return Hotlist.objects.create(owner=by, **fields)
 
 
+def hotlist_update(*, hotlist: Hotlist, by, **fields) -> Hotlist:
+    """Change a list's settings: its owner only."""
+    if hotlist.owner_id != by.pk:
+        raise HotlistError("Only the list's owner changes its settings.")
+    with transaction.atomic(), set_actor(by):
+        for field, value in fields.items():
+            setattr(hotlist, field, value)
+        hotlist.save()
+    return hotlist
+
+
 def hotlist_entry_save(
     *, by, entry: HotlistEntry, approve: bool = False
 ) -> tuple[HotlistEntry, list[str]]:

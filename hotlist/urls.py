@@ -19,6 +19,7 @@ urlpatterns = [
     path("hotlists/outcomes/", views.EntryOutcomesView.as_view(), name="entry_outcomes"),
     path("hotlists/new/", views.HotlistCreateView.as_view(), name="hotlist_create"),
     path("hotlists/<int:pk>/", views.HotlistDetailView.as_view(), name="hotlist_detail"),
+    path("hotlists/<int:pk>/edit/", views.HotlistUpdateView.as_view(), name="hotlist_update"),
     path("hotlists/<int:pk>/import/", views.HotlistImportView.as_view(), name="hotlist_import"),
     path("hotlists/<int:pk>/export/", views.hotlist_export_view, name="hotlist_export"),
     path(

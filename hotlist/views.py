@@ -67,6 +67,7 @@ from .services import (
     hotlist_access_set,
     hotlist_create,
     hotlist_entry_save,
+    hotlist_update,
     missing_person_entry,
 )
 
@@ -272,6 +273,31 @@ class HotlistCreateView(AreaView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         hotlist = hotlist_create(by=request.user, **form.cleaned_data)
+        return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
+
+
+class HotlistUpdateView(AreaView):
+    """A list's settings, changed by its owner."""
+
+    area_key = "hotlists"
+    template_name = "hotlist/hotlist_form.html"
+
+    def hotlist(self) -> Hotlist:
+        return get_object_or_404(managed_hotlists(self.request.user), pk=self.kwargs["pk"])
+
+    def get(self, request, *args, **kwargs):
+        form = HotlistForm(instance=self.hotlist())
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        hotlist = self.hotlist()
+        form = HotlistForm(request.POST, instance=Hotlist.objects.get(pk=hotlist.pk))
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            hotlist_update(hotlist=hotlist, by=request.user, **form.cleaned_data)
+        except HotlistError as refusal:
+            messages.error(request, str(refusal))
         return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
 
 

@@ -60,6 +60,9 @@ def test_another_manager_cannot_see_a_restricted_list_at_all(client_for, persona
     assert client.post(f"/hotlists/{restricted.pk}/", entry_form("NEW1")).status_code == 404
     assign_perm("hotlist.manage_hotlist", other_manager, restricted)  # given it, per list
     assert client.get(f"/hotlists/{restricted.pk}/").status_code == 200
+    settings_change = client.patch(f"/api/v1/hotlists/{restricted.pk}/", {"is_active": False},
+                                   content_type="application/json")  # fmt: skip
+    assert settings_change.status_code == 403  # keeps its entries; the owner keeps the list
     assert client_for("operator").get(f"/hotlists/{restricted.pk}/").status_code == 403
 
 
@@ -232,6 +235,15 @@ def test_lists_and_entries_through_the_api(client_for, personas, other_manager):
     bad = client.post(f"/api/v1/hotlists/{list_id}/entries/", {"vrm": "??", "reason": "wanted"},
                       content_type="application/json")  # fmt: skip
     assert bad.status_code == 400
+    renamed = client.patch(f"/api/v1/hotlists/{list_id}/", {"is_active": False},
+                           content_type="application/json")  # fmt: skip
+    assert renamed.status_code == 200 and renamed.json()["is_active"] is False
+    page = client.post(f"/hotlists/{list_id}/edit/", {
+        "name": "API list (renamed)", "source": "local", "default_priority": 3,
+        "protective_marking": "official", "fuzzy_tolerance": 0,
+    })  # fmt: skip
+    assert page.status_code == 302
+    assert client.get(f"/api/v1/hotlists/{list_id}/").json()["name"] == "API list (renamed)"
     client.force_login(other_manager)
     assert client.get(f"/api/v1/hotlists/{list_id}/").status_code == 404
     assert client.get(f"/api/v1/hotlists/{list_id}/entries/").status_code == 404

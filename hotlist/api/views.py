@@ -1,17 +1,20 @@
 """API views for hotlists and alerts: ViewSets that declare `required_permissions`."""
 
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import get_object_or_404
 
 from ..models import HotlistEntry
 from ..selectors import managed_hotlists
-from ..services import HotlistError, hotlist_create, hotlist_entry_save
+from ..services import HotlistError, hotlist_create, hotlist_entry_save, hotlist_update
 from .serializers import HotlistEntrySerializer, HotlistSerializer
 
 
-class HotlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """The lists the caller keeps; others, restricted ones included, are 404."""
+class HotlistViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """The lists the caller keeps; others, restricted ones included, are 404. Settings are
+    changed by a list's owner only."""
 
     required_permissions = ("access.manage_hotlists",)
     serializer_class = HotlistSerializer
@@ -21,6 +24,13 @@ class HotlistViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = hotlist_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        try:
+            serializer.instance = hotlist_update(hotlist=serializer.instance, by=self.request.user,
+                                                 **serializer.validated_data)  # fmt: skip
+        except HotlistError as refusal:
+            raise PermissionDenied(str(refusal)) from None
 
 
 class HotlistEntryViewSet(
