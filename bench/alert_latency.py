@@ -34,13 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import (  # the ingest benchmark's set-up, shared
     BATCH,
-    BENCH_DB,
     ROOT,
-    Embedded,
-    bench_database_url,
-    drop_database,
+    bench_run,
     plate_patch_b64,
-    recreate_database,
     seed,
     wait_for,
     wait_until_stored,
@@ -170,45 +166,16 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
-    embedded = Embedded(Path(os.environ.get("LOCAL_DIR", ROOT / ".local")))
-    already = embedded.running()
-    started_servers = embedded.start(dict(os.environ))
-    os.environ.update(started_servers)
-    processes: list[subprocess.Popen] = []
-    try:
+    with bench_run() as processes:
         return run(args, processes)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        drop_database(os.environ["DATABASE_URL"])
-        shutil.rmtree(ROOT / ".local" / "bench-media", ignore_errors=True)
-        if set(started_servers) - already:
-            embedded.stop(set(started_servers) - already)
 
 
 def run(args, processes: list) -> int:
-    database_url = bench_database_url(os.environ["DATABASE_URL"])
-    recreate_database(database_url)
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "k" * 40)
-    os.environ["MEDIA_ROOT"] = str(ROOT / ".local" / "bench-media")
-    os.environ["STATIC_ROOT"] = str(ROOT / ".local" / "bench-media" / "static")
-    import django
-
-    django.setup()
     from django.core.management import call_command
 
     from hotlist.models import Hotlist
 
-    print(f"Preparing: database {BENCH_DB}, hotlist of {args.hotlist:,} entries ...", flush=True)
-    call_command("migrate", verbosity=0)
+    print(f"Seeding a hotlist of {args.hotlist:,} entries ...", flush=True)
     call_command("collectstatic", interactive=False, verbosity=0)
     tokens, plates = seed(args.hotlist, args.clients + 1, random.Random(42))
     session_key = operator_session(Hotlist.objects.get())

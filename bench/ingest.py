@@ -26,6 +26,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from core.embedded import Embedded  # noqa: E402
 
 BENCH_DB = f"anpr_bench_{os.getpid()}"  # its own database: two runs never collide
+MEDIA = ROOT / ".local" / "bench-media"
 BATCH = 50
 
 
@@ -232,38 +234,54 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
+    with bench_run() as processes:
+        return run(args, processes)
+
+
+@contextmanager
+def bench_run():
+    """A benchmark's surroundings: the configured or embedded servers, a database of its own
+    (migrated, with Django set up on it) and a media folder. Yields the list to which the
+    benchmark adds the processes it starts; afterwards they are stopped, the database dropped
+    and any embedded server it started stopped. Every benchmark in bench/ runs inside one."""
     embedded = Embedded(Path(os.environ.get("LOCAL_DIR", ROOT / ".local")))
     already = embedded.running()
     started_servers = embedded.start(dict(os.environ))
     os.environ.update(started_servers)
+    server_url = os.environ["DATABASE_URL"]
     processes: list[subprocess.Popen] = []
     try:
-        return run(args, processes)
+        database_url = bench_database_url(server_url)
+        recreate_database(database_url)
+        os.environ.update({"DATABASE_URL": database_url, "MEDIA_ROOT": str(MEDIA),
+                           "STATIC_ROOT": str(MEDIA / "static")})  # fmt: skip
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
+        os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "k" * 40)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        print(f"Preparing: database {BENCH_DB} ...", flush=True)
+        call_command("migrate", verbosity=0)
+        yield processes
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=60)
-        drop_database(os.environ["DATABASE_URL"])
-        shutil.rmtree(ROOT / ".local" / "bench-media", ignore_errors=True)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        drop_database(server_url)
+        shutil.rmtree(MEDIA, ignore_errors=True)
         if set(started_servers) - already:
             embedded.stop(set(started_servers) - already)
 
 
 def run(args, processes: list) -> int:
-    database_url = bench_database_url(os.environ["DATABASE_URL"])
-    recreate_database(database_url)
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "k" * 40)
-    os.environ["MEDIA_ROOT"] = str(ROOT / ".local" / "bench-media")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    print(f"Preparing: database {BENCH_DB}, hotlist of {args.hotlist:,} entries ...", flush=True)
-    call_command("migrate", verbosity=0)
+    print(f"Seeding a hotlist of {args.hotlist:,} entries ...", flush=True)
     rng = random.Random(42)
     tokens, plates = seed(args.hotlist, args.clients, rng)
     from anpr_site.celery import app

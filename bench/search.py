@@ -30,11 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import (  # the ingest benchmark's set-up, shared
     BENCH_DB,
-    ROOT,
-    Embedded,
-    bench_database_url,
-    drop_database,
-    recreate_database,
+    bench_run,
     unique_plates,
 )
 
@@ -202,34 +198,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
-    embedded = Embedded(Path(os.environ.get("LOCAL_DIR", ROOT / ".local")))
-    already = embedded.running()
-    started_servers = embedded.start(dict(os.environ))
-    os.environ.update(started_servers)
-    server_url = os.environ["DATABASE_URL"]
-    try:
+    with bench_run():
         return run(args)
-    finally:
-        drop_database(server_url)
-        if set(started_servers) - already:
-            embedded.stop(set(started_servers) - already)
 
 
 def run(args) -> int:
-    database_url = bench_database_url(os.environ["DATABASE_URL"])
-    recreate_database(database_url)
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "k" * 40)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
     started = time.monotonic()
     print(f"Building a store of {args.millions:g} million reads over {args.days} days "
           f"in {BENCH_DB} ...", flush=True)  # fmt: skip
-    call_command("migrate", verbosity=0)
     seed_places()
     build(args.millions, args.days)
     built = time.monotonic() - started
