@@ -15,8 +15,8 @@ class HotlistConfig(AppConfig):
             post_save.connect(_bump, sender=model, dispatch_uid=f"bump-{model.__name__}")
             post_delete.connect(_bump, sender=model, dispatch_uid=f"bump-del-{model.__name__}")
         # Every entry change is numbered, for mobile units that sync by revision.
-        post_save.connect(_entry_saved, sender=HotlistEntry, dispatch_uid="entry-change-save")
-        post_delete.connect(_entry_removed, sender=HotlistEntry, dispatch_uid="entry-change-del")
+        post_save.connect(_entry_changed, sender=HotlistEntry, dispatch_uid="entry-change-save")
+        post_delete.connect(_entry_changed, sender=HotlistEntry, dispatch_uid="entry-change-del")
 
 
 def _bump(**kwargs) -> None:
@@ -25,15 +25,8 @@ def _bump(**kwargs) -> None:
     bump_version()
 
 
-def _entry_saved(instance, **kwargs) -> None:
+def _entry_changed(instance, signal, **kwargs) -> None:
     from .models import EntryChange
 
-    EntryChange.objects.create(hotlist_id=instance.hotlist_id, entry_id=instance.pk,
-                               kind=EntryChange.Kind.SAVED)  # fmt: skip
-
-
-def _entry_removed(instance, **kwargs) -> None:
-    from .models import EntryChange
-
-    EntryChange.objects.create(hotlist_id=instance.hotlist_id, entry_id=instance.pk,
-                               kind=EntryChange.Kind.REMOVED)  # fmt: skip
+    kind = EntryChange.Kind.REMOVED if signal is post_delete else EntryChange.Kind.SAVED
+    EntryChange.objects.create(hotlist_id=instance.hotlist_id, entry_id=instance.pk, kind=kind)

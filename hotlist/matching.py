@@ -9,11 +9,13 @@ database or Redis call per read.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.redis import client as redis_client
+from reads.models import Read
 
 from .models import Alert, HotlistEntry
 
@@ -143,10 +145,6 @@ def entries_retrospective_match(*, entry_ids: list[int], look_alikes: bool) -> i
     matches become historic alerts (not sounded, not queued), visible to the entries' owners.
     Bulk imports match exact plates only (the look-alike variants of thousands of entries would
     make the look-up slow). Returns how many alerts were raised."""
-    from django.conf import settings
-
-    from reads.models import Read
-
     since = timezone.now() - timedelta(days=settings.RETROSPECTIVE_MATCH_DAYS)
     entries = HotlistEntry.objects.filter(pk__in=entry_ids, hotlist__is_active=True)
     # Looking back is the point: reads from before an entry existed count.

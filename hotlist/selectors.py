@@ -6,7 +6,7 @@ from django.http import Http404
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
-from .models import Alert, Hotlist, HotlistEntry
+from .models import Alert, EntryChange, Hotlist, HotlistEntry
 
 RECEIVE_ALERTS = "hotlist.receive_alerts"
 MANAGE_HOTLIST = "hotlist.manage_hotlist"
@@ -101,8 +101,6 @@ def entry_changes_since(*, camera, since: int, limit: int = SYNC_PAGE) -> dict:
     """What a mobile unit must change to hold its lists as they are (R-HOT-7): for each entry
     changed after revision `since`, its state now (saved, with its fields) or its removal,
     oldest first, at most `limit`; then the revision to ask from next time."""
-    from .models import EntryChange
-
     lists = list(camera.hotlists.filter(is_active=True).values_list("pk", flat=True))
     latest = (
         EntryChange.objects.filter(hotlist_id__in=lists, revision__gt=since)

@@ -200,16 +200,12 @@ def alert_image(request, pk: int, kind: str):
 
 
 class HotlistListView(AreaView):
+    """The lists the manager keeps, with their entries and failed webhook deliveries counted."""
+
     area_key = "hotlists"
     template_name = "hotlist/hotlist_list.html"
-    columns = (
-        ("Hotlist", "name"), ("Source", "get_source_display"), ("Owner", "owner.get_full_name"),
-        ("Default priority", "get_default_priority_display"),
-        ("Look-alike tolerance", "fuzzy_tolerance"), ("Entries", "entry_count"),
-        ("Webhook", "webhook_host"), ("Failed deliveries", "failed_deliveries"),
-    )  # fmt: skip
 
-    def get_queryset(self):
+    def hotlists(self):
         entries = HotlistEntry.objects.filter(hotlist=OuterRef("pk")).values("hotlist")
         failed = WebhookDelivery.objects.filter(alert__hotlist=OuterRef("pk"), status="failed")
         return (
@@ -224,7 +220,7 @@ class HotlistListView(AreaView):
         )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(hotlists=self.get_queryset(), **kwargs)
+        return super().get_context_data(hotlists=list(self.hotlists()), **kwargs)
 
 
 class WebhookDeliveryListView(AreaView):

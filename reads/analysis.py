@@ -19,6 +19,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from access.models import AuditRecord, SearchPurpose
+from access.policy import WindowRefused, search_window
+from access.services import audit_record_add
 
 from .models import Analysis
 from .search import Criteria, SearchRefused, plate_condition, search_audited
@@ -58,9 +60,6 @@ def analysis_start(
 ) -> Analysis:  # fmt: skip
     """Queue an analysis. A window the user may not search is refused now (and audited);
     otherwise the analysis is audited once it has run."""
-    from access.policy import WindowRefused, search_window
-    from access.services import audit_record_add
-
     from .tasks import analysis_run_task
 
     end = captured_to or timezone.now()

@@ -22,10 +22,25 @@ from .serializers import (
 )
 
 
-class ReadSearchView(APIView):
-    """Search reads for a case, within the caller's window; every call is audited."""
+class CaseSearchView(APIView):
+    """Base for searching reads through the API: each call names its purpose, and a refusal is
+    a 403 whose `detail` says what would be needed."""
 
     required_permissions = ("access.search_reads",)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, SearchRefused):
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        return super().handle_exception(exc)
+
+    def purpose(self, data):
+        return search_purpose_create(user=self.request.user, category=data["category"],
+                                     case_reference=data["case_reference"],
+                                     justification=data["justification"])  # fmt: skip
+
+
+class ReadSearchView(CaseSearchView):
+    """Search reads for a case, within the caller's window; every call is audited."""
 
     @extend_schema(
         request=SearchRequestSerializer,
@@ -40,27 +55,22 @@ class ReadSearchView(APIView):
         given = SearchRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        try:
-            purpose = _purpose(request.user, data)
-            result = read_search(
-                user=request.user, purpose=purpose, page=data["page"],
-                address=client_address(request),
-                criteria=Criteria(
-                    plate=data["plate"], captured_from=data["captured_from"],
-                    captured_to=data.get("captured_to"), area=data["area"],
-                    site_id=data.get("site"), camera_id=data.get("camera"),
-                    direction=data["direction"],
-                ),
-            )  # fmt: skip
-        except SearchRefused as refusal:
-            return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
+        purpose = self.purpose(data)
+        result = read_search(
+            user=request.user, purpose=purpose, page=data["page"],
+            address=client_address(request),
+            criteria=Criteria(
+                plate=data["plate"], captured_from=data["captured_from"],
+                captured_to=data.get("captured_to"), area=data["area"],
+                site_id=data.get("site"), camera_id=data.get("camera"),
+                direction=data["direction"],
+            ),
+        )  # fmt: skip
         return Response(SearchResultSerializer(result).data)
 
 
-class StakeoutView(APIView):
+class StakeoutView(CaseSearchView):
     """Vehicles seen at every one of 2 to 5 places and times; audited once."""
-
-    required_permissions = ("access.search_reads",)
 
     @extend_schema(
         request=StakeoutRequestSerializer,
@@ -73,27 +83,16 @@ class StakeoutView(APIView):
         given = StakeoutRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        try:
-            vehicles = stakeout_search(
-                user=request.user, purpose=_purpose(request.user, data),
-                places=[Place(p["site"], p["start"], p["end"]) for p in data["places"]],
-                address=client_address(request),
-            )  # fmt: skip
-        except SearchRefused as refusal:
-            return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
+        vehicles = stakeout_search(
+            user=request.user, purpose=self.purpose(data),
+            places=[Place(p["site"], p["start"], p["end"]) for p in data["places"]],
+            address=client_address(request),
+        )  # fmt: skip
         return Response(StakeoutVehicleSerializer(vehicles, many=True).data)
 
 
-def _purpose(user, data):
-    return search_purpose_create(user=user, category=data["category"],
-                                 case_reference=data["case_reference"],
-                                 justification=data["justification"])  # fmt: skip
-
-
-class AnalysisListView(APIView):
+class AnalysisListView(CaseSearchView):
     """Start a long analysis (cloned plates, convoy); it runs in the background."""
-
-    required_permissions = ("access.search_reads",)
 
     @extend_schema(
         request=AnalysisRequestSerializer,
@@ -106,14 +105,11 @@ class AnalysisListView(APIView):
         given = AnalysisRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        try:
-            analysis = analysis_start(
-                user=request.user, purpose=_purpose(request.user, data), kind=data["kind"],
-                vrm=data["vrm"], captured_from=data["captured_from"],
-                captured_to=data.get("captured_to"), address=client_address(request),
-            )  # fmt: skip
-        except SearchRefused as refusal:
-            return Response({"detail": str(refusal)}, status=status.HTTP_403_FORBIDDEN)
+        analysis = analysis_start(
+            user=request.user, purpose=self.purpose(data), kind=data["kind"],
+            vrm=data["vrm"], captured_from=data["captured_from"],
+            captured_to=data.get("captured_to"), address=client_address(request),
+        )  # fmt: skip
         return Response(AnalysisSerializer(analysis).data, status=status.HTTP_202_ACCEPTED)
 
 
