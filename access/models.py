@@ -31,6 +31,9 @@ class Capability(models.Model):
             ("review_audit", "Review the search audit and change log"),
             ("administer_system", "Administer users, roles, cameras and settings"),
             ("view_exact_locations", "See cameras' exact positions, not only their area"),
+            ("approve_deployments", "Approve or reject camera sites' deployment assessments"),
+            ("sign_off_dpia", "Sign off camera sites' privacy impact assessments (DPIAs)"),
+            ("assess_compliance", "Complete the Surveillance Camera Code self-assessment"),
         ]
 
     def __str__(self) -> str:

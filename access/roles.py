@@ -28,10 +28,25 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "access.request_extended_access",
         "access.view_exact_locations",
     ],
-    Role.SENIOR_OFFICER: ["access.decide_extended_access", "access.view_exact_locations"],
-    Role.INTELLIGENCE_LEAD: ["access.manage_sites", "access.view_exact_locations"],
+    Role.SENIOR_OFFICER: [
+        "access.decide_extended_access",
+        "access.view_exact_locations",
+        "access.approve_deployments",
+        "deployments.view_site",
+    ],
+    Role.INTELLIGENCE_LEAD: [
+        "access.manage_sites",
+        "access.view_exact_locations",
+        "access.assess_compliance",
+        "deployments.view_site",
+    ],
     Role.HOTLIST_MANAGER: ["access.manage_hotlists"],
-    Role.AUDITOR: ["access.review_audit"],
+    Role.AUDITOR: [
+        "access.review_audit",
+        "access.sign_off_dpia",
+        "access.assess_compliance",
+        "deployments.view_site",
+    ],
     Role.ADMINISTRATOR: [
         "access.administer_system",
         "access.view_exact_locations",

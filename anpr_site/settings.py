@@ -396,6 +396,15 @@ CONVOY_SECONDS = env_int("CONVOY_SECONDS", 120)
 # (https://tiles.force.example/{z}/{x}/{y}.png). Empty: no basemap, sites on a plain grid.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 
+# --- Domain: camera-site governance -------------------------------------------------------------
+
+# A live site is reviewed at least this often (months after approval or its last review).
+SITE_REVIEW_MONTHS = env_int("SITE_REVIEW_MONTHS", 12)
+if not 1 <= SITE_REVIEW_MONTHS <= 12:
+    raise ImproperlyConfigured("SITE_REVIEW_MONTHS must be between 1 and 12.")
+# The published contact point for information and complaints (public statistics page).
+PUBLIC_CONTACT = os.environ.get("PUBLIC_CONTACT", "")
+
 # --- Domain: the control room ------------------------------------------------------------------
 
 # A critical or high-priority alert nobody has claimed after this long is escalated.

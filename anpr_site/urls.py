@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.views import HomeView, healthz
+from deployments.views import public_statistics_view
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -20,6 +21,7 @@ api_patterns = [
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("statistics/", public_statistics_view, name="public_statistics"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

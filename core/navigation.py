@@ -43,7 +43,7 @@ AREAS = [
         "you never decide your own.",
     ),
     Area(
-        "sites", "Sites", "deployments:site_list", "access.manage_sites",
+        "sites", "Sites", "deployments:site_list", "deployments.view_site",
         "Keep every camera site justified: assessment, privacy impact, consultation, review.",
         "No camera sites are registered yet. Sites, their status and reviews due will be "
         "listed here.",

@@ -32,6 +32,8 @@ class AreaView(PermissionRequiredMixin, TemplateView):
     area_key = ""
     template_name = "core/area.html"
     raise_exception = True  # signed in but not entitled: 403 (anonymous users never get here)
+    # What a page needs beyond opening its area (e.g. to change what the area shows).
+    permissions: tuple[str, ...] = ()
 
     # A simple list until the area's own pages arrive: (heading, attribute path) per column.
     columns: tuple[tuple[str, str], ...] = ()
@@ -44,7 +46,7 @@ class AreaView(PermissionRequiredMixin, TemplateView):
         return AREAS_BY_KEY[self.area_key]
 
     def get_permission_required(self):
-        return (self.area.permission,)
+        return (self.area.permission, *self.permissions)
 
     def get_queryset(self):
         return None

@@ -10,3 +10,5 @@ class SiteAdmin(admin.ModelAdmin):
     list_display = ("reference", "name", "area", "status")
     list_filter = ("status", "area")
     search_fields = ("reference", "name", "area")
+    # The lifecycle moves only through the site pages, where each step's conditions are checked.
+    readonly_fields = ("status", "next_review_due", "relocated_from")

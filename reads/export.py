@@ -55,7 +55,11 @@ def read_export(
         else:
             content = "".join(f"# {label}: {value}\n" for label, value in stamp).encode() + table
             export = Export(f"{name}.csv", "text/csv", content, rows_sha256)
-        details = {"rows_sha256": rows_sha256, "file_sha256": export.file_sha256}
+        details = {
+            "rows_sha256": rows_sha256,
+            "file_sha256": export.file_sha256,
+            "sites": sorted({read.site_id for read in rows}),
+        }
         if images and fmt == "pdf":
             details["images"] = [str(read.id) for read in rows if read.plate_image]
         return export, len(rows), details
@@ -106,10 +110,10 @@ def _pdf(stamp, rows, images: bool) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 8, _latin(stamp[0][0]), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, pdf_text(stamp[0][0]), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=9)
     for label, value in stamp[1:]:
-        pdf.multi_cell(0, 5, _latin(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, pdf_text(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     widths = (70, 40, 25, 25, 25, 30, 20, 12, 20)
     pdf.set_font("Helvetica", "B", 8)
@@ -122,7 +126,7 @@ def _pdf(stamp, rows, images: bool) -> bytes:
         if read is None:
             continue  # the header, written above
         for value, width in zip(values, widths, strict=True):
-            pdf.cell(width, 6, _latin(value), border=1)
+            pdf.cell(width, 6, pdf_text(value), border=1)
         pdf.ln()
         if images and read.plate_image:
             with default_storage.open(read.plate_image) as image:
@@ -130,5 +134,5 @@ def _pdf(stamp, rows, images: bool) -> bytes:
     return bytes(pdf.output())
 
 
-def _latin(text: str) -> str:
+def pdf_text(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")

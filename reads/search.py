@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Max, Min, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -54,10 +55,6 @@ class VehicleHistory:
     last_seen: datetime
     sites: list[dict]
     per_day: list[tuple[date, int]]
-
-    @property
-    def busiest_day(self) -> int:
-        return max((count for _, count in self.per_day), default=0)
 
 
 @dataclass(frozen=True)
@@ -119,14 +116,14 @@ def read_search(
 
     def run(window: Window):
         reads = reads_in_window(window, criteria)
-        total = reads.order_by()[: COUNT_CAP + 1].count()
+        total, sites = _count_and_sites(reads)
         rows = list(reads[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
         # A vehicle's history, for a full plate with a bounded number of reads.
         full = total and total <= COUNT_CAP and "vrm" in _plate(criteria)
         history = _history(reads) if full else None
         result = SearchResult(rows, min(total, COUNT_CAP), total > COUNT_CAP, window, page,
                               history)  # fmt: skip
-        return result, result.total, {}
+        return result, result.total, {"sites": sites}
 
     return search_audited(
         user=user, purpose=purpose, criteria=criteria, address=address,
@@ -163,6 +160,17 @@ def search_audited(*, user, purpose, criteria, address, action, parameters, run,
         grant=window.grant.pk if window.grant else None, **details,
     )  # fmt: skip
     return outcome
+
+
+def _count_and_sites(reads: QuerySet[Read]) -> tuple[int, list[int]]:
+    """How many reads a search finds (up to COUNT_CAP + 1) and at which sites, in one query:
+    the audit keeps the sites, so a site's review can count the searches that used it."""
+    sql, params = reads.order_by().values("site_id")[: COUNT_CAP + 1].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), array_agg(DISTINCT site_id) FROM ({sql}) AS found",  # noqa: S608 - Django's own SQL
+                       params)  # fmt: skip
+        total, sites = cursor.fetchone()
+    return total, sorted(sites or [])
 
 
 def _plate(criteria: Criteria) -> dict:

@@ -37,7 +37,11 @@ def stakeout_search(
 
     def run(window):
         vehicles = _seen_everywhere(places)
-        return vehicles, len(vehicles), {}
+        return (
+            vehicles,
+            len(vehicles),
+            {"sites": sorted({p.site_id for p in places} if vehicles else set())},
+        )
 
     parameters = {"places": [{"site": p.site_id, "start": p.start.isoformat(),
                               "end": p.end.isoformat()} for p in places]}  # fmt: skip

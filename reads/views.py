@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from access.forms import PurposeForm
 from access.models import SearchPurpose
+from core.charts import day_bars
 from core.middleware import client_address
 from core.views import AreaView
 
@@ -87,7 +88,7 @@ class SearchView(AreaView):
     def render_to_response(self, context, **kwargs):
         history = getattr(context.get("result"), "history", None)
         if history:
-            context.update(timeline=_timeline(history), history_points=_points(history),
+            context.update(timeline=day_bars(history.per_day), history_points=_points(history),
                            exact_location=self.request.user.has_perm("access.view_exact_locations"),
                            map_tiles=settings.MAP_TILE_URL)  # fmt: skip
         return super().render_to_response(context, **kwargs)
@@ -115,17 +116,6 @@ def _download(export) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["X-Content-SHA256"] = export.file_sha256
     return response
-
-
-def _timeline(history) -> dict:
-    """Bars of reads per day for an SVG 40 units high, 3 units a day."""
-    start = history.per_day[0][0]
-    bars = []
-    for day, count in history.per_day:
-        height = max(1, round(40 * count / history.busiest_day))
-        bars.append({"x": 3 * (day - start).days, "y": 40 - height, "height": height,
-                     "day": day, "count": count})  # fmt: skip
-    return {"bars": bars, "width": 3 * ((history.per_day[-1][0] - start).days + 1)}
 
 
 def _points(history) -> list[dict]:

@@ -16,17 +16,17 @@ AREAS_BY_PERSONA = {
     "operator": {"alerts"},
     "investigator": {"search", "requests"},
     "investigator2": {"search", "requests"},
-    "senior": {"decisions"},
+    "senior": {"decisions", "sites"},
     "intel": {"sites"},
     "hotlists": {"hotlists"},
-    "auditor": {"audit"},
-    "admin": {"cameras", "administration"},
-    "inspector": {"alerts", "decisions"},
+    "auditor": {"audit", "sites"},
+    "admin": {"cameras", "administration", "sites"},
+    "inspector": {"alerts", "decisions", "sites"},
     "nobody": set(),
 }
 PAGE_AREAS = [area for area in AREAS if area.key != "administration"]
 # Pages anyone may open without signing in; everything else is denied by default.
-PUBLIC_URL_NAMES = {"login", "healthz"}
+PUBLIC_URL_NAMES = {"login", "healthz", "public_statistics"}
 
 
 def test_every_role_group_holds_exactly_its_permissions():
@@ -132,7 +132,7 @@ def test_api_answers_401_to_anonymous_and_names_the_caller_when_signed_in(client
     me = client_for("inspector").get(url).json()
     assert me["username"] == "inspector"
     assert me["roles"] == [Role.OPERATOR.value, Role.SENIOR_OFFICER.value]
-    assert me["areas"] == ["alerts", "decisions"]
+    assert me["areas"] == ["alerts", "decisions", "sites"]
 
 
 def test_api_view_without_declared_permissions_denies_everyone(personas, rf):

@@ -8,7 +8,10 @@ from django.test import override_settings
 
 from access.roles import Role
 from access.selectors import user_roles
+from core.demo_data import SITES
 from core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+from deployments.models import Site
+from deployments.services import approval_blockers
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +34,11 @@ def test_demo_creates_a_user_for_every_role_and_can_run_twice():
         assert user_roles(user) == roles
         covered.update(roles)
     assert covered == set(Role)
+    # The demo sites are assessed, approved and live; one more is proposed.
+    live = Site.objects.filter(status=Site.Status.LIVE)
+    assert live.count() == len(SITES)
+    assert all(not approval_blockers(site) for site in live)
+    assert Site.objects.get(reference="NT-003").status == Site.Status.PROPOSED
 
 
 def test_demo_runs_with_debug_off_only_when_forced():

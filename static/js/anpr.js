@@ -106,3 +106,29 @@ document.addEventListener("htmx:responseError", (event) => {
   if (markers.length) map.fitBounds(L.featureGroup(markers).getBounds().pad(0.3), { maxZoom: 14 });
   element.dataset.ready = String(markers.length);
 })();
+
+// --- Camera sites on a map (only rendered for those who may see exact locations) ---
+
+(() => {
+  const element = document.getElementById("sites-map");
+  if (!element || !window.L) return;
+  const map = L.map(element, { attributionControl: false }).setView([54, -2], 6);
+  if (element.dataset.tiles) L.tileLayer(element.dataset.tiles, { maxZoom: 18 }).addTo(map);
+  const colours = { live: "#3fb950", under_review: "#f5c400", decommissioned: "#8b949e" };
+  fetch(element.dataset.source, { credentials: "same-origin" })
+    .then((response) => response.json())
+    .then((data) => {
+      const layer = L.geoJSON(data, {
+        pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
+          radius: 7, color: colours[feature.properties.status_key] || "#58a6ff",
+        }),
+        onEachFeature: (feature, marker) => {
+          const p = feature.properties;
+          marker.bindTooltip(`${p.reference} ${p.name} (${p.status})`);
+          marker.on("click", () => { window.location.href = p.url; });
+        },
+      }).addTo(map);
+      if (data.features.length) map.fitBounds(layer.getBounds().pad(0.3), { maxZoom: 14 });
+      element.dataset.ready = String(data.features.length);
+    });
+})();

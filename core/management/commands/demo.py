@@ -52,6 +52,11 @@ class Command(BaseCommand):
             owner=User.objects.get(username="hotlists"),
             restricted_to=User.objects.get(username="inspector"),
         )
+        demo_data.seed_governance(
+            lead=User.objects.get(username="intel"),
+            senior=User.objects.get(username="senior"),
+            dpo=User.objects.get(username="auditor"),
+        )
         self.stdout.write(
             f"{len(demo_data.SITES)} sites, {len(demo_data.SITES) * 2} cameras, "
             f"{len(demo_data.HOTLISTS)} hotlists of {demo_data.ENTRIES_PER_LIST} entries"
