@@ -13,6 +13,7 @@ from fpdf import FPDF
 from access.models import AccessRequest, AuditRecord, SearchReview
 from access.selectors import audit_chain_break
 from cameras.models import Camera, CameraCredential
+from core.templatetags.people import person
 from hotlist.models import Alert, HotlistEntry
 from reads.export import pdf_text
 from reads.partitions import existing_days
@@ -65,7 +66,9 @@ def principle_evidence() -> dict[int, str]:
     approved = _with_approved(collecting, "assessments")
     signed_off = _with_approved(collecting, "privacy_assessments")
     stats = public_statistics(days=365)
-    searches = AuditRecord.objects.filter(action=AuditRecord.Action.SEARCH, at__gte=year_ago)
+    searches = AuditRecord.objects.filter(
+        action=AuditRecord.Action.SEARCH, outcome=AuditRecord.Outcome.OK, at__gte=year_ago
+    )
     requests = AccessRequest.objects.filter(decided_at__gte=year_ago)
     days = sorted(existing_days())
     oldest = f"the oldest day held is {days[0]:%d %b %Y}" if days else "no reads are held"
@@ -137,11 +140,10 @@ def self_assessment_pdf(assessment) -> bytes:
     pdf.set_font("Helvetica", "B", 14)
     pdf.multi_cell(0, 8, pdf_text(f"{settings.SITE_NAME}: Surveillance Camera Code of Practice "
                                   "self-assessment"), new_x="LMARGIN", new_y="NEXT")  # fmt: skip
-    author = assessment.created_by
     pdf.set_font("Helvetica", size=10)
     pdf.multi_cell(0, 6, pdf_text(
         f"Completed {timezone.localtime(assessment.created_at):%d %b %Y %H:%M} by "
-        f"{author.get_full_name() or author.get_username() if author else 'unknown'}."
+        f"{person(assessment.created_by) or 'unknown'}."
     ), new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     for answer in assessment.answers.all():
         pdf.ln(3)

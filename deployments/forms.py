@@ -28,13 +28,15 @@ class SiteForm(forms.ModelForm):
         help_texts = {"latitude": "Decimal degrees (WGS84), e.g. 52.2053.",
                       "longitude": "Decimal degrees (WGS84), e.g. 0.1218."}  # fmt: skip
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, exact_location: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        if not exact_location:  # positions are for those who may see them
+            del self.fields["latitude"], self.fields["longitude"]
         leads = User.objects.filter(is_active=True, groups__permissions__codename="manage_sites")
         self.fields["owner"].queryset = leads.distinct().order_by("username")
         self.fields["owner"].help_text = "The intelligence lead accountable for the site."
         if self.instance.pk and self.instance.status not in Site.EDITABLE_LOCATION:
-            for name in ("latitude", "longitude", "deployment"):
+            for name in {"latitude", "longitude", "deployment"} & set(self.fields):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Fixed once approved: a review decides a relocation."
 

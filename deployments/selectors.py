@@ -43,13 +43,13 @@ def site_review_evidence(site: Site, start: datetime, end: datetime) -> dict:
         reads.order_by().annotate(day=local_day).values_list("day").annotate(n=Count("id"))
     )
     total = sum(n for _, n in per_day)
-    days = max(1, round((end - start).total_seconds() / 86400))
+    days = max(1.0, (end - start).total_seconds() / 86400)
     searches = AuditRecord.objects.filter(
         action__in=SEARCH_ACTIONS, outcome=AuditRecord.Outcome.OK, at__gte=start, at__lt=end,
         detail__sites__contains=[site.pk],
     )  # fmt: skip
     return {
-        "period_start": start.isoformat(), "period_end": end.isoformat(), "days": days,
+        "period_start": start.isoformat(), "period_end": end.isoformat(), "days": round(days, 1),
         "reads_total": total, "reads_per_day": round(total / days, 1),
         "per_day": [[day.isoformat(), n] for day, n in per_day],
         "hits": _hits(site, start, end),
@@ -59,12 +59,16 @@ def site_review_evidence(site: Site, start: datetime, end: datetime) -> dict:
     }  # fmt: skip
 
 
+# Why hits were rejected, in a word or two (the labels explain at length).
+REJECTED = {reason: label.split(":")[0] for reason, label in Alert.RejectReason.choices}
+
+
 def hit_outcome(status: str, outcome: str, reject_reason: str) -> str:
     """An alert's outcome in a few words: open, the accepted outcome, or why it was rejected."""
     if status == Alert.Status.ACCEPTED:
         return f"Accepted: {Alert.Outcome(outcome).label}" if outcome else "Accepted"
     if status == Alert.Status.REJECTED:
-        return f"Rejected: {Alert.RejectReason(reject_reason).label.split(':')[0]}"
+        return f"Rejected: {REJECTED[reject_reason]}" if reject_reason in REJECTED else "Rejected"
     return "Open"
 
 
@@ -120,6 +124,7 @@ def awaiting_decision(user) -> dict[str, QuerySet]:
             waiting[key] = (
                 model.objects.filter(decision=Decision.PENDING, superseded_at__isnull=True)
                 .exclude(created_by=user)
+                .exclude(site__status=Site.Status.DECOMMISSIONED)
                 .select_related("site", "created_by")
             )
     return waiting

@@ -42,22 +42,29 @@ def months_after(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+# What the site form changes; the lifecycle and review dates move only through the steps below.
+DETAILS = ["reference", "name", "area", "latitude", "longitude", "deployment", "ends_on", "owner"]
+
+
 def site_save(*, by, site: Site) -> Site:
     """Register a site (proposed, owned by its registrar unless another owner is named) or
-    change its details; its location and deployment are fixed once it is approved."""
-    if site.pk:
-        before = Site.objects.get(pk=site.pk)
+    change its details; its location and deployment are fixed once it is approved, and a
+    decommissioned site is kept as it was."""
+    with transaction.atomic(), set_actor(by):
+        if site.pk is None:
+            site.status = Status.PROPOSED
+            site.owner = site.owner or by
+            site.save()
+            return site
+        before = Site.objects.select_for_update().get(pk=site.pk)
         moved = any(getattr(before, field) != getattr(site, field)
                     for field in ("latitude", "longitude", "deployment"))  # fmt: skip
+        if before.status == Status.DECOMMISSIONED:
+            raise SiteError("A decommissioned site is kept as it was.")
         if moved and before.status not in Site.EDITABLE_LOCATION:
             raise SiteError(f"An {before.get_status_display().lower()} site's location and "
                             "deployment are fixed: a review decides a relocation.")  # fmt: skip
-        site.status = before.status  # the lifecycle moves only through site_transition
-    else:
-        site.status = Status.PROPOSED
-        site.owner = site.owner or by
-    with transaction.atomic(), set_actor(by):
-        site.save()
+        site.save(update_fields=[*DETAILS, "updated_at"])
     return site
 
 
@@ -91,10 +98,16 @@ def approval_blockers(site: Site) -> list[str]:
     return missing
 
 
+def manual_steps(site: Site) -> list[Status]:
+    """The lifecycle steps taken here; a review takes a live site to review and back."""
+    return [Status(to) for to in Site.TRANSITIONS[Status(site.status)]
+            if (to != Status.UNDER_REVIEW and site.status != Status.UNDER_REVIEW)
+            or to == Status.DECOMMISSIONED]  # fmt: skip
+
+
 def site_transition(*, by, site: Site, to: str, note: str = "") -> Site:
-    """Move a site along its lifecycle, when everything the step needs is in place. Reviews
-    move a live site to and from review (review_start, review_complete)."""
-    if to in (Status.UNDER_REVIEW,) or (to == Status.LIVE and site.status == Status.UNDER_REVIEW):
+    """Move a site along its lifecycle, when everything the step needs is in place."""
+    if to in Site.TRANSITIONS[Status(site.status)] and to not in manual_steps(site):
         raise SiteError("Reviews start and finish on the review page.")
     if to == Status.DECOMMISSIONED and not note.strip():
         raise SiteError("Say why the site is decommissioned.")
@@ -107,8 +120,9 @@ def site_transition(*, by, site: Site, to: str, note: str = "") -> Site:
             # An urgent decommissioning closes the review that was running.
             open_review = site.reviews.filter(completed_at__isnull=True).first()
             if open_review:
-                _review_close(open_review, by=by, outcome=Review.Outcome.DECOMMISSION,
-                              findings=note)  # fmt: skip
+                _review_evidence(open_review)
+                _review_record(open_review, by=by, outcome=Review.Outcome.DECOMMISSION,
+                               findings=note)  # fmt: skip
         if to == Status.APPROVED:
             site.next_review_due = months_after(timezone.localdate(), settings.SITE_REVIEW_MONTHS)
         _move(site, to, by=by, note=note)
@@ -144,9 +158,8 @@ def assessment_submit(*, by, site: Site, factors: list[dict], **fields) -> Deplo
         _revisable(site)
         _supersede(site, "assessments")
         assessment = DeploymentAssessment.objects.create(site=site, created_by=by, **fields)
-        AssessmentFactor.objects.bulk_create(
-            AssessmentFactor(assessment=assessment, **factor) for factor in factors
-        )
+        for factor in factors:  # one by one, so each is change-logged
+            AssessmentFactor.objects.create(assessment=assessment, **factor)
     return assessment
 
 
@@ -165,7 +178,8 @@ def privacy_assessment_submit(
         _supersede(site, "privacy_assessments")
         dpia = PrivacyAssessment.objects.create(site=site, created_by=by, screening=screening,
                                                 residual_risk=residual_risk)  # fmt: skip
-        PrivacyRisk.objects.bulk_create(PrivacyRisk(assessment=dpia, **risk) for risk in risks)
+        for risk in risks:
+            PrivacyRisk.objects.create(assessment=dpia, **risk)
     return dpia
 
 
@@ -188,9 +202,11 @@ def assessment_decide(
     if not approve and not note.strip():
         raise SiteError("Give the reason for rejecting it.")
     with transaction.atomic(), set_actor(by):
-        record = type(record).objects.select_for_update().get(pk=record.pk)
+        record = type(record).objects.select_for_update().select_related("site").get(pk=record.pk)
         if record.superseded_at or record.decision != Decision.PENDING:
             raise SiteError(f"This is not {what} waiting for a decision.")
+        if record.site.status == Status.DECOMMISSIONED:
+            raise SiteError("The site is decommissioned: there is nothing to decide.")
         record.decision = Decision.APPROVED if approve else Decision.REJECTED
         record.decision_note, record.decided_by = note.strip(), by
         record.decided_at = timezone.now()
@@ -235,6 +251,7 @@ def review_complete(
         site = Site.objects.select_for_update().get(pk=review.site_id)
         if review.completed_at:
             raise SiteError("This review is already complete.")
+        _review_evidence(review)  # before a relocation moves the cameras away
         if outcome == Review.Outcome.CONTINUE:
             _continue(site, by=by, next_review_due=next_review_due)
         elif outcome == Review.Outcome.RELOCATE:
@@ -243,13 +260,17 @@ def review_complete(
             _move(site, Status.DECOMMISSIONED, by=by, note=findings)
         else:
             raise SiteError("Choose the review's outcome: continue, relocate or decommission.")
-        _review_close(review, by=by, outcome=outcome, findings=findings)
+        _review_record(review, by=by, outcome=outcome, findings=findings)
     return review
 
 
-def _review_close(review: Review, *, by, outcome: str, findings: str) -> None:
+def _review_evidence(review: Review) -> None:
     review.period_end = timezone.now()
     review.evidence = site_review_evidence(review.site, review.period_start, review.period_end)
+
+
+def _review_record(review: Review, *, by, outcome: str, findings: str) -> None:
+    """Close the review: once saved, a database trigger keeps it as it is."""
     review.outcome, review.findings = outcome, findings.strip()
     review.completed_by, review.completed_at = by, review.period_end
     review.save()
@@ -272,9 +293,11 @@ def _continue(site: Site, *, by, next_review_due: date | None) -> None:
 
 
 def _relocate(site: Site, *, by) -> Site:
-    count = Site.objects.filter(reference__startswith=f"{site.reference}-R").count()
+    number = 1
+    while Site.objects.filter(reference=f"{site.reference[:26]}-R{number}").exists():
+        number += 1
     successor = Site.objects.create(
-        reference=f"{site.reference}-R{count + 1}", name=site.name, area=site.area,
+        reference=f"{site.reference[:26]}-R{number}", name=site.name, area=site.area,
         deployment=site.deployment, ends_on=site.ends_on, owner=site.owner,
         relocated_from=site,
     )  # fmt: skip
@@ -292,7 +315,6 @@ def self_assessment_create(*, by, answers: list[dict]) -> SelfAssessment:
         raise SiteError("Answer each of the 12 guiding principles once.")
     with transaction.atomic(), set_actor(by):
         assessment = SelfAssessment.objects.create(created_by=by)
-        PrincipleAnswer.objects.bulk_create(
-            PrincipleAnswer(self_assessment=assessment, **answer) for answer in answers
-        )
+        for answer in answers:
+            PrincipleAnswer.objects.create(self_assessment=assessment, **answer)
     return assessment

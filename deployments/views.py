@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.charts import day_bars
 from core.views import AreaView
 
+from .api.serializers import EXACT
 from .codeofpractice import PRINCIPLES, principle_evidence, self_assessment_pdf
 from .forms import (
     AssessmentForm,
@@ -43,6 +44,7 @@ from .services import (
     assessment_decide,
     assessment_submit,
     consultation_record,
+    manual_steps,
     privacy_assessment_submit,
     review_complete,
     review_start,
@@ -52,8 +54,7 @@ from .services import (
     site_transition,
 )
 
-MANAGE = ("access.manage_sites",)
-EXACT = "access.view_exact_locations"
+MANAGE = "access.manage_sites"
 
 
 class SiteAreaView(AreaView):
@@ -65,7 +66,7 @@ class SiteAreaView(AreaView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         return super().get_context_data(
-            may_manage=user.has_perm(MANAGE[0]), exact_location=user.has_perm(EXACT), **kwargs
+            may_manage=user.has_perm(MANAGE), exact_location=user.has_perm(EXACT), **kwargs
         )
 
 
@@ -91,18 +92,20 @@ class SiteFormView(SiteAreaView):
     """Register a site, or change its details."""
 
     template_name = "deployments/site_form.html"
-    permissions = MANAGE
+    permissions = (MANAGE,)
 
     def instance(self) -> Site:
         return self.site() if "pk" in self.kwargs else Site()
 
+    def form(self, data=None) -> SiteForm:
+        exact = self.request.user.has_perm(EXACT)
+        return SiteForm(data, instance=self.instance(), exact_location=exact)
+
     def get(self, request, *args, **kwargs):
-        return self.render_to_response(
-            self.get_context_data(form=SiteForm(instance=self.instance()))
-        )
+        return self.render_to_response(self.get_context_data(form=self.form()))
 
     def post(self, request, *args, **kwargs):
-        form = SiteForm(request.POST, instance=self.instance())
+        form = self.form(request.POST)
         if form.is_valid():
             try:
                 site = site_save(by=request.user, site=form.save(commit=False))
@@ -121,12 +124,7 @@ class SiteDetailView(SiteAreaView):
 
     def get_context_data(self, **kwargs):
         site = self.site()
-        steps = [
-            (Site.Status(to), site_blockers(site, to))
-            for to in Site.TRANSITIONS[site.status]
-            if to not in (Site.Status.UNDER_REVIEW,)
-            and not (to == Site.Status.LIVE and site.status == Site.Status.UNDER_REVIEW)
-        ]
+        steps = [(to, site_blockers(site, to)) for to in manual_steps(site)]
         return super().get_context_data(
             site=site, cameras=site.cameras.all(), steps=steps,
             assessments=site.assessments.select_related("created_by", "decided_by"),
@@ -141,7 +139,7 @@ class SiteDetailView(SiteAreaView):
 
 
 @require_POST
-@permission_required(("deployments.view_site", *MANAGE), raise_exception=True)
+@permission_required(("deployments.view_site", MANAGE), raise_exception=True)
 def site_transition_view(request, pk: int):
     site = get_object_or_404(Site, pk=pk)
     form = TransitionForm(request.POST)
@@ -158,7 +156,7 @@ def site_transition_view(request, pk: int):
 
 
 @require_POST
-@permission_required(("deployments.view_site", *MANAGE), raise_exception=True)
+@permission_required(("deployments.view_site", MANAGE), raise_exception=True)
 def consultation_create_view(request, pk: int):
     site = get_object_or_404(Site, pk=pk)
     form = ConsultationForm(request.POST)
@@ -182,7 +180,7 @@ class AssessmentCreateView(SiteAreaView):
     """Write the deployment assessment, or revise it (prefilled from the one in force)."""
 
     template_name = "deployments/assessment_form.html"
-    permissions = MANAGE
+    permissions = (MANAGE,)
 
     def forms(self, data=None):
         previous = self.site().current("assessments")
@@ -215,7 +213,7 @@ class PrivacyAssessmentCreateView(SiteAreaView):
     """Write the DPIA, or revise it (prefilled from the one in force)."""
 
     template_name = "deployments/privacyassessment_form.html"
-    permissions = MANAGE
+    permissions = (MANAGE,)
 
     def get(self, request, *args, **kwargs):
         site = self.site()
@@ -261,7 +259,7 @@ class DecidedRecordView(SiteAreaView):
             try:
                 assessment_decide(by=request.user, record=record, **form.cleaned_data)
             except SiteError as refusal:
-                form.add_error(None, str(refusal))
+                messages.error(request, str(refusal))
             else:
                 messages.success(request, "Decision recorded.")
                 return redirect(request.path)
@@ -279,7 +277,7 @@ class PrivacyAssessmentDetailView(DecidedRecordView):
 
 
 @require_POST
-@permission_required(("deployments.view_site", *MANAGE), raise_exception=True)
+@permission_required(("deployments.view_site", MANAGE), raise_exception=True)
 def review_start_view(request, pk: int):
     site = get_object_or_404(Site, pk=pk)
     try:
@@ -309,7 +307,7 @@ class ReviewDetailView(SiteAreaView):
         )  # fmt: skip
 
     def post(self, request, *args, **kwargs):
-        if not request.user.has_perm(MANAGE[0]):
+        if not request.user.has_perm(MANAGE):
             return self.handle_no_permission()
         review = self.review()
         form = ReviewForm(request.POST)

@@ -167,8 +167,16 @@ def test_a_revision_supersedes_the_record_in_force_and_needs_its_own_decision(pe
     )
 
 
-def test_governance_records_are_evidential_and_never_deleted(personas):
+def test_governance_records_are_evidential_never_deleted_nor_edited_once_decided(personas):
     site = live_site(personas)
+    assessment = site.current("assessments")
+    assessment.pressing_need = "Rewritten after the decision."
+    with pytest.raises(DatabaseError, match="kept as decided"), transaction.atomic():
+        assessment.save()
+    consultation = site.consultations.first()
+    consultation.response = "Changed."
+    with pytest.raises(DatabaseError, match="kept as written"), transaction.atomic():
+        consultation.save()
     for table in ("deploymentassessment", "assessmentfactor", "privacyassessment", "privacyrisk",
                   "consultation", "sitestatuschange"):  # fmt: skip
         refused = pytest.raises(DatabaseError, match="records are kept")
@@ -193,7 +201,11 @@ def test_review_evidence_equals_counts_taken_straight_from_the_data(personas, ca
     site = live_site(personas)
     # It went live ten days ago.
     went_live = timezone.now() - timedelta(days=10)
-    SiteStatusChange.objects.filter(site=site, to_status="live").update(changed_at=went_live)
+    with connection.cursor() as cursor:  # back-dated, with the keep-as-written trigger off
+        trigger = "deployments_sitestatuschange_as_written"
+        cursor.execute(f"ALTER TABLE deployments_sitestatuschange DISABLE TRIGGER {trigger}")
+        SiteStatusChange.objects.filter(site=site, to_status="live").update(changed_at=went_live)
+        cursor.execute(f"ALTER TABLE deployments_sitestatuschange ENABLE TRIGGER {trigger}")
     north, south = CameraFactory(site=site), CameraFactory(site=site)
     elsewhere = CameraFactory()
     for camera in (north, south, elsewhere):
@@ -251,8 +263,9 @@ def test_review_evidence_equals_counts_taken_straight_from_the_data(personas, ca
         hours_with_reads = dict(cursor.fetchall())
     assert evidence["reads_total"] == 9 == sum(n for _, n in per_day)
     assert evidence["per_day"] == per_day
-    assert evidence["reads_per_day"] == round(9 / evidence["days"], 1)
-    assert evidence["days"] == 10
+    days = (end - start).total_seconds() / 86400
+    assert evidence["reads_per_day"] == round(9 / days, 1)
+    assert evidence["days"] == round(days, 1) == 10.0
     assert alerts == [("no_insurance", "new", "", "", 2), ("no_insurance", "rejected", "",
                                                           "misread", 1),
                       ("stolen", "accepted", "arrested", "", 3)]  # fmt: skip
@@ -347,6 +360,21 @@ def test_relocation_proposes_a_new_site_and_its_cameras_collect_nothing_until_ap
     assert (successor.status, successor.relocated_from, camera.site) == ("proposed", site,
                                                                          successor)  # fmt: skip
     assert "is proposed: it does not collect reads" in camera.refusal_reason()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_a_relocated_sites_review_keeps_the_evidence_of_its_cameras(personas):
+    site = live_site(personas)
+    camera = CameraFactory(site=site)
+    HotlistEntryFactory(vrm="HIT1ONE")
+    ingest(camera, [plain_read("HIT1ONE", timezone.now(), capture_id="1")])
+    review = review_start(by=personas["intel"], site=site)
+    review = review_complete(by=personas["intel"], review=review, outcome="relocate",
+                             findings="Move it north.")  # fmt: skip
+    assert review.evidence["hits"] == [{"category": "Stolen", "outcome": "Open", "count": 1}]
+    assert [c["camera"] for c in review.evidence["cameras"]] == [camera.reference]
+    assert review.evidence["reads_total"] == 1
 
 
 def test_overdue_reviews_are_flagged_on_the_dashboard(personas, client_for):
@@ -459,6 +487,9 @@ def test_public_statistics_name_no_location_site_or_camera(client, personas):
     HotlistEntryFactory(vrm="HIT1ONE")
     ingest(camera, [plain_read("HIT1ONE", capture_id="1"), plain_read("AB12CDE", capture_id="2")])
     Alert.objects.update(status="accepted", outcome="stopped")
+    HotlistEntryFactory(vrm="HIT2TWO")
+    ingest(camera, [plain_read("HIT2TWO", capture_id="3")])
+    Alert.objects.filter(read_vrm="HIT2TWO").update(status="rejected")  # no reason recorded
     page = client.get("/statistics/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -469,7 +500,43 @@ def test_public_statistics_name_no_location_site_or_camera(client, personas):
     text = re.sub(r"<[^>]+>", " ", html)
     assert re.search(r"Cameras in service\s+1\b", text)
     assert re.search(r"How long reads are kept\s+365 days", text)
-    assert "Accepted: Vehicle stopped" in text
+    assert "Accepted: Vehicle stopped" in text and "Rejected" in text
+
+
+def test_a_decision_by_the_wrong_role_is_refused_on_the_page(personas, client_for):
+    site = SiteFactory(status="proposed")
+    assessment, dpia = written(personas, site)
+    page = client_for("auditor").post(f"/sites/assessments/{assessment.pk}/", {"approve": "yes"})
+    assert "You may not decide a deployment assessment" in page.content.decode()
+    page = client_for("senior").post(f"/sites/dpias/{dpia.pk}/", {"approve": "yes"})
+    assert "You may not decide a DPIA" in page.content.decode()
+    assessment.refresh_from_db()
+    dpia.refresh_from_db()
+    assert (assessment.decision, dpia.decision) == ("pending", "pending")
+
+
+def test_nothing_is_decided_for_a_decommissioned_site(personas):
+    site = SiteFactory(status="proposed")
+    assessment, _ = written(personas, site)
+    site_transition(by=personas["intel"], site=site, to="decommissioned", note="Abandoned.")
+    from deployments.selectors import awaiting_decision
+
+    assert not awaiting_decision(personas["senior"])["assessments"]
+    assert "decommissioned" in refusal(
+        lambda: assessment_decide(by=personas["senior"], record=assessment, approve=True)
+    )
+
+
+def test_sites_live_before_governance_was_recorded_are_due_a_review_at_once(personas):
+    import importlib
+
+    from django.apps import apps
+
+    old = SiteFactory(status="live", next_review_due=None)
+    migration = importlib.import_module("deployments.migrations.0003_sites_kept_as_decided")
+    migration.reviews_due_now(apps, None)
+    old.refresh_from_db()
+    assert old.next_review_due == timezone.localdate()
 
 
 def test_self_assessment_is_prefilled_answered_and_exported_as_pdf(personas, client_for):

@@ -90,6 +90,9 @@ document.addEventListener("htmx:responseError", (event) => {
   });
 })();
 
+// Leaflet shows a string tooltip as HTML: names go in as text.
+const text = (value) => document.createTextNode(value);
+
 // --- A vehicle's history on a map (Leaflet; tiles only where the force has a tile server) ---
 
 (() => {
@@ -101,7 +104,7 @@ document.addEventListener("htmx:responseError", (event) => {
   const most = Math.max(...points.map((p) => p.reads), 1);
   const markers = points.map((p) =>
     L.circleMarker([p.lat, p.lon], { radius: 6 + 14 * (p.reads / most), color: "#f5c400" })
-      .bindTooltip(`${p.name}: ${p.reads} read${p.reads === 1 ? "" : "s"}`, { permanent: true })
+      .bindTooltip(text(`${p.name}: ${p.reads} read${p.reads === 1 ? "" : "s"}`), { permanent: true })
       .addTo(map));
   if (markers.length) map.fitBounds(L.featureGroup(markers).getBounds().pad(0.3), { maxZoom: 14 });
   element.dataset.ready = String(markers.length);
@@ -124,7 +127,7 @@ document.addEventListener("htmx:responseError", (event) => {
         }),
         onEachFeature: (feature, marker) => {
           const p = feature.properties;
-          marker.bindTooltip(`${p.reference} ${p.name} (${p.status})`);
+          marker.bindTooltip(text(`${p.reference} ${p.name} (${p.status})`));
           marker.on("click", () => { window.location.href = p.url; });
         },
       }).addTo(map);
