@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
@@ -22,3 +23,18 @@ app.conf.task_routes = {
     "cameras.tasks.ocr_*": {"queue": "ocr"},
 }
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def ocr_model_load(sender, **kwargs) -> None:
+    """A worker that reads frames loads the plate model before it takes any work (its pool's
+    processes share it): a missing or corrupt model stops the worker at start, saying why."""
+    from django.conf import settings
+
+    if "ocr" in (sender.app.amqp.queues.consume_from or {}) and settings.OCR_PRELOAD:
+        import django
+
+        django.setup()
+        from cameras.ocr import reader
+
+        reader()

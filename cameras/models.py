@@ -41,6 +41,9 @@ class Camera(models.Model):
     )
     reads_stored = models.BigIntegerField(default=0)
     reads_refused = models.BigIntegerField(default=0)
+    frames_unread = models.BigIntegerField(
+        default=0, help_text="Frames sent for OCR in which no plate was found."
+    )
     hotlists = models.ManyToManyField(
         "hotlist.Hotlist",
         blank=True,
@@ -119,6 +122,23 @@ class OperationalAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.camera.reference}: {self.get_kind_display()}"
+
+
+class UnreadFrame(models.Model):
+    """A frame in which the OCR found no plate: kept a short while (FRAME_DIAGNOSTIC_HOURS)
+    so an administrator can see what the camera sees, then deleted with its image."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="unread_frames")
+    image = models.CharField(max_length=255)
+    captured_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.camera.reference} frame {self.captured_at:%Y-%m-%d %H:%M:%S}"
 
 
 def _hash_secret(secret: str) -> str:

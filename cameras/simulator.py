@@ -2,7 +2,9 @@
 
 Plates are current-format UK VRMs (AB12 CDE) with a share of hotlisted ones; now and then a
 camera resends a batch (duplicates, which must be stored once) or sends a bad one (which must be
-refused with a reason). Used by the demo and by `manage.py simulate_cameras`.
+refused with a reason). Generic cameras send frames instead: rendered scenes with a plate in
+them, read by the back office's OCR workers. Used by the demo and by
+`manage.py simulate_cameras`.
 """
 
 import base64
@@ -12,10 +14,13 @@ import random
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image, ImageDraw
+
+from .synthetic import degrade, jpeg_bytes, render_scene
 
 LETTERS = "ABCDEFGHJKLMNOPRSTUVWXYZ"  # I and Q are not used on current-format plates
 AGE_IDS = ["21", "71", "22", "72", "23", "73", "24", "74", "25", "75", "26"]
@@ -47,6 +52,17 @@ class SimulatedCamera:
     rng: random.Random
     sent: int = 0
     last_batch: list = field(default_factory=list)
+    frames: bool = False  # a generic camera: sends frames for the back office to read
+
+    def frame(self, hotlisted: list[str], hit_share: float) -> tuple[dict, bytes]:
+        """A rendered scene with a plate in it, and its capture id and time."""
+        self.sent += 1
+        hit = hotlisted and self.rng.random() < hit_share
+        vrm = self.rng.choice(hotlisted) if hit else uk_plate(self.rng)
+        scene = render_scene(vrm, self.rng, tilt=self.rng.uniform(-5, 5))
+        fields = {"capture_id": f"{self.reference}-{self.sent}",
+                  "captured_at": datetime.now(UTC).isoformat(timespec="milliseconds")}  # fmt: skip
+        return fields, jpeg_bytes(degrade(scene.image, self.rng, 0.3))
 
     def batch(self, size: int, hotlisted: list[str], hit_share: float, images: bool) -> list:
         reads = []
@@ -85,6 +101,26 @@ def post(url: str, token: str, body: dict, timeout: float = 10) -> tuple[int, di
         return error.code, json.loads(error.read() or b"{}")
 
 
+def post_frame(url: str, token: str, fields: dict, frame: bytes, timeout: float = 10):
+    """POST a frame as multipart/form-data, as a generic camera would."""
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+             .encode() for name, value in fields.items()]  # fmt: skip
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="frame"; '
+                 f'filename="frame.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+                 + frame + f"\r\n--{boundary}--\r\n".encode())  # fmt: skip
+    request = urllib.request.Request(
+        url, data=b"".join(parts), method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                 "Authorization": f"Camera {token}"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
 def bad_batch(rng: random.Random) -> list:
     """A submission a faulty camera might send: each read is refused with a reason."""
     future = datetime.now(UTC) + timedelta(hours=1)
@@ -100,14 +136,23 @@ def run(
     base_url: str, cameras: list[SimulatedCamera], hotlisted: list[str], *, seconds: float,
     reads_per_second: float, hit_share: float = 0.02, images: bool = True, log=print,
 ) -> dict:  # fmt: skip
-    """Post reads from every camera for `seconds` at about `reads_per_second` in total."""
+    """Post reads (or frames, from generic cameras) from every camera for `seconds` at about
+    `reads_per_second` in total."""
     url = f"{base_url}/api/v1/cameras/reads/"
-    counts = {"accepted": 0, "rejected": 0, "resent": 0, "refused_batches": 0}
+    counts = {"accepted": 0, "rejected": 0, "resent": 0, "refused_batches": 0, "frames": 0}
     deadline = time.monotonic() + seconds
     interval = len(cameras) / max(reads_per_second, 0.001)
     while time.monotonic() < deadline:
         started = time.monotonic()
         for camera in cameras:
+            if camera.frames:
+                fields, frame = camera.frame(hotlisted, hit_share)
+                status, body = post_frame(f"{base_url}/api/v1/cameras/frames/", camera.token,
+                                          fields, frame)  # fmt: skip
+                counts["frames"] += status == 202
+                if status >= 400:
+                    log(f"{camera.reference}: frame {status} {body.get('detail', '')}")
+                continue
             roll = camera.rng.random()
             if roll < 0.03 and camera.last_batch:
                 reads, counts["resent"] = camera.last_batch, counts["resent"] + 1

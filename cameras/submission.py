@@ -79,6 +79,25 @@ def parse_read(item, camera: Camera, now: datetime) -> dict:
     return read
 
 
+def parse_frame_fields(data, now: datetime) -> dict:
+    """A frame's capture id and time, or ReadRefused naming what is wrong with them."""
+    errors: dict[str, list[str]] = {}
+    fields: dict = {}
+    for name, parse in (("capture_id", _capture_id),
+                        ("captured_at", lambda v: _captured_at(v, now))):  # fmt: skip
+        value = data.get(name)
+        if not value:
+            errors[name] = ["This field is required."]
+            continue
+        try:
+            fields[name] = parse(value)
+        except (ValueError, TypeError) as error:
+            errors[name] = [str(error)]
+    if errors:
+        raise ReadRefused(errors)
+    return fields
+
+
 def _text(value, max_length: int) -> str:
     if not isinstance(value, str):
         raise ValueError("Must be text.")

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from hotlist.events import operations_announce
 
+from .frames import frame_process, unread_frames_expire
 from .health import camera_health_check
 
 
@@ -12,3 +13,14 @@ def camera_health_task() -> None:
     changes = camera_health_check()
     if changes.raised or changes.cleared:
         operations_announce()
+
+
+@shared_task(ignore_result=True, max_retries=3, default_retry_delay=5)
+def ocr_frame_task(frame: dict) -> str | None:
+    """Read one queued frame (queue `ocr`); its read goes on to the ingest queue."""
+    return frame_process(frame)
+
+
+@shared_task(ignore_result=True)
+def unread_frames_expire_task() -> int:
+    return unread_frames_expire()

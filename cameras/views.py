@@ -1,19 +1,33 @@
 """Pages for cameras."""
 
-from django.db.models import Prefetch
+import mimetypes
 
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.core.files.storage import default_storage
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from access.models import AuditRecord
+from access.services import audit_record_add
+from core.middleware import client_address
 from core.views import AreaView
 
-from .models import Camera, OperationalAlert
+from .models import Camera, OperationalAlert, UnreadFrame
 
 
 class CameraListView(AreaView):
     area_key = "cameras"
+    template_name = "cameras/camera_list.html"
     columns = (
         ("Camera", "reference"), ("Name", "name"), ("Site", "site.reference"),
         ("Area", "site.area"), ("Status", "get_status_display"),
         ("Last seen", "last_seen_at"), ("Reads stored", "reads_stored"),
-        ("Refused", "reads_refused"), ("Clock offset (ms)", "clock_offset_ms"),
+        ("Refused", "reads_refused"), ("Frames without a plate", "frames_unread"),
+        ("Clock offset (ms)", "clock_offset_ms"),
         ("Health", "health"),
     )  # fmt: skip
 
@@ -22,3 +36,31 @@ class CameraListView(AreaView):
         return Camera.objects.select_related("site").prefetch_related(
             Prefetch("operational_alerts", queryset=open_alerts)
         )
+
+
+class UnreadFrameListView(AreaView):
+    """Frames in which the OCR found no plate, kept a short while for diagnostics."""
+
+    area_key = "cameras"
+    template_name = "cameras/unreadframe_list.html"
+
+    def get_context_data(self, **kwargs):
+        frames = UnreadFrame.objects.select_related("camera")[:200]
+        return super().get_context_data(frames=frames, hours=settings.FRAME_DIAGNOSTIC_HOURS,
+                                        **kwargs)  # fmt: skip
+
+
+@never_cache
+@require_GET
+@permission_required("access.administer_system", raise_exception=True)
+def unread_frame_image(request, pk: int):
+    """A diagnostic frame's image; every view is audited (a frame shows vehicles and people)."""
+    frame = get_object_or_404(UnreadFrame, pk=pk)
+    audit_record_add(user=request.user, action=AuditRecord.Action.IMAGE_VIEW,
+                     target=f"unread frame {frame.pk} of camera {frame.camera.reference}",
+                     address=client_address(request))  # fmt: skip
+    try:
+        content = default_storage.open(frame.image)
+    except FileNotFoundError:
+        return HttpResponse("The frame is no longer held.", status=410)
+    return FileResponse(content, content_type=mimetypes.guess_type(frame.image)[0] or "image/jpeg")

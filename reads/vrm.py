@@ -4,6 +4,7 @@ UK format knowledge and positional look-alike fixes (R-READ-7) build on this.
 """
 
 import re
+from dataclasses import dataclass
 
 MAX_LENGTH = 12
 _SEPARATORS = re.compile(r"[\s\-.·]")
@@ -26,15 +27,107 @@ def canonical_vrm(raw: str) -> str:
     return vrm
 
 
-# Registration formats issued in Great Britain and Northern Ireland, canonical (no spaces).
-_UK_FORMATS = [
-    re.compile(r"[A-Z]{2}[0-9]{2}[A-Z]{3}"),  # current, since 2001: AB12CDE
-    re.compile(r"[A-Z][0-9]{1,3}[A-Z]{3}"),  # prefix, 1983-2001: A123BCD
-    re.compile(r"[A-Z]{3}[0-9]{1,3}[A-Z]"),  # suffix, 1963-1983: ABC123D
-    re.compile(r"[A-Z]{1,3}[0-9]{1,4}|[0-9]{1,4}[A-Z]{1,3}"),  # dateless; Northern Ireland
-]
+# Registration formats issued in Great Britain and Northern Ireland, as slots: L a letter, D a
+# digit; with how common each is among vehicles on the road (the prior a reading is scored by).
+UK_FORMATS: dict[str, tuple[list[str], float]] = {
+    "current": (["LLDDLLL"], 0.70),  # since 2001: AB12 CDE
+    "prefix": (["LDLLL", "LDDLLL", "LDDDLLL"], 0.12),  # 1983-2001: A123 BCD
+    "suffix": (["LLLDL", "LLLDDL", "LLLDDDL"], 0.03),  # 1963-1983: ABC 123D
+    "northern_ireland": (["LLD", "LLDD", "LLDDD", "LLDDDD", "LLLD", "LLLDD", "LLLDDD",
+                          "LLLDDDD"], 0.04),  # ABZ 1234 (the mark holds an I or a Z)
+    "dateless": ([f"{'L' * n}{'D' * m}" for n in (1, 2, 3) for m in (1, 2, 3, 4)]
+                 + [f"{'D' * m}{'L' * n}" for m in (1, 2, 3, 4) for n in (1, 2, 3)], 0.01),
+    "q": (["QDLLL", "QDDLLL", "QDDDLLL"], 0.002),  # vehicles of uncertain age or identity
+}  # fmt: skip
+FOREIGN_PRIOR = 0.002  # a read that fits no UK format: a foreign or special plate, kept as read
+FIX_PENALTY = 0.1  # a fix costs more than a rarer format: a read that fits one exactly wins
+# Look-alike characters (R-READ-7): what a digit read in a letter's slot is, and the reverse.
+TO_LETTER = {"0": "O", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}
+TO_DIGIT = {letter: digit for digit, letter in TO_LETTER.items()}
+
+
+def uk_format(vrm: str) -> str | None:
+    """The UK format a canonical VRM has, or None (a foreign or special plate)."""
+    for name, (patterns, _prior) in UK_FORMATS.items():
+        if any(_fits(vrm, pattern) for pattern in patterns):
+            return name
+    return None
 
 
 def is_uk_format(vrm: str) -> bool:
     """Whether a canonical VRM has the shape of a British or Northern Irish registration."""
-    return any(pattern.fullmatch(vrm) for pattern in _UK_FORMATS)
+    return uk_format(vrm) is not None
+
+
+def _fits(vrm: str, pattern: str) -> bool:
+    if len(vrm) != len(pattern):
+        return False
+    for char, slot in zip(vrm, pattern, strict=True):
+        if (slot == "D" and not char.isdigit()) or (slot in "LQ" and not char.isalpha()):
+            return False
+        if slot == "Q" and char != "Q":
+            return False
+    return pattern not in UK_FORMATS["northern_ireland"][0] or _northern_irish(vrm, pattern)
+
+
+def _northern_irish(vrm: str, pattern: str) -> bool:
+    letters = vrm[: pattern.count("L")]
+    return letters[-1] in "IZ" or letters[-2] == "I"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A plate reading: the VRM, its score, how many characters were fixed, its format."""
+
+    vrm: str
+    score: float
+    fixes: int = 0
+    format: str | None = None
+
+
+def plate_readings(candidates: list[tuple[str, float]]) -> list[Reading]:
+    """OCR candidates (text, confidence 0-1) as plate readings, best first.
+
+    Each candidate is tried against every UK format of its length, fixing look-alike
+    characters where the format fixes the slot's type (a 0 in a letter's slot is an O); it
+    scores its confidence, halved for every fix, times how common the format is. A candidate
+    that fits no format even with fixes is kept as read: foreign plates pass through unfixed.
+    """
+    best: dict[str, Reading] = {}
+    for text, confidence in candidates:
+        try:
+            raw = canonical_vrm(text)
+        except InvalidVRM:
+            continue
+        for reading in _fixed(raw, max(0.0, min(1.0, confidence))):
+            if reading.vrm not in best or reading.score > best[reading.vrm].score:
+                best[reading.vrm] = reading
+    return sorted(best.values(), key=lambda r: (-r.score, r.fixes, r.vrm))
+
+
+def _fixed(raw: str, confidence: float) -> list[Reading]:
+    readings = []
+    for name, (patterns, prior) in UK_FORMATS.items():
+        for pattern in patterns:
+            fixed = _fix(raw, pattern)
+            if fixed is not None and _fits(fixed, pattern):
+                fixes = sum(a != b for a, b in zip(raw, fixed, strict=True))
+                readings.append(Reading(fixed, confidence * prior * FIX_PENALTY**fixes, fixes,
+                                        name))  # fmt: skip
+    if not any(reading.fixes == 0 for reading in readings):
+        readings.append(Reading(raw, confidence * FOREIGN_PRIOR))
+    return readings
+
+
+def _fix(raw: str, pattern: str) -> str | None:
+    """The VRM with look-alikes swapped to the slots' types, or None where it cannot fit."""
+    if len(raw) != len(pattern):
+        return None
+    chars = []
+    for char, slot in zip(raw, pattern, strict=True):
+        if slot == "D" and not char.isdigit():
+            char = TO_DIGIT.get(char, char)
+        elif slot in "LQ" and char.isdigit():
+            char = TO_LETTER.get(char, char)
+        chars.append(char)
+    return "".join(chars)

@@ -103,7 +103,8 @@ class Workers:
                 [python(), "-m", "celery", "-A", "anpr_site", "worker", "-Q", "ingest,ocr,default",
                  "--pool", "solo", "--without-mingle", "--without-gossip", "-n", name,
                  "--loglevel", "INFO"],
-                env={**os.environ, "DATABASE_URL": test_database_url(), **env},
+                env={**os.environ, "DATABASE_URL": test_database_url(), "OCR_PRELOAD": "false",
+                     **env},
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         self.processes.append(process)

@@ -93,5 +93,18 @@ class HeartbeatSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(default_timezone=UTC, required=False)
 
 
+class FrameUploadSerializer(serializers.Serializer):
+    """A frame for the OCR workers to read (multipart/form-data)."""
+
+    frame = serializers.FileField(help_text="The whole frame, JPEG or PNG.")
+    capture_id = serializers.CharField(max_length=64, help_text="The camera's own id for it.")
+    captured_at = serializers.DateTimeField(help_text="When it was captured (ISO 8601, UTC).")
+
+
+class FrameAcceptedSerializer(serializers.Serializer):
+    capture_id = serializers.CharField()
+    read_id = serializers.UUIDField(help_text="The id the read gets if a plate is found.")
+
+
 class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField()

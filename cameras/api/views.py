@@ -1,5 +1,6 @@
 """The camera API: cameras submit batches of reads and heartbeats with their own credential."""
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -7,6 +8,7 @@ from rest_framework.views import APIView
 
 from hotlist.selectors import entry_changes_since
 
+from ..frames import frame_submit
 from ..services import (
     SubmissionRefused,
     camera_seen,
@@ -16,6 +18,8 @@ from ..services import (
 )
 from .authentication import CameraAuthentication, IsCamera
 from .serializers import (
+    FrameAcceptedSerializer,
+    FrameUploadSerializer,
     HeartbeatSerializer,
     ProblemSerializer,
     ReadBatchResultSerializer,
@@ -58,6 +62,34 @@ class ReadBatchView(CameraAPIView):
             if request.content_type.startswith("multipart/"):
                 payload = multipart_batch(request.data.get("batch"), request.FILES)
             result = read_batch_submit(camera=request.auth.camera, payload=payload)
+        except SubmissionRefused as refused:
+            return Response({"detail": refused.detail, **refused.body}, status=refused.status)
+        return Response(result, status=202)
+
+
+class FrameView(CameraAPIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="camera_frame_submit",
+        request={"multipart/form-data": FrameUploadSerializer},
+        responses={202: FrameAcceptedSerializer, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM,
+                   415: PROBLEM, 503: PROBLEM},
+        summary="Submit a frame for the back office to read the plate in",
+    )  # fmt: skip
+    def post(self, request):
+        """For generic cameras: the frame is checked (a complete JPEG or PNG within the size
+        and pixel limits) and queued for OCR; a plate read in it becomes a read, stored once
+        however often the frame is sent."""
+        upload = request.FILES.get("frame")
+        if upload is None:
+            return Response({"detail": 'Send the frame as a file named "frame".'}, status=400)
+        if upload.size > settings.FRAME_MAX_BYTES:
+            return Response({"detail": f"The frame is larger than {settings.FRAME_MAX_BYTES} "
+                                       "bytes."}, status=400)  # fmt: skip
+        try:
+            result = frame_submit(camera=request.auth.camera, content=upload.read(),
+                                  fields=request.data)  # fmt: skip
         except SubmissionRefused as refused:
             return Response({"detail": refused.detail, **refused.body}, status=refused.status)
         return Response(result, status=202)

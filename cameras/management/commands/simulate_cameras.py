@@ -24,6 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=0, help="0: run until stopped")
         parser.add_argument("--hit-share", type=float, default=0.03)
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--frame-cameras", type=int, default=0,
+            help="how many of the cameras send frames for OCR, not reads",
+        )  # fmt: skip
 
     def handle(self, *args, **options):
         cameras = list(Camera.objects.filter(status=Camera.Status.ACTIVE)[: options["cameras"]])
@@ -33,8 +37,9 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         simulated = [
             simulator.SimulatedCamera(camera.reference, self._fresh_token(camera),
-                                      random.Random(rng.random()))
-            for camera in cameras
+                                      random.Random(rng.random()),
+                                      frames=n < options["frame_cameras"])
+            for n, camera in enumerate(cameras)
         ]  # fmt: skip
         self.stdout.write(f"Simulating {len(simulated)} cameras at {options['rate']} reads/s")
         counts = simulator.run(

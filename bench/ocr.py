@@ -1,0 +1,190 @@
+"""OCR benchmark: speed and accuracy of the plate reader, on one core.
+
+    python bench/ocr.py [--synthetic 300] [--seed 20261124] [--photos DIR ...] [--json PATH]
+
+Measures, with the configured recognition network (OCR_RECOGNITION_NETWORK):
+
+- speed: ms per plate crop (recognition only) and per 0.5-megapixel frame (localise + read),
+  median and p95, and plates per second a single core reads end to end;
+- accuracy on synthetic UK plates rendered with a seed the tests never use (formats weighted
+  as on the road, random styles, realistic degradation): exact plates and character error
+  rate, recognition only (the true plate box) and end to end (the plate found in a scene);
+- the same on folders of real labelled photographs in the OpenALPR `endtoend` format (one
+  `NAME.txt` per image: `file x y w h PLATE`, tab separated).
+
+Prints progress to stderr and the figures as JSON. Needs no database.
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://unused/none")  # settings need one; unused
+os.environ.setdefault("REDIS_URL", "redis://unused")
+os.environ.setdefault("DEBUG", "true")  # no secrets needed: nothing is served
+os.environ["OCR_THREADS"] = "1"
+
+import django  # noqa: E402
+
+django.setup()
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from cameras import localise, ocr  # noqa: E402
+from cameras.simulator import LETTERS, uk_plate  # noqa: E402
+from cameras.synthetic import PlateStyle, jpeg_bytes, render_scene  # noqa: E402
+from reads.vrm import plate_readings  # noqa: E402
+
+cv2.setNumThreads(1)
+
+
+def synthetic_vrm(rng: random.Random) -> str:
+    """A UK VRM, its format drawn as often as it is seen on the road."""
+    roll = rng.random()
+    letters = lambda n: "".join(rng.choice(LETTERS) for _ in range(n))  # noqa: E731
+    digits = lambda n: "".join(rng.choice("0123456789") for _ in range(n))  # noqa: E731
+    if roll < 0.80:
+        return uk_plate(rng)
+    if roll < 0.92:
+        return letters(1) + str(rng.randint(1, 999)) + letters(3)  # prefix
+    if roll < 0.96:
+        return letters(3) + str(rng.randint(1, 999)) + letters(1)  # suffix
+    if roll < 0.99:
+        return letters(1) + rng.choice(["IA", "IJ", "AZ", "BZ", "KZ"]) + digits(rng.randint(1, 4))
+    return letters(rng.randint(1, 3)) + str(rng.randint(1, 9999))  # dateless
+
+
+def cer(read: str, truth: str) -> float:
+    """Character error rate: edit distance over the true plate's length."""
+    previous = list(range(len(read) + 1))
+    for i, t in enumerate(truth, 1):
+        current = [i]
+        for j, r in enumerate(read, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (t != r)))
+        previous = current
+    return previous[-1] / max(1, len(truth))
+
+
+def box_read(image: np.ndarray, quad: np.ndarray) -> str:
+    """Recognition only: the plate inside a known box, through the same crop and rules."""
+    candidate = localise._candidate(image, localise._ordered(quad.astype(np.float32)), "truth")
+    if candidate is None:
+        return ""
+    text, confidence = ocr.read_candidate(candidate)
+    readings = plate_readings([(text, confidence)])
+    return readings[0].vrm if readings else ""
+
+
+def frame_read(image: np.ndarray) -> str:
+    found = ocr.frame_read(image)
+    return found.reading.vrm if found else ""
+
+
+class Tally:
+    def __init__(self):
+        self.exact, self.errors, self.count, self.ms = 0, 0.0, 0, []
+
+    def add(self, read: str, truth: str, ms: float) -> None:
+        self.count += 1
+        self.exact += read == truth
+        self.errors += cer(read, truth)
+        self.ms.append(ms)
+
+    def figures(self) -> dict:
+        ms = sorted(self.ms) or [0.0]
+        return {
+            "plates": self.count,
+            "exact": round(self.exact / max(1, self.count), 4),
+            "cer": round(self.errors / max(1, self.count), 4),
+            "ms_median": round(statistics.median(ms), 1),
+            "ms_p95": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1),
+        }
+
+
+def timed(function, *args) -> tuple[str, float]:
+    started = time.perf_counter()
+    result = function(*args)
+    return result, (time.perf_counter() - started) * 1000
+
+
+def decode(image) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(jpeg_bytes(image), np.uint8), cv2.IMREAD_COLOR)
+
+
+def synthetic(count: int, seed: int) -> dict:
+    """Plates in 0.5 MP scenes, degraded as cameras see them, read from the true plate box
+    (recognition only) and found and read in the whole frame (end to end)."""
+    rng = random.Random(seed)
+    crops, frames = Tally(), Tally()
+    for n in range(count):
+        vrm = synthetic_vrm(rng)
+        scene = render_scene(vrm, rng, style=PlateStyle.random(rng), tilt=rng.uniform(-6, 6),
+                             plate_width=rng.randint(110, 260), degradation=0.6)  # fmt: skip
+        frame = decode(scene.image)
+        read, ms = timed(box_read, frame, np.array(scene.quad))
+        crops.add(read, vrm, ms)
+        read, ms = timed(frame_read, frame)
+        frames.add(read, vrm, ms)
+        if (n + 1) % 50 == 0:
+            progress(f"synthetic {n + 1}/{count}: exact {crops.figures()['exact']:.1%} (box), "
+                     f"{frames.figures()['exact']:.1%} (end to end)")  # fmt: skip
+    return {"recognition": crops.figures(), "end_to_end": frames.figures()}
+
+
+def photos(folder: Path) -> dict:
+    crops, frames = Tally(), Tally()
+    labels = sorted(folder.glob("*.txt"))
+    for n, label in enumerate(labels):
+        name, x, y, w, h, plate = label.read_text().split("\t")[:6]
+        truth = "".join(c for c in plate.strip().upper() if c.isalnum())
+        image = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        x, y, w, h = (int(v) for v in (x, y, w, h))
+        quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+        read, ms = timed(box_read, image, quad)
+        crops.add(read, truth, ms)
+        read, ms = timed(frame_read, image)
+        frames.add(read, truth, ms)
+        if (n + 1) % 50 == 0:
+            progress(f"{folder.name} {n + 1}/{len(labels)}")
+    return {"recognition": crops.figures(), "end_to_end": frames.figures()}
+
+
+def progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--synthetic", type=int, default=300, help="held-out synthetic plates")
+    parser.add_argument("--seed", type=int, default=20261124, help="never used by the tests")
+    parser.add_argument("--photos", type=Path, nargs="*", default=[],
+                        help="folders of labelled photographs (endtoend format)")  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    ocr.reader()  # loaded before timing
+    result = {"network": settings.OCR_RECOGNITION_NETWORK, "threads": 1,
+              "synthetic_uk": synthetic(args.synthetic, args.seed)}  # fmt: skip
+    frame_ms = result["synthetic_uk"]["end_to_end"]["ms_median"]
+    result["plates_per_second_one_core"] = round(1000 / frame_ms, 1) if frame_ms else None
+    for folder in args.photos:
+        result[f"photos_{folder.name}"] = photos(folder)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Frames from generic cameras (R-READ-2b): accepted by the camera API or the folder-watch
+adapter, read by the OCR workers (queue `ocr`), and continued into the normal ingest path as
+reads with their plate patch and overview image. A frame with no plate is counted and kept a
+short while for camera diagnostics."""
+
+from datetime import datetime, timedelta
+
+import cv2
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from .images import InvalidImage, check_image, save_image
+from .models import Camera, UnreadFrame
+from .services import SubmissionRefused, camera_seen, read_id_for
+from .submission import ReadRefused, parse_frame_fields
+
+
+def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
+    """Check a frame and queue it for OCR; returns its read id. Raises SubmissionRefused
+    (nothing stored, nothing queued) for a camera that may not submit or a bad frame."""
+    from .tasks import ocr_frame_task
+
+    reason = camera.refusal_reason()
+    if reason:
+        camera_seen(camera_id=camera.pk, clock_offset_ms=None, stored=0, refused=1)
+        raise SubmissionRefused(403, reason)
+    now = timezone.now()
+    try:
+        frame = parse_frame_fields(fields, now)
+        extension = check_image(content, max_bytes=settings.FRAME_MAX_BYTES)
+    except ReadRefused as refused:
+        raise SubmissionRefused(
+            400, "The frame was not accepted.", {"errors": refused.errors}
+        ) from None
+    except InvalidImage as error:
+        raise SubmissionRefused(400, f"The frame was not accepted: {error}") from None
+    read_id = read_id_for(camera, frame["capture_id"], frame["captured_at"])
+    path = save_image(f"frames/{frame['captured_at']:%Y/%m/%d}/{camera.reference}/"
+                      f"{read_id}.{extension}", content)  # fmt: skip
+    try:
+        ocr_frame_task.delay({
+            "camera_id": camera.pk, "read_id": str(read_id), "frame": path,
+            "capture_id": frame["capture_id"], "captured_at": frame["captured_at"].isoformat(),
+            "received_at": now.isoformat(),
+        })  # fmt: skip
+    except OperationalError as error:
+        default_storage.delete(path)
+        raise SubmissionRefused(
+            503, "The frame cannot be queued right now; nothing was accepted. Send it again."
+        ) from error
+    return {"capture_id": frame["capture_id"], "read_id": read_id}
+
+
+def frame_process(frame: dict) -> str | None:
+    """Read the plate in a queued frame and send the read on to ingest; returns its VRM, or
+    None when no plate was found (the frame is then counted and kept for diagnostics)."""
+    from reads.tasks import read_batch_ingest_task
+
+    from .ocr import frame_read
+
+    camera = Camera.objects.get(pk=frame["camera_id"])
+    captured_at = datetime.fromisoformat(frame["captured_at"])
+    try:
+        with default_storage.open(frame["frame"]) as file:
+            content = file.read()
+    except FileNotFoundError:
+        return None  # delivered twice, and already read and moved on
+    image = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_COLOR)
+    found = frame_read(image) if image is not None else None
+    if found is None:
+        _unread(
+            camera,
+            frame["frame"],
+            captured_at,
+            "No plate found." if image is not None else "The image cannot be decoded.",
+        )
+        return None
+    folder = f"reads/{captured_at:%Y/%m/%d}/{camera.reference}/{frame['read_id']}"
+    _, patch = cv2.imencode(".jpg", found.candidate.plate, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    extension = frame["frame"].rsplit(".", 1)[-1]
+    read = {
+        "id": frame["read_id"], "vrm": found.reading.vrm, "vrm_raw": found.text,
+        "capture_id": frame["capture_id"], "captured_at": frame["captured_at"],
+        "confidence": round(found.confidence, 3),
+        "alternatives": [{"vrm": r.vrm, "score": round(min(1.0, r.score / found.reading.score
+                                                           * found.confidence), 3)}
+                         for r in found.alternatives],
+        "direction": "", "lane": None, "latitude": None, "longitude": None,
+        "plate_image": save_image(f"{folder}-plate.jpg", patch.tobytes()),
+        "overview_image": save_image(f"{folder}-overview.{extension}", content),
+    }  # fmt: skip
+    read_batch_ingest_task.delay(
+        {
+            "camera_id": camera.pk,
+            "site_id": camera.site_id,
+            "received_at": frame["received_at"],
+            "reads": [read],
+        }
+    )
+    default_storage.delete(frame["frame"])
+    return found.reading.vrm
+
+
+def _unread(camera: Camera, path: str, captured_at: datetime, reason: str) -> None:
+    UnreadFrame.objects.create(camera=camera, image=path, captured_at=captured_at, reason=reason)
+    Camera.objects.filter(pk=camera.pk).update(frames_unread=F("frames_unread") + 1,
+                                               last_seen_at=timezone.now())  # fmt: skip
+
+
+def unread_frames_expire() -> int:
+    """Delete frames kept for diagnostics longer than FRAME_DIAGNOSTIC_HOURS; how many."""
+    old = UnreadFrame.objects.filter(
+        received_at__lt=timezone.now() - timedelta(hours=settings.FRAME_DIAGNOSTIC_HOURS)
+    )
+    count = 0
+    for frame in old.iterator():
+        default_storage.delete(frame.image)
+        frame.delete()
+        count += 1
+    return count

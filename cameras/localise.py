@@ -1,0 +1,194 @@
+"""Plate localisation with OpenCV: where in a frame the number plates may be.
+
+Two proposers: the classic morphology pipeline (dark characters on a light plate give dense
+vertical edges: black-hat, horizontal gradient, closing, threshold, contours), run on the grey
+frame and on a mask of yellow (rear plates), so white front, yellow rear and infrared grey
+plates are all found; and OpenCV's Haar plate cascade. Each candidate is a rotated rectangle,
+warped flat (which undoes tilt) to a fixed height for the recogniser. Square two-line plates
+are recognised by their shape and read line by line.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CROP_HEIGHT = 64  # the recogniser's input height
+MAX_WIDTH = 1280  # larger frames are scaled down to find plates, then cropped at full size
+LONG_ASPECT = (2.0, 7.5)  # width / height of a long plate as seen (520 x 111 mm is 4.7)
+SQUARE_ASPECT = (1.0, 2.0)  # a square plate (285 x 203 mm is 1.4)
+MAX_CANDIDATES = 4
+SMALL = np.ones((3, 3), np.uint8)
+HAAR_PLATES = Path(cv2.__file__).parent / "data" / "haarcascade_russian_plate_number.xml"
+
+
+@dataclass
+class Candidate:
+    """A region that may hold a plate: its corners in the frame, flat crops of its text lines,
+    and how plate-like it looks (0-1)."""
+
+    quad: np.ndarray  # 4 x 2, top-left, top-right, bottom-right, bottom-left
+    lines: list[np.ndarray]  # grey crops, CROP_HEIGHT high: one, or two for a square plate
+    plate: np.ndarray  # the colour crop of the whole plate (the plate patch)
+    score: float
+    source: str
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        x, y = self.quad.min(axis=0)
+        x2, y2 = self.quad.max(axis=0)
+        return int(x), int(y), int(x2 - x), int(y2 - y)
+
+
+def plate_candidates(frame: np.ndarray, limit: int = MAX_CANDIDATES) -> list[Candidate]:
+    """The most plate-like regions of a BGR frame, best first, overlapping ones merged."""
+    scale = min(1.0, MAX_WIDTH / frame.shape[1])
+    small = cv2.resize(frame, None, fx=scale, fy=scale) if scale < 1 else frame
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    rects = [(r, "edges") for r in _edge_regions(grey)]
+    rects += [(r, "yellow") for r in _edge_regions(_yellow(small), inverted=True)]
+    rects += [(r, "cascade") for r in _cascade(grey)]
+    candidates = []
+    for rect, source in rects:
+        quad = cv2.boxPoints(rect) / scale
+        candidate = _candidate(frame, _ordered(quad), source)
+        if candidate is not None:
+            candidates.append(candidate)
+    candidates.sort(key=lambda c: -c.score)
+    kept: list[Candidate] = []
+    for candidate in candidates:
+        if all(_overlap(candidate, other) < 0.5 for other in kept):
+            kept.append(candidate)
+    return kept[:limit]
+
+
+def _edge_regions(grey: np.ndarray, inverted: bool = False) -> list:
+    """Rotated rectangles around dense vertical edges of character height."""
+    height = grey.shape[0]
+    k = max(3, height // 40)
+    if inverted:  # a mask: the plate itself is the bright region
+        blob = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+            cv2.MORPH_RECT, (k * 3, k)))  # fmt: skip
+    else:
+        blackhat = cv2.morphologyEx(
+            grey, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 4, k * 2))
+        )
+        gradient = np.absolute(cv2.Sobel(blackhat, cv2.CV_32F, 1, 0, ksize=3))
+        gradient = (255 * gradient / max(float(gradient.max()), 1e-6)).astype(np.uint8)
+        gradient = cv2.GaussianBlur(gradient, (5, 5), 0)
+        closed = cv2.morphologyEx(
+            gradient, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k * 5, k))
+        )
+        _, blob = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        blob = cv2.erode(blob, SMALL, iterations=1)
+        blob = cv2.dilate(blob, SMALL, iterations=2)
+    contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    rects = []
+    min_area = (grey.shape[0] * grey.shape[1]) * 0.0003
+    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:30]:
+        rect = cv2.minAreaRect(contour)
+        (w, h) = rect[1]
+        if min(w, h) < 8 or w * h < min_area:
+            continue
+        aspect = max(w, h) / min(w, h)
+        if (
+            LONG_ASPECT[0] <= aspect <= LONG_ASPECT[1]
+            or SQUARE_ASPECT[0] <= aspect < SQUARE_ASPECT[1]
+        ):
+            rects.append(_padded(rect, 1.08))
+    return rects
+
+
+def _yellow(bgr: np.ndarray) -> np.ndarray:
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    return cv2.inRange(hsv, (15, 90, 90), (40, 255, 255))
+
+
+@cache
+def _cascade_classifier() -> cv2.CascadeClassifier:
+    return cv2.CascadeClassifier(str(HAAR_PLATES))
+
+
+def _cascade(grey: np.ndarray) -> list:
+    found = _cascade_classifier().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=4,
+                                                   minSize=(40, 12))  # fmt: skip
+    return [((x + w / 2, y + h / 2), (w * 1.05, h * 1.1), 0.0) for x, y, w, h in found]
+
+
+def _padded(rect, factor: float):
+    (cx, cy), (w, h), angle = rect
+    return (cx, cy), (w * factor, h * factor), angle
+
+
+def _ordered(quad: np.ndarray) -> np.ndarray:
+    """Corners as top-left, top-right, bottom-right, bottom-left, the long side horizontal."""
+    centre = quad.mean(axis=0)
+    angles = np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0])
+    quad = quad[np.argsort(angles)]  # clockwise from the left-most top
+    tl = np.argmin(quad.sum(axis=1))
+    quad = np.roll(quad, -tl, axis=0)
+    if np.linalg.norm(quad[1] - quad[0]) < np.linalg.norm(quad[3] - quad[0]) * 0.8:
+        quad = np.roll(quad, -1, axis=0)  # a rectangle standing up: turn it
+    return quad.astype(np.float32)
+
+
+def _candidate(frame: np.ndarray, quad: np.ndarray, source: str) -> Candidate | None:
+    width = float(np.linalg.norm(quad[1] - quad[0]))
+    height = float(np.linalg.norm(quad[3] - quad[0]))
+    if height < 6 or width < 20:
+        return None
+    square = width / height < SQUARE_ASPECT[1]
+    out_h = CROP_HEIGHT * (2 if square else 1)
+    out_w = max(CROP_HEIGHT, round(out_h * width / height))
+    target = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]],
+                      dtype=np.float32)  # fmt: skip
+    warp = cv2.getPerspectiveTransform(quad, target)
+    plate = cv2.warpPerspective(frame, warp, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    grey = cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
+    lines = [grey[: out_h // 2], grey[out_h // 2 :]] if square else [grey]
+    lines = [_characters(line) for line in lines]
+    lines = [cv2.resize(line, (max(CROP_HEIGHT, line.shape[1] * CROP_HEIGHT // line.shape[0]),
+                               CROP_HEIGHT)) for line in lines]  # fmt: skip
+    return Candidate(quad, lines, plate, _plateness(grey), source)
+
+
+def _characters(line: np.ndarray) -> np.ndarray:
+    """The line cut to its characters: dark marks of character height. What is not one (the
+    side band, the border, bolts, dirt) is left out, so it is not read as a character."""
+    height = line.shape[0]
+    _, ink = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink)
+    marks = [stats[i] for i in range(1, count)
+             if 0.35 * height <= stats[i][cv2.CC_STAT_HEIGHT] <= 0.95 * height
+             and stats[i][cv2.CC_STAT_WIDTH] < 0.8 * stats[i][cv2.CC_STAT_HEIGHT]]  # fmt: skip
+    if len(marks) < 2:
+        return line
+    x0 = min(m[cv2.CC_STAT_LEFT] for m in marks)
+    x1 = max(m[cv2.CC_STAT_LEFT] + m[cv2.CC_STAT_WIDTH] for m in marks)
+    y0 = min(m[cv2.CC_STAT_TOP] for m in marks)
+    y1 = max(m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] for m in marks)
+    pad = max(2, (y1 - y0) // 6)
+    return line[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+
+
+def _plateness(grey: np.ndarray) -> float:
+    """How much it looks like dark characters on a light plate: contrast and vertical edges
+    across its middle band."""
+    middle = grey[grey.shape[0] // 5 : -grey.shape[0] // 5 or None]
+    if middle.size == 0:
+        return 0.0
+    contrast = (np.percentile(middle, 90) - np.percentile(middle, 10)) / 255
+    edges = np.abs(np.diff(middle.astype(np.int16), axis=1)) > 40
+    transitions = edges.mean()
+    return float(min(1.0, contrast) * min(1.0, transitions * 6))
+
+
+def _overlap(a: Candidate, b: Candidate) -> float:
+    ax, ay, aw, ah = a.box
+    bx, by, bw, bh = b.box
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    return inter / max(1, aw * ah + bw * bh - inter)  # a line inside a square plate is kept

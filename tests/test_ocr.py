@@ -1,0 +1,288 @@
+"""Plate OCR from frames (R-READ-2b) with the real EasyOCR model: localisation, recognition,
+the worker path into stored reads and alerts, refusals of bad frames, and the folder watch."""
+
+import io
+import random
+import re
+import time
+from datetime import timedelta
+
+import cv2
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from PIL import Image
+from rest_framework.test import APIClient
+
+from anpr_site.celery import app
+from cameras import ocr
+from cameras.frames import unread_frames_expire
+from cameras.localise import plate_candidates
+from cameras.models import Camera, UnreadFrame
+from cameras.services import camera_credential_issue
+from cameras.synthetic import PlateStyle, jpeg_bytes, render_plate, render_scene
+from hotlist.models import Alert
+from reads.models import Read
+from tests.factories import CameraFactory, HotlistEntryFactory
+
+URL = "/api/v1/cameras/frames/"
+# Plates that read back exactly with the stock model; each in another style and place.
+PLATES = [
+    ("CT75LLY", PlateStyle(rear=True, band="UK"), 0.0),
+    ("PR24CRX", PlateStyle(rear=True, band="green", font=3), 2.0),
+    ("KR25XND", PlateStyle(rear=False, font=1), 4.0),
+    ("RE74FAZ", PlateStyle(rear=True, band="flag", font=2), -3.0),
+]
+
+
+def bgr(image: Image.Image) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(jpeg_bytes(image), np.uint8), cv2.IMREAD_COLOR)
+
+
+def scene(vrm, style, tilt, seed=1, **options):
+    return render_scene(vrm, random.Random(seed), style=style, tilt=tilt, plate_width=200,
+                        **options)  # fmt: skip
+
+
+def overlap(box, truth) -> float:
+    ax, ay, aw, ah = box
+    bx, by, bw, bh = truth
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    return ix * iy / (aw * ah + bw * bh - ix * iy)
+
+
+@pytest.mark.parametrize("options", [
+    {"style": PlateStyle(rear=True)}, {"style": PlateStyle(rear=False)},
+    {"style": PlateStyle(rear=True), "infrared": True}, {"style": PlateStyle(rear=False),
+                                                         "tilt": 9.0},
+    {"style": PlateStyle(rear=True, square=True)},
+], ids=["yellow-rear", "white-front", "infrared", "tilted", "square"])  # fmt: skip
+def test_localisation_finds_the_plate_in_every_style(options):
+    for seed in range(3):
+        found = scene("AB12CDE", tilt=options.pop("tilt", 0.0), seed=seed, **options)
+        boxes = [c.box for c in plate_candidates(bgr(found.image))]
+        assert max((overlap(box, found.box) for box in boxes), default=0) > 0.5, (seed, boxes)
+
+
+@pytest.mark.parametrize("vrm, style, tilt", PLATES)
+def test_rendered_plates_are_read_exactly_from_whole_frames(vrm, style, tilt):
+    read = ocr.frame_read(bgr(scene(vrm, style, tilt).image))
+    assert read is not None and read.reading.vrm == vrm
+
+
+def test_a_square_plate_is_read_line_by_line():
+    plate = render_plate("AB12CDE", PlateStyle(square=True), px_per_mm=0.8)
+    frame = Image.new("RGB", (800, 450), (70, 70, 70))
+    frame.paste(plate, (300, 150))
+    read = ocr.frame_read(bgr(frame))
+    assert read is not None and read.reading.vrm == "AB12CDE"
+
+
+def test_a_frame_without_a_plate_reads_as_nothing():
+    empty = render_scene("AB12CDE", random.Random(3)).image
+    empty.paste((90, 90, 90), (0, 0, *empty.size))
+    assert ocr.frame_read(bgr(empty)) is None
+
+
+@pytest.fixture
+def model_settings(settings):
+    ocr.reader.cache_clear()
+    yield settings
+    ocr.reader.cache_clear()
+
+
+def test_a_missing_model_is_a_clear_error(model_settings, tmp_path):
+    model_settings.OCR_MODEL_DIR = str(tmp_path)
+    with pytest.raises(ocr.OCRModelError, match=re.escape(f"english_g2.pth is not in {tmp_path}")):
+        ocr.reader()
+
+
+def test_a_corrupt_model_is_a_clear_error(model_settings, tmp_path):
+    (tmp_path / "english_g2.pth").write_bytes(b"not a model" * 100)
+    model_settings.OCR_MODEL_DIR = str(tmp_path)
+    with pytest.raises(ocr.OCRModelError, match=r"could not be loaded.*corrupt"):
+        ocr.reader()
+
+
+def ocr_queue_length() -> int:
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_declare("ocr").message_count
+
+
+@pytest.fixture
+def camera(db):
+    return CameraFactory()
+
+
+@pytest.fixture
+def api(camera):
+    token = camera_credential_issue(camera=camera, acting_user=None)[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Camera {token}")
+    return client
+
+
+SENT_AT = timezone.now()
+
+
+def send(api, content: bytes, capture_id="f1", name="frame.jpg", captured_at=None):
+    moment = captured_at or SENT_AT
+    upload = io.BytesIO(content)
+    upload.name = name
+    return api.post(URL, {"frame": upload, "capture_id": capture_id,
+                          "captured_at": moment.isoformat()}, format="multipart")  # fmt: skip
+
+
+def png(width, height, mode="RGB") -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("content, message", [
+    (jpeg_bytes(Image.new("RGB", (640, 480)))[:-500], "truncated"),
+    (b"GIF89a not a frame at all", "not a decodable JPEG or PNG"),
+    (png(20000, 20000, "1"), "pixels"),  # a decompression bomb: tiny file, 400 megapixels
+], ids=["truncated", "not-an-image", "decompression-bomb"])  # fmt: skip
+def test_bad_frames_are_refused_naming_the_problem_and_nothing_is_queued(
+    api, settings, tmp_path, content, message
+):
+    settings.MEDIA_ROOT = tmp_path
+    before = ocr_queue_length()
+    response = send(api, content)
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+    assert ocr_queue_length() == before
+    assert not list(tmp_path.rglob("*.*"))
+
+
+@pytest.mark.django_db
+def test_too_large_a_frame_or_the_wrong_content_type_is_refused(api, settings):
+    settings.FRAME_MAX_BYTES = 1000
+    before = ocr_queue_length()
+    response = send(api, jpeg_bytes(Image.new("RGB", (640, 480), (200, 30, 30))))
+    assert response.status_code == 400 and "larger than 1000 bytes" in response.json()["detail"]
+    response = api.post(URL, {"capture_id": "x"}, format="json")
+    assert response.status_code == 415
+    response = api.post(URL, {"capture_id": "x"}, format="multipart")
+    assert response.status_code == 400 and 'named "frame"' in response.json()["detail"]
+    assert ocr_queue_length() == before
+
+
+@pytest.mark.django_db
+def test_a_frame_without_its_capture_time_or_from_a_decommissioned_site_is_refused(api, camera):
+    response = api.post(URL, {"frame": io.BytesIO(b"x"), "capture_id": "x"}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"]["captured_at"] == ["This field is required."]
+    camera.site.status = "decommissioned"
+    camera.site.save()
+    response = send(api, jpeg_bytes(Image.new("RGB", (64, 48))))
+    assert response.status_code == 403 and "decommissioned" in response.json()["detail"]
+
+
+def wait_for(condition, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_frames_become_reads_and_alerts_through_the_ocr_worker(
+    api, camera, workers, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    workers.start(MEDIA_ROOT=str(tmp_path))
+    HotlistEntryFactory(vrm="KR25XND", reason="stolen")
+    for n, (vrm, style, tilt) in enumerate(PLATES):
+        assert send(api, jpeg_bytes(scene(vrm, style, tilt).image), f"f{n}").status_code == 202
+    empty = Image.new("RGB", (1000, 500), (90, 90, 90))
+    assert send(api, jpeg_bytes(empty), "empty").status_code == 202
+    # The same frame sent again is read once.
+    assert send(api, jpeg_bytes(scene(*PLATES[0]).image), "f0").status_code == 202
+
+    wait_for(lambda: Read.objects.count() == len(PLATES)
+             and Camera.objects.get(pk=camera.pk).frames_unread == 1)  # fmt: skip
+    reads = {read.vrm: read for read in Read.objects.all()}
+    assert set(reads) == {vrm for vrm, _, _ in PLATES}
+    read = reads["KR25XND"]
+    assert read.camera_id == camera.pk and read.confidence > 0.3
+    assert (tmp_path / read.plate_image).is_file() and (tmp_path / read.overview_image).is_file()
+    wait_for(lambda: Alert.objects.filter(read_vrm="KR25XND").exists())
+    assert Alert.objects.count() == 1
+    unread = UnreadFrame.objects.get()
+    assert unread.reason == "No plate found." and (tmp_path / unread.image).is_file()
+    # Frames that became reads live on as their overview images; only the unread one is left.
+    assert list((tmp_path / "frames").rglob("*.jpg")) == [tmp_path / unread.image]
+
+
+@pytest.mark.django_db
+def test_unread_frames_are_kept_only_for_diagnostics(camera, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "frames").mkdir()
+    for hours in (1, 30):
+        image = f"frames/{hours}.jpg"
+        (tmp_path / image).write_bytes(b"x")
+        UnreadFrame.objects.create(camera=camera, image=image, captured_at=timezone.now(),
+                                   reason="No plate found.",
+                                   received_at=timezone.now() - timedelta(hours=hours))  # fmt: skip
+    assert unread_frames_expire() == 1
+    assert [f.image for f in UnreadFrame.objects.all()] == ["frames/1.jpg"]
+    assert [p.name for p in (tmp_path / "frames").iterdir()] == ["1.jpg"]
+
+
+@pytest.mark.django_db
+def test_the_folder_watch_takes_each_frame_once_and_sets_bad_ones_aside(camera, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.jpg").write_bytes(jpeg_bytes(scene(*PLATES[0]).image))
+    (drop / "b.jpg").write_bytes(jpeg_bytes(scene(*PLATES[1]).image))
+    (drop / "c.jpg").write_bytes(b"not an image")
+    (drop / "notes.txt").write_text("not a frame")
+    before = ocr_queue_length()
+    call_command("watch_frames", camera=camera.reference, folder=drop, once=True)
+    assert ocr_queue_length() == before + 2
+    assert sorted(p.name for p in drop.iterdir() if p.is_file()) == ["notes.txt"]
+    assert not list((drop / "taken").iterdir())
+    assert "not a decodable JPEG or PNG" in (drop / "refused" / "c.jpg.reason.txt").read_text()
+    call_command("watch_frames", camera=camera.reference, folder=drop, once=True)
+    assert ocr_queue_length() == before + 2
+
+
+def test_manage_py_check_names_a_missing_model(settings, tmp_path):
+    from cameras.apps import ocr_model_check
+
+    assert ocr_model_check() == []
+    settings.OCR_MODEL_DIR = str(tmp_path)
+    [error] = ocr_model_check()
+    assert error.id == "cameras.E001" and str(tmp_path) in error.msg
+
+
+@pytest.mark.django_db
+def test_administrators_see_unread_frames_and_each_view_is_audited(
+    camera, client_for, settings, tmp_path
+):
+    from access.models import AuditRecord
+
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "frames/x.jpg").write_bytes(jpeg_bytes(Image.new("RGB", (64, 48))))
+    frame = UnreadFrame.objects.create(
+        camera=camera, image="frames/x.jpg", captured_at=timezone.now(), reason="No plate found."
+    )
+    admin = client_for("admin")
+    assert camera.reference in admin.get("/cameras/frames/").content.decode()
+    image = admin.get(f"/cameras/frames/{frame.pk}/image/")
+    assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
+    record = AuditRecord.objects.get()
+    assert record.action == "image_view" and f"unread frame {frame.pk}" in record.target
+    for persona in ("operator", "investigator", "intel"):
+        assert client_for(persona).get(f"/cameras/frames/{frame.pk}/image/").status_code == 403
+    assert AuditRecord.objects.count() == 1

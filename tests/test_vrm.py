@@ -1,0 +1,80 @@
+"""UK plate formats (R-READ-7): the normaliser fixes look-alike characters where a format fixes
+the slot's type, ranks readings by confidence, fixes and format, and passes foreign plates
+through unfixed. Property tests over generated plates."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reads.vrm import TO_DIGIT, TO_LETTER, UK_FORMATS, plate_readings, uk_format
+
+LETTERS = "ABCDEFGHJKLMNOPRSTUVWXYZ"
+DIGITS = "0123456789"
+
+
+def plates(patterns: list[str]):
+    """VRMs filling one of the formats' slot patterns."""
+    slot = {"L": st.sampled_from(LETTERS), "D": st.sampled_from(DIGITS), "Q": st.just("Q")}
+    return st.sampled_from(patterns).flatmap(
+        lambda pattern: st.tuples(*(slot[s] for s in pattern)).map("".join)
+    )
+
+
+current = plates(UK_FORMATS["current"][0])
+british = plates([p for name in ("current", "prefix", "suffix") for p in UK_FORMATS[name][0]])
+
+
+@given(british, st.floats(0.05, 1.0))
+def test_a_plate_read_as_it_is_stays_as_it_is_and_comes_first(vrm, confidence):
+    readings = plate_readings([(vrm, confidence)])
+    assert readings[0].vrm == vrm
+    assert readings[0].fixes == 0
+    assert readings[0].format is not None
+
+
+@given(current, st.data())
+def test_look_alikes_in_a_current_plate_are_fixed_back(vrm, data):
+    """A letter read as its look-alike digit (or the reverse), in up to two slots: the plate is
+    among the readings, and first whenever what was read fits no UK format as it is, unless
+    another format explains it with fewer fixes."""
+    fixable = [i for i, char in enumerate(vrm) if char in TO_DIGIT or char in TO_LETTER]
+    slots = data.draw(st.lists(st.sampled_from(fixable), max_size=2, unique=True)
+                      if fixable else st.just([]))  # fmt: skip
+    read = list(vrm)
+    for i in slots:
+        read[i] = TO_DIGIT.get(read[i]) or TO_LETTER[read[i]]
+    read = "".join(read)
+    readings = plate_readings([(read, 0.9)])
+    assert vrm in [r.vrm for r in readings]
+    if uk_format(read) is None:
+        top = readings[0]
+        assert (top.vrm, top.fixes) == (vrm, len(slots)) or top.fixes < len(slots)
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -", min_size=1, max_size=20))
+def test_every_reading_is_canonical(text):
+    for reading in plate_readings([(text, 0.8)]):
+        assert reading.vrm.isalnum() and reading.vrm == reading.vrm.upper()
+        assert 0 <= reading.score <= 1
+
+
+@given(st.sampled_from(["D123456AB", "WDB4567", "12AB34CD", "ZH12345678"]))
+def test_foreign_plates_pass_through_unfixed(vrm):
+    readings = plate_readings([(vrm, 0.9)])
+    assert readings[0].vrm == vrm
+    assert readings[0].format is None
+
+
+def test_each_uk_format_is_recognised():
+    assert uk_format("AB12CDE") == "current"
+    assert uk_format("A123BCD") == "prefix"
+    assert uk_format("ABC123D") == "suffix"
+    assert uk_format("ABZ1234") == "northern_ireland"
+    assert uk_format("IA123") == "northern_ireland"
+    assert uk_format("ABC1234") is None  # three letters and four digits is Northern Irish only
+    assert uk_format("1234AB") == "dateless"
+    assert uk_format("Q123ABC") == "prefix"  # Q plates share the prefix shape
+
+
+def test_a_more_confident_reading_wins_and_spaces_and_case_do_not_matter():
+    readings = plate_readings([("ab12 cde", 0.4), ("AB12CDF", 0.9)])
+    assert [r.vrm for r in readings[:2]] == ["AB12CDF", "AB12CDE"]
