@@ -1,6 +1,7 @@
 """The Celery app. Queues: `ingest` (reads), `ocr` (frames), `default` (everything else)."""
 
 import os
+import sys
 
 from celery import Celery
 from celery.signals import worker_init
@@ -35,6 +36,11 @@ def ocr_model_load(sender, **kwargs) -> None:
         import django
 
         django.setup()
-        from cameras.ocr import reader
+        from cameras.ocr import OCRModelError, reader
 
-        reader()
+        try:
+            reader()
+        except OCRModelError as error:
+            # Celery logs and swallows exceptions from signal handlers: leave outright.
+            print(f"The OCR worker cannot start: {error}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from error

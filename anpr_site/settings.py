@@ -411,7 +411,6 @@ OCR_DOWNLOAD_ENABLED = env_bool("OCR_DOWNLOAD_ENABLED", False)
 OCR_THREADS = env_int("OCR_THREADS", 1)  # torch threads per OCR worker process
 OCR_PRELOAD = env_bool("OCR_PRELOAD", True)  # load the model when an OCR worker starts
 OCR_MIN_CONFIDENCE = float(os.environ.get("OCR_MIN_CONFIDENCE", "0.3"))
-OCR_MIN_CHARACTERS = 2
 
 # Cloned plates: the same VRM at two sites faster than this, in a straight line, is two vehicles.
 CLONE_SPEED_KMH = env_int("CLONE_SPEED_KMH", 150)

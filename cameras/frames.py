@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -32,11 +33,11 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
     try:
         frame = parse_frame_fields(fields, now)
         extension = check_image(content, max_bytes=settings.FRAME_MAX_BYTES)
-    except ReadRefused as refused:
-        raise SubmissionRefused(
-            400, "The frame was not accepted.", {"errors": refused.errors}
-        ) from None
-    except InvalidImage as error:
+    except (ReadRefused, InvalidImage) as error:
+        camera_seen(camera_id=camera.pk, clock_offset_ms=None, stored=0, refused=1)
+        if isinstance(error, ReadRefused):
+            raise SubmissionRefused(400, "The frame was not accepted.",
+                                    {"errors": error.errors}) from None  # fmt: skip
         raise SubmissionRefused(400, f"The frame was not accepted: {error}") from None
     read_id = read_id_for(camera, frame["capture_id"], frame["captured_at"])
     path = save_image(f"frames/{frame['captured_at']:%Y/%m/%d}/{camera.reference}/"
@@ -48,7 +49,7 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
             "received_at": now.isoformat(),
         })  # fmt: skip
     except OperationalError as error:
-        default_storage.delete(path)
+        # The file stays: the camera sends the frame again, and it is the same file.
         raise SubmissionRefused(
             503, "The frame cannot be queued right now; nothing was accepted. Send it again."
         ) from error
@@ -106,9 +107,14 @@ def frame_process(frame: dict) -> str | None:
 
 
 def _unread(camera: Camera, path: str, captured_at: datetime, reason: str) -> None:
-    UnreadFrame.objects.create(camera=camera, image=path, captured_at=captured_at, reason=reason)
-    Camera.objects.filter(pk=camera.pk).update(frames_unread=F("frames_unread") + 1,
-                                               last_seen_at=timezone.now())  # fmt: skip
+    """Keep the frame for diagnostics and count it, once however often it is delivered."""
+    with transaction.atomic():
+        _, created = UnreadFrame.objects.get_or_create(
+            image=path, defaults={"camera": camera, "captured_at": captured_at, "reason": reason}
+        )
+        if created:
+            Camera.objects.filter(pk=camera.pk).update(frames_unread=F("frames_unread") + 1,
+                                                       last_seen_at=timezone.now())  # fmt: skip
 
 
 def unread_frames_expire() -> int:

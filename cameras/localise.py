@@ -44,6 +44,8 @@ class Candidate:
 
 def plate_candidates(frame: np.ndarray, limit: int = MAX_CANDIDATES) -> list[Candidate]:
     """The most plate-like regions of a BGR frame, best first, overlapping ones merged."""
+    if min(frame.shape[:2]) < 16:
+        return []  # too small to hold a readable plate
     scale = min(1.0, MAX_WIDTH / frame.shape[1])
     small = cv2.resize(frame, None, fx=scale, fy=scale) if scale < 1 else frame
     grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
@@ -150,7 +152,9 @@ def _candidate(frame: np.ndarray, quad: np.ndarray, source: str) -> Candidate | 
     lines = [grey[: out_h // 2], grey[out_h // 2 :]] if square else [grey]
     lines = [_characters(line) for line in lines]
     lines = [cv2.resize(line, (max(CROP_HEIGHT, line.shape[1] * CROP_HEIGHT // line.shape[0]),
-                               CROP_HEIGHT)) for line in lines]  # fmt: skip
+                               CROP_HEIGHT)) for line in lines if min(line.shape) > 0]  # fmt: skip
+    if not lines:
+        return None
     return Candidate(quad, lines, plate, _plateness(grey), source)
 
 

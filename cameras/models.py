@@ -129,9 +129,9 @@ class UnreadFrame(models.Model):
     so an administrator can see what the camera sees, then deleted with its image."""
 
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="unread_frames")
-    image = models.CharField(max_length=255)
+    image = models.CharField(max_length=255, unique=True)
     captured_at = models.DateTimeField()
-    received_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
     reason = models.CharField(max_length=200)
 
     class Meta:

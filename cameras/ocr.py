@@ -15,13 +15,16 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from reads.vrm import Reading, plate_readings
+from reads.vrm import FIX_PENALTY, Reading, plate_readings
 
 from .localise import Candidate, plate_candidates
 
 ALLOWLIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 MAX_ALTERNATIVES = 5
-EDGE_PENALTY = 0.5
+MIN_CHARACTERS = 2  # the shortest registration (dateless: A 1)
+EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end counts as a fix
+# A reading that fits no UK format is taken as a foreign plate only when it is this sure.
+FOREIGN_MIN_CHARACTERS, FOREIGN_MIN_CONFIDENCE, FOREIGN_MIN_PLATENESS = 4, 0.6, 0.3
 
 
 class OCRModelError(ImproperlyConfigured):
@@ -75,6 +78,12 @@ def read_candidate(candidate: Candidate) -> tuple[str, float]:
     return "".join(texts), min(confidences)
 
 
+def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bool:
+    """Whether a reading in no UK format is a foreign plate rather than a sign or lettering."""
+    return (len(reading.vrm) >= FOREIGN_MIN_CHARACTERS and confidence >= FOREIGN_MIN_CONFIDENCE
+            and candidate.score >= FOREIGN_MIN_PLATENESS)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class PlateRead:
     """What a frame shows: the best reading, its alternatives, the OCR confidence and the
@@ -92,12 +101,12 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
     found = []
     for candidate in plate_candidates(frame):
         text, confidence = read_candidate(candidate)
-        if len(text) < settings.OCR_MIN_CHARACTERS or confidence < settings.OCR_MIN_CONFIDENCE:
+        if len(text) < MIN_CHARACTERS or confidence < settings.OCR_MIN_CONFIDENCE:
             continue
         # A mark at either end may not be a character (a bolt, the band's edge): try without.
         readings = plate_readings([(text, confidence), (text[1:], confidence * EDGE_PENALTY),
                                    (text[:-1], confidence * EDGE_PENALTY)])  # fmt: skip
-        if readings:
+        if readings and (readings[0].format or _plate_like(readings[0], confidence, candidate)):
             found.append((readings[0].score * (0.5 + candidate.score / 2), text, confidence,
                           readings, candidate))  # fmt: skip
     if not found:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image, ImageDraw
 
-from .synthetic import degrade, jpeg_bytes, render_scene
+from .synthetic import jpeg_bytes, render_scene
 
 LETTERS = "ABCDEFGHJKLMNOPRSTUVWXYZ"  # I and Q are not used on current-format plates
 AGE_IDS = ["21", "71", "22", "72", "23", "73", "24", "74", "25", "75", "26"]
@@ -59,10 +59,10 @@ class SimulatedCamera:
         self.sent += 1
         hit = hotlisted and self.rng.random() < hit_share
         vrm = self.rng.choice(hotlisted) if hit else uk_plate(self.rng)
-        scene = render_scene(vrm, self.rng, tilt=self.rng.uniform(-5, 5))
+        scene = render_scene(vrm, self.rng, tilt=self.rng.uniform(-5, 5), degradation=0.3)
         fields = {"capture_id": f"{self.reference}-{self.sent}",
                   "captured_at": datetime.now(UTC).isoformat(timespec="milliseconds")}  # fmt: skip
-        return fields, jpeg_bytes(degrade(scene.image, self.rng, 0.3))
+        return fields, jpeg_bytes(scene.image)
 
     def batch(self, size: int, hotlisted: list[str], hit_share: float, images: bool) -> list:
         reads = []

@@ -1,11 +1,15 @@
 """Celery tasks for cameras: adapters that take ids, load, call one service."""
 
 from celery import shared_task
+from django.db import DatabaseError
+from kombu.exceptions import KombuError
+from redis import RedisError
 
 from hotlist.events import operations_announce
 
 from .frames import frame_process, unread_frames_expire
 from .health import camera_health_check
+from .ocr import OCRModelError
 
 
 @shared_task(ignore_result=True)
@@ -15,7 +19,15 @@ def camera_health_task() -> None:
         operations_announce()
 
 
-@shared_task(ignore_result=True, max_retries=3, default_retry_delay=5)
+@shared_task(
+    ignore_result=True,
+    # An accepted frame is not dropped: retried while the broker, the database or the model
+    # are unavailable.
+    autoretry_for=(KombuError, RedisError, DatabaseError, OCRModelError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=None,
+)
 def ocr_frame_task(frame: dict) -> str | None:
     """Read one queued frame (queue `ocr`); its read goes on to the ingest queue."""
     return frame_process(frame)

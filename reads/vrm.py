@@ -31,16 +31,23 @@ def canonical_vrm(raw: str) -> str:
 # digit; with how common each is among vehicles on the road (the prior a reading is scored by).
 UK_FORMATS: dict[str, tuple[list[str], float]] = {
     "current": (["LLDDLLL"], 0.70),  # since 2001: AB12 CDE
+    "q": (["QDLLL", "QDDLLL", "QDDDLLL"], 0.002),  # vehicles of uncertain age or identity
     "prefix": (["LDLLL", "LDDLLL", "LDDDLLL"], 0.12),  # 1983-2001: A123 BCD
     "suffix": (["LLLDL", "LLLDDL", "LLLDDDL"], 0.03),  # 1963-1983: ABC 123D
     "northern_ireland": (["LLD", "LLDD", "LLDDD", "LLDDDD", "LLLD", "LLLDD", "LLLDDD",
                           "LLLDDDD"], 0.04),  # ABZ 1234 (the mark holds an I or a Z)
-    "dateless": ([f"{'L' * n}{'D' * m}" for n in (1, 2, 3) for m in (1, 2, 3, 4)]
-                 + [f"{'D' * m}{'L' * n}" for m in (1, 2, 3, 4) for n in (1, 2, 3)], 0.01),
-    "q": (["QDLLL", "QDDLLL", "QDDDLLL"], 0.002),  # vehicles of uncertain age or identity
+    # Dateless: one to three letters and one to four digits, either way round; three letters
+    # with four digits is Northern Irish only.
+    "dateless": ([f"{'L' * n}{'D' * m}" for n in (1, 2, 3) for m in (1, 2, 3, 4) if n + m < 7]
+                 + [f"{'D' * m}{'L' * n}" for m in (1, 2, 3, 4) for n in (1, 2, 3) if n + m < 7],
+                 0.01),
 }  # fmt: skip
-FOREIGN_PRIOR = 0.002  # a read that fits no UK format: a foreign or special plate, kept as read
-FIX_PENALTY = 0.1  # a fix costs more than a rarer format: a read that fits one exactly wins
+# Letters a format never uses: I and Q appear nowhere in a current-format registration.
+NOT_ISSUED = {"current": "IQ"}
+FOREIGN_PRIOR = 0.0001  # a read that fits no UK format: a foreign or special plate, kept as read
+# A fix costs a factor of fifty: a read that fits a format exactly beats any fixed reading of
+# its length, and a fixed UK reading (up to two fixes) beats taking it as foreign.
+FIX_PENALTY = 0.02
 # Look-alike characters (R-READ-7): what a digit read in a letter's slot is, and the reverse.
 TO_LETTER = {"0": "O", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}
 TO_DIGIT = {letter: digit for digit, letter in TO_LETTER.items()}
@@ -49,7 +56,7 @@ TO_DIGIT = {letter: digit for digit, letter in TO_LETTER.items()}
 def uk_format(vrm: str) -> str | None:
     """The UK format a canonical VRM has, or None (a foreign or special plate)."""
     for name, (patterns, _prior) in UK_FORMATS.items():
-        if any(_fits(vrm, pattern) for pattern in patterns):
+        if any(_fits(vrm, pattern, name) for pattern in patterns):
             return name
     return None
 
@@ -59,20 +66,20 @@ def is_uk_format(vrm: str) -> bool:
     return uk_format(vrm) is not None
 
 
-def _fits(vrm: str, pattern: str) -> bool:
+def _fits(vrm: str, pattern: str, name: str) -> bool:
     if len(vrm) != len(pattern):
         return False
-    for char, slot in zip(vrm, pattern, strict=True):
+    for i, (char, slot) in enumerate(zip(vrm, pattern, strict=True)):
         if (slot == "D" and not char.isdigit()) or (slot in "LQ" and not char.isalpha()):
             return False
-        if slot == "Q" and char != "Q":
+        if char == "0" and name != "current" and (i == 0 or pattern[i - 1] != "D"):
+            return False  # serial numbers never start with 0 (a current age identifier may)
+        if (slot == "Q" and char != "Q") or (slot == "L" and char in NOT_ISSUED.get(name, "")):
             return False
-    return pattern not in UK_FORMATS["northern_ireland"][0] or _northern_irish(vrm, pattern)
-
-
-def _northern_irish(vrm: str, pattern: str) -> bool:
-    letters = vrm[: pattern.count("L")]
-    return letters[-1] in "IZ" or letters[-2] == "I"
+    if name == "northern_ireland":  # the two-letter mark holds an I or a Z: ABZ 1234, IA 123
+        mark = vrm[: pattern.count("L")][-2:]
+        return "I" in mark or "Z" in mark
+    return True
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,9 @@ def plate_readings(candidates: list[tuple[str, float]]) -> list[Reading]:
 
     Each candidate is tried against every UK format of its length, fixing look-alike
     characters where the format fixes the slot's type (a 0 in a letter's slot is an O); it
-    scores its confidence, halved for every fix, times how common the format is. A candidate
-    that fits no format even with fixes is kept as read: foreign plates pass through unfixed.
+    scores its confidence, times FIX_PENALTY for every fix, times how common the format is.
+    A candidate that fits no format even with fixes is kept as read: foreign plates pass
+    through unfixed.
     """
     best: dict[str, Reading] = {}
     for text, confidence in candidates:
@@ -110,7 +118,7 @@ def _fixed(raw: str, confidence: float) -> list[Reading]:
     for name, (patterns, prior) in UK_FORMATS.items():
         for pattern in patterns:
             fixed = _fix(raw, pattern)
-            if fixed is not None and _fits(fixed, pattern):
+            if fixed is not None and _fits(fixed, pattern, name):
                 fixes = sum(a != b for a, b in zip(raw, fixed, strict=True))
                 readings.append(Reading(fixed, confidence * prior * FIX_PENALTY**fixes, fixes,
                                         name))  # fmt: skip

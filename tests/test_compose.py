@@ -79,6 +79,10 @@ def test_compose_commands_agree_with_the_procfile(compose):
     for name in ("worker-ingest", "worker-ocr"):
         assert commands[name][:4] == worker, name
         queues |= set(commands[name][commands[name].index("-Q") + 1].split(","))
-    procfile_queues = shlex.split(procfile["worker"])
-    assert queues == set(procfile_queues[procfile_queues.index("-Q") + 1].split(","))
+    procfile_queues = set()
+    for name in ("worker", "ocr"):  # locally too, frames are read by their own process
+        words = shlex.split(procfile[name])
+        assert words[:4] == worker, name
+        procfile_queues |= set(words[words.index("-Q") + 1].split(","))
+    assert queues == procfile_queues
     assert commands["migrate"] == ["python", "manage.py", "migrate", "--noinput"]

@@ -2,6 +2,7 @@
 the worker path into stored reads and alerts, refusals of bad frames, and the folder watch."""
 
 import io
+import os
 import random
 import re
 import time
@@ -60,8 +61,9 @@ def overlap(box, truth) -> float:
     {"style": PlateStyle(rear=True, square=True)},
 ], ids=["yellow-rear", "white-front", "infrared", "tilted", "square"])  # fmt: skip
 def test_localisation_finds_the_plate_in_every_style(options):
+    tilt = options.pop("tilt", 0.0)
     for seed in range(3):
-        found = scene("AB12CDE", tilt=options.pop("tilt", 0.0), seed=seed, **options)
+        found = scene("AB12CDE", tilt=tilt, seed=seed, **options)
         boxes = [c.box for c in plate_candidates(bgr(found.image))]
         assert max((overlap(box, found.box) for box in boxes), default=0) > 0.5, (seed, boxes)
 
@@ -165,6 +167,10 @@ def test_too_large_a_frame_or_the_wrong_content_type_is_refused(api, settings):
     before = ocr_queue_length()
     response = send(api, jpeg_bytes(Image.new("RGB", (640, 480), (200, 30, 30))))
     assert response.status_code == 400 and "larger than 1000 bytes" in response.json()["detail"]
+    huge = jpeg_bytes(Image.effect_noise((400, 400), 100).convert("RGB"), quality=100)
+    assert len(huge) > 66_000
+    response = send(api, huge)
+    assert response.status_code == 413 and "larger than 1000 bytes" in response.json()["detail"]
     response = api.post(URL, {"capture_id": "x"}, format="json")
     assert response.status_code == 415
     response = api.post(URL, {"capture_id": "x"}, format="multipart")
@@ -246,14 +252,49 @@ def test_the_folder_watch_takes_each_frame_once_and_sets_bad_ones_aside(camera, 
     (drop / "b.jpg").write_bytes(jpeg_bytes(scene(*PLATES[1]).image))
     (drop / "c.jpg").write_bytes(b"not an image")
     (drop / "notes.txt").write_text("not a frame")
+    (drop / "link.jpg").symlink_to(drop / "a.jpg")
     before = ocr_queue_length()
-    call_command("watch_frames", camera=camera.reference, folder=drop, once=True)
+    watch = {"camera": camera.reference, "folder": drop, "once": True, "settle": 0}
+    call_command("watch_frames", **watch)
     assert ocr_queue_length() == before + 2
     assert sorted(p.name for p in drop.iterdir() if p.is_file()) == ["notes.txt"]
+    assert (drop / "link.jpg").is_symlink()  # left where it was: never followed
     assert not list((drop / "taken").iterdir())
     assert "not a decodable JPEG or PNG" in (drop / "refused" / "c.jpg.reason.txt").read_text()
-    call_command("watch_frames", camera=camera.reference, folder=drop, once=True)
+    call_command("watch_frames", **watch)
     assert ocr_queue_length() == before + 2
+    # A frame that cannot be queued now (the camera disabled) waits in taken/ for a retry.
+    (drop / "d.jpg").write_bytes(jpeg_bytes(scene(*PLATES[2]).image))
+    Camera.objects.filter(pk=camera.pk).update(status=Camera.Status.DISABLED)
+    call_command("watch_frames", **watch)
+    assert [p.name for p in (drop / "taken").iterdir()] == ["d.jpg"]
+    Camera.objects.filter(pk=camera.pk).update(status=Camera.Status.ACTIVE)
+    call_command("watch_frames", **watch)
+    assert ocr_queue_length() == before + 3
+    assert not list((drop / "taken").iterdir())
+    # A file still being written is left until it settles.
+    (drop / "e.jpg").write_bytes(jpeg_bytes(scene(*PLATES[3]).image))
+    call_command("watch_frames", **{**watch, "settle": 60})
+    assert (drop / "e.jpg").exists()
+
+
+def test_an_ocr_worker_with_a_missing_model_stops_at_start_saying_why(tmp_path):
+    import subprocess
+
+    from tests.conftest import ROOT, python, test_database_url
+
+    env = {**os.environ, "OCR_MODEL_DIR": str(tmp_path), "OCR_PRELOAD": "true",
+           "DATABASE_URL": test_database_url()}  # fmt: skip
+    worker = subprocess.run(
+        [python(), "-m", "celery", "-A", "anpr_site", "worker", "-Q", "ocr", "--pool", "solo",
+         "-n", f"bad-model-{os.getpid()}@localhost"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert worker.returncode != 0
+    assert (
+        f"The OCR worker cannot start: The plate recognition model english_g2.pth is not in "
+        f"{tmp_path}" in worker.stderr
+    )
 
 
 def test_manage_py_check_names_a_missing_model(settings, tmp_path):

@@ -74,13 +74,17 @@ class FrameView(CameraAPIView):
         operation_id="camera_frame_submit",
         request={"multipart/form-data": FrameUploadSerializer},
         responses={202: FrameAcceptedSerializer, 400: PROBLEM, 401: PROBLEM, 403: PROBLEM,
-                   415: PROBLEM, 503: PROBLEM},
+                   413: PROBLEM, 415: PROBLEM, 503: PROBLEM},
         summary="Submit a frame for the back office to read the plate in",
     )  # fmt: skip
     def post(self, request):
         """For generic cameras: the frame is checked (a complete JPEG or PNG within the size
         and pixel limits) and queued for OCR; a plate read in it becomes a read, stored once
         however often the frame is sent."""
+        # Refused before the body is read: a camera cannot make us store 100 MB to say no.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.FRAME_MAX_BYTES + 65536:
+            return Response({"detail": f"The frame is larger than {settings.FRAME_MAX_BYTES} "
+                                       "bytes."}, status=413)  # fmt: skip
         upload = request.FILES.get("frame")
         if upload is None:
             return Response({"detail": 'Send the frame as a file named "frame".'}, status=400)

@@ -1,5 +1,6 @@
 """The folder-watch adapter: cameras that drop frame files in a folder."""
 
+import hashlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,8 @@ class Command(BaseCommand):
         "Watch a folder a camera drops frames into: each file is moved aside into taken/ "
         "before it is read (so it is never read twice), queued for OCR, then removed; files "
         "that cannot be accepted go to refused/ with the reason beside them. Frames left in "
-        "taken/ by a crash are queued again at start (a frame queued twice is read once)."
+        "taken/ (a crash, the queue or the camera unavailable) are queued again at start (a "
+        "frame queued twice is read once)."
     )
 
     def add_arguments(self, parser):
@@ -26,19 +28,23 @@ class Command(BaseCommand):
         parser.add_argument("--folder", required=True, type=Path)
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between looks")
         parser.add_argument("--once", action="store_true", help="take what is there, then stop")
+        parser.add_argument("--settle", type=float, default=2.0,
+                            help="leave files changed less than this many seconds ago (still "
+                            "being written)")  # fmt: skip
 
-    def handle(self, *args, camera: str, folder: Path, interval: float, once: bool, **options):
-        try:
-            source = Camera.objects.select_related("site").get(reference=camera)
-        except Camera.DoesNotExist:
-            raise CommandError(f"No camera {camera!r} is registered.") from None
+    def handle(self, *args, camera: str, folder: Path, interval: float, once: bool,
+               settle: float, **options):  # fmt: skip
+        if not Camera.objects.filter(reference=camera).exists():
+            raise CommandError(f"No camera {camera!r} is registered.")
         if not folder.is_dir():
             raise CommandError(f"{folder} is not a folder.")
         for name in ("taken", "refused"):
             (folder / name).mkdir(exist_ok=True)
+        self.settle = settle
         for left in sorted((folder / "taken").iterdir()):
-            self._submit(source, left)
+            self._submit(self._camera(camera), left)
         while True:
+            source = self._camera(camera)  # looked up each time: it may have been disabled
             taken = sum(self._take(source, path) for path in sorted(folder.iterdir()))
             if taken:
                 self.stdout.write(f"{taken} frame(s) queued from {folder}")
@@ -46,9 +52,15 @@ class Command(BaseCommand):
                 return
             time.sleep(interval)
 
+    @staticmethod
+    def _camera(reference: str) -> Camera:
+        return Camera.objects.select_related("site").get(reference=reference)
+
     def _take(self, camera: Camera, path: Path) -> bool:
-        if not path.is_file() or path.suffix.lower() not in SUFFIXES:
-            return False
+        if path.is_symlink() or not path.is_file() or path.suffix.lower() not in SUFFIXES:
+            return False  # a link could point anywhere: only files dropped here are taken
+        if time.time() - path.stat().st_mtime < self.settle:
+            return False  # still being written
         target = path.parent / "taken" / path.name
         try:
             path.rename(target)  # atomic: of two watchers, one takes it; nothing takes it twice
@@ -57,13 +69,23 @@ class Command(BaseCommand):
         return self._submit(camera, target)
 
     def _submit(self, camera: Camera, taken: Path) -> bool:
-        # The capture time is the file's (kept by the move), so a frame queued again after a
-        # crash has the same read id and is stored once.
-        captured_at = datetime.fromtimestamp(taken.stat().st_mtime, UTC)
-        fields = {"capture_id": taken.name[:64], "captured_at": captured_at.isoformat()}
+        # The capture time is the file's (kept by the move) and the capture id its name and a
+        # digest of its content, so a frame queued again after a crash has the same read id
+        # and is stored once, while a camera reusing a file name does not lose a frame.
         try:
-            frame_submit(camera=camera, content=taken.read_bytes(), fields=fields)
+            content = taken.read_bytes()
+            captured_at = datetime.fromtimestamp(taken.stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return False  # another watcher took it
+        digest = hashlib.sha256(content).hexdigest()[:12]
+        fields = {"capture_id": f"{taken.name[:50]}-{digest}",
+                  "captured_at": captured_at.isoformat()}  # fmt: skip
+        try:
+            frame_submit(camera=camera, content=content, fields=fields)
         except SubmissionRefused as refused:
+            if refused.status != 400:  # not the frame's fault: it waits in taken/ for a retry
+                self.stderr.write(f"{taken.name}: not queued now: {refused.detail}")
+                return False
             refused_folder = taken.parent.parent / "refused"
             taken.rename(refused_folder / taken.name)
             reason = f"{refused.detail} {refused.body.get('errors', '')}".strip()
