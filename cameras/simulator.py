@@ -90,15 +90,7 @@ class SimulatedCamera:
 
 
 def post(url: str, token: str, body: dict, timeout: float = 10) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Camera {token}"},
-    )  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+    return _send(url, token, json.dumps(body).encode(), "application/json", timeout)
 
 
 def post_frame(url: str, token: str, fields: dict, frame: bytes, timeout: float = 10):
@@ -109,11 +101,13 @@ def post_frame(url: str, token: str, fields: dict, frame: bytes, timeout: float 
     parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="frame"; '
                  f'filename="frame.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
                  + frame + f"\r\n--{boundary}--\r\n".encode())  # fmt: skip
-    request = urllib.request.Request(
-        url, data=b"".join(parts), method="POST",
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                 "Authorization": f"Camera {token}"},
-    )  # fmt: skip
+    return _send(url, token, b"".join(parts), f"multipart/form-data; boundary={boundary}",
+                 timeout)  # fmt: skip
+
+
+def _send(url: str, token: str, data: bytes, content_type: str, timeout: float):
+    request = urllib.request.Request(url, data=data, method="POST", headers={
+        "Content-Type": content_type, "Authorization": f"Camera {token}"})  # fmt: skip
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.load(response)

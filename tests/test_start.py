@@ -82,8 +82,12 @@ def test_make_demo_starts_the_system_and_demo_users_can_sign_in(tmp_path):
             def count(table):
                 return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
+            def ocr_reads():  # from the generic cameras, whose frames the OCR worker reads
+                query = "SELECT count(*) FROM reads_read WHERE overview_image <> ''"
+                return conn.execute(query).fetchone()[0]
+
             deadline = time.monotonic() + 120
-            while count("hotlist_alert") == 0 or count("reads_read") < 20:
+            while count("hotlist_alert") == 0 or count("reads_read") < 20 or not ocr_reads():
                 assert time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(2)
     finally:
