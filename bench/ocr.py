@@ -41,27 +41,10 @@ import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from cameras import localise, ocr  # noqa: E402
-from cameras.simulator import LETTERS, uk_plate  # noqa: E402
-from cameras.synthetic import PlateStyle, jpeg_bytes, render_scene  # noqa: E402
+from cameras.synthetic import PlateStyle, jpeg_bytes, render_scene, uk_vrm  # noqa: E402
 from reads.vrm import plate_readings  # noqa: E402
 
 cv2.setNumThreads(1)
-
-
-def synthetic_vrm(rng: random.Random) -> str:
-    """A UK VRM, its format drawn as often as it is seen on the road."""
-    roll = rng.random()
-    letters = lambda n: "".join(rng.choice(LETTERS) for _ in range(n))  # noqa: E731
-    digits = lambda n: "".join(rng.choice("0123456789") for _ in range(n))  # noqa: E731
-    if roll < 0.80:
-        return uk_plate(rng)
-    if roll < 0.92:
-        return letters(1) + str(rng.randint(1, 999)) + letters(3)  # prefix
-    if roll < 0.96:
-        return letters(3) + str(rng.randint(1, 999)) + letters(1)  # suffix
-    if roll < 0.99:
-        return letters(1) + rng.choice(["IA", "IJ", "AZ", "BZ", "KZ"]) + digits(rng.randint(1, 4))
-    return letters(rng.randint(1, 3)) + str(rng.randint(1, 9999))  # dateless
 
 
 def cer(read: str, truth: str) -> float:
@@ -127,7 +110,7 @@ def synthetic(count: int, seed: int) -> dict:
     rng = random.Random(seed)
     crops, frames = Tally(), Tally()
     for n in range(count):
-        vrm = synthetic_vrm(rng)
+        vrm = uk_vrm(rng)
         scene = render_scene(vrm, rng, style=PlateStyle.random(rng), tilt=rng.uniform(-6, 6),
                              plate_width=rng.randint(110, 260), degradation=0.6)  # fmt: skip
         frame = decode(scene.image)

@@ -25,6 +25,8 @@ YELLOW, WHITE, INK = (247, 206, 0), (240, 240, 236), (18, 18, 18)
 BANDS = [None, "UK", "GB", "flag", "green"]
 CHAR_H, CHAR_W, GAP, GROUP_GAP, LINE_GAP, BAND_W = 79, 50, 11, 33, 19, 50
 LONG, SQUARE = (520, 111), (285, 203)
+# Current-format age identifiers (March and September of each year).
+AGE_IDS = [f"{year:02d}" for year in range(2, 27)] + [f"{year}" for year in range(51, 77)]
 
 
 @cache
@@ -67,6 +69,32 @@ def groups(vrm: str) -> list[str]:
     return [vrm]
 
 
+def square_lines(vrm: str) -> list[str]:
+    """The two lines of a square plate: AB12 over CDE."""
+    parts = groups(vrm)
+    return [parts[0], "".join(parts[1:])] if len(parts) > 1 else [vrm[:4], vrm[4:]]
+
+
+def uk_vrm(rng: random.Random) -> str:
+    """A UK VRM, its format drawn about as often as it is seen on the road."""
+    letters = "ABCDEFGHJKLMNOPRSTUVWXYZ"
+
+    def pick(alphabet: str, n: int) -> str:
+        return "".join(rng.choice(alphabet) for _ in range(n))
+
+    roll = rng.random()
+    if roll < 0.80:
+        return pick(letters, 2) + rng.choice(AGE_IDS) + pick(letters, 3)
+    if roll < 0.92:
+        return pick(letters, 1) + str(rng.randint(1, 999)) + pick(letters, 3)  # prefix
+    if roll < 0.96:
+        return pick(letters, 3) + str(rng.randint(1, 999)) + pick(letters, 1)  # suffix
+    if roll < 0.99:  # Northern Ireland
+        return pick(letters, 1) + rng.choice(["IA", "IJ", "AZ", "BZ", "KZ"]) + str(
+            rng.randint(1, 9999))  # fmt: skip
+    return pick(letters, rng.randint(1, 2)) + str(rng.randint(1, 999))  # dateless
+
+
 @cache
 def _glyph(char: str, font_index: int) -> Image.Image:
     """A character's ink as a mask, cropped to its box, at a large size."""
@@ -99,7 +127,7 @@ def render_plate(vrm: str, style: PlateStyle = PlateStyle(), px_per_mm: float = 
         left = _band(plate, style.band, px_per_mm)
     parts = groups(vrm)
     if style.square:
-        lines = [parts[0], "".join(parts[1:])] if len(parts) > 1 else [vrm[:4], vrm[4:]]
+        lines = square_lines(vrm)
         top = (size[1] - 2 * CHAR_H - LINE_GAP) / 2
         for n, line in enumerate(lines):
             x = left + (size[0] - left - _line_width(line, style.font)) / 2

@@ -327,3 +327,35 @@ def test_administrators_see_unread_frames_and_each_view_is_audited(
     for persona in ("operator", "investigator", "intel"):
         assert client_for(persona).get(f"/cameras/frames/{frame.pk}/image/").status_code == 403
     assert AuditRecord.objects.count() == 1
+
+
+@pytest.fixture
+def plate_network(model_settings):
+    from django.conf import settings as django_settings
+
+    model_settings.OCR_RECOGNITION_NETWORK = "plate_crnn"
+    model_settings.OCR_MODEL_DIR = str(django_settings.BASE_DIR / "cameras" / "recogniser")
+    return model_settings
+
+
+@pytest.mark.parametrize("vrm, style, tilt", PLATES)
+def test_the_committed_plate_network_loads_offline_and_reads_rendered_plates(
+    plate_network, vrm, style, tilt
+):
+    assert type(ocr.reader().recognizer).__module__ == "plate_crnn"
+    read = ocr.frame_read(bgr(scene(vrm, style, tilt).image))
+    assert read is not None and read.reading.vrm == vrm
+
+
+def test_training_is_seeded_resumes_and_writes_weights_easyocr_loads(model_settings, tmp_path):
+    from cameras.recogniser.training import train
+
+    lines = []
+    train(steps=4, seed=5, out=tmp_path, batch_size=4, until=2, log=lines.append)
+    train(steps=4, seed=5, out=tmp_path, batch_size=4, log=lines.append)
+    assert "resumed at step 2" in lines
+    assert any(line.startswith("step 4/4 ") and "validation exact" in line for line in lines)
+    model_settings.OCR_RECOGNITION_NETWORK = "plate_crnn"
+    model_settings.OCR_MODEL_DIR = str(tmp_path)
+    text, confidence = ocr.read_crop(np.full((64, 200), 200, np.uint8))
+    assert isinstance(text, str) and 0 <= confidence <= 1
