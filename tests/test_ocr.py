@@ -6,6 +6,7 @@ import os
 import random
 import re
 import time
+import uuid
 from datetime import timedelta
 
 import cv2
@@ -359,3 +360,26 @@ def test_training_is_seeded_resumes_and_writes_weights_easyocr_loads(model_setti
     model_settings.OCR_MODEL_DIR = str(tmp_path)
     text, confidence = ocr.read_crop(np.full((64, 200), 200, np.uint8))
     assert isinstance(text, str) and 0 <= confidence <= 1
+
+
+@pytest.mark.django_db
+def test_a_frame_that_cannot_be_decoded_or_holds_no_plate_is_kept_once_for_diagnostics(
+    camera, settings, tmp_path
+):
+    from cameras.frames import frame_process
+
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "frames").mkdir()
+    good = jpeg_bytes(Image.new("RGB", (64, 48)))
+    (tmp_path / "frames/garbled.jpg").write_bytes(good[:20] + b"\x00" * 400 + good[-2:])
+    (tmp_path / "frames/thin.png").write_bytes(png(1, 5000))
+    for name in ("garbled.jpg", "thin.png", "thin.png"):  # the second delivery counts once
+        frame = {"camera_id": camera.pk, "read_id": str(uuid.uuid4()), "frame": f"frames/{name}",
+                 "capture_id": name, "captured_at": SENT_AT.isoformat(),
+                 "received_at": SENT_AT.isoformat()}  # fmt: skip
+        assert frame_process(frame) is None
+    reasons = dict(UnreadFrame.objects.values_list("image", "reason"))
+    assert reasons == {"frames/garbled.jpg": "The image cannot be decoded.",
+                       "frames/thin.png": "No plate found."}  # fmt: skip
+    camera.refresh_from_db()
+    assert camera.frames_unread == 2
