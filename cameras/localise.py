@@ -1,13 +1,16 @@
 """Plate localisation with OpenCV: where in a frame the number plates may be.
 
-Two proposers: the classic morphology pipeline (dark characters on a light plate give dense
+Three proposers: the classic morphology pipeline (dark characters on a light plate give dense
 vertical edges: black-hat, horizontal gradient, closing, threshold, contours), run on the grey
 frame and on a mask of yellow (rear plates), so white front, yellow rear and infrared grey
-plates are all found; and OpenCV's Haar plate cascade. Each candidate is a rotated rectangle,
-warped flat (which undoes tilt) to a fixed height for the recogniser. Square two-line plates
-are recognised by their shape and read line by line.
+plates are all found; rows of character-like marks (adaptive threshold, then marks of one
+height side by side), which find plates the edges miss in busy scenes; and OpenCV's Haar plate
+cascade. Each candidate is a rotated rectangle, warped flat (which undoes tilt) to a fixed
+height for the recogniser. A squarish plate is read as two lines when its characters stand
+in two rows (a UK square plate), else as one (an American plate).
 """
 
+import itertools
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,7 +22,8 @@ CROP_HEIGHT = 64  # the recogniser's input height
 MAX_WIDTH = 1280  # larger frames are scaled down to find plates, then cropped at full size
 LONG_ASPECT = (2.0, 7.5)  # width / height of a long plate as seen (520 x 111 mm is 4.7)
 SQUARE_ASPECT = (1.0, 2.0)  # a square plate (285 x 203 mm is 1.4)
-MAX_CANDIDATES = 4
+MAX_CANDIDATES = 6
+CASCADE_WIDTH = 640
 SMALL = np.ones((3, 3), np.uint8)
 HAAR_PLATES = Path(cv2.__file__).parent / "data" / "haarcascade_russian_plate_number.xml"
 
@@ -52,6 +56,7 @@ def plate_candidates(frame: np.ndarray, limit: int = MAX_CANDIDATES) -> list[Can
     rects = [(r, "edges") for r in _edge_regions(grey)]
     rects += [(r, "yellow") for r in _edge_regions(_yellow(small), inverted=True)]
     rects += [(r, "cascade") for r in _cascade(grey)]
+    rects += [(r, "characters") for r in _character_rows(grey)]
     candidates = []
     for rect, source in rects:
         quad = cv2.boxPoints(rect) / scale
@@ -61,7 +66,9 @@ def plate_candidates(frame: np.ndarray, limit: int = MAX_CANDIDATES) -> list[Can
     candidates.sort(key=lambda c: -c.score)
     kept: list[Candidate] = []
     for candidate in candidates:
-        if all(_overlap(candidate, other) < 0.5 for other in kept):
+        # Overlapping regions are one, unless they read differently: two lines or one.
+        if all(_overlap(candidate, other) < 0.5 or len(candidate.lines) != len(other.lines)
+               for other in kept):  # fmt: skip
             kept.append(candidate)
     return kept[:limit]
 
@@ -103,6 +110,63 @@ def _edge_regions(grey: np.ndarray, inverted: bool = False) -> list:
     return rects
 
 
+def _character_rows(grey: np.ndarray) -> list:
+    """Rotated rectangles around rows of four to ten dark marks of one height side by side, or
+    two shorter rows stacked: a plate's characters, found where edge density is not enough
+    (busy scenes, light cars)."""
+    height = grey.shape[0]
+    block = max(15, height // 25) | 1
+    ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                block, 8)  # fmt: skip
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink)
+    x, y, w, h, area = stats[1:].T.astype(np.float32)
+    keep = ((h >= max(8, 0.012 * height)) & (h <= 0.15 * height) & (w <= h) & (w >= 0.1 * h)
+            & (area >= 0.15 * w * h) & (area <= 0.9 * w * h))  # fmt: skip
+    x, y, w, h = x[keep], y[keep], w[keep], h[keep]
+    if len(x) < 4:
+        return []
+    cx, cy = x + w / 2, y + h / 2
+    taller = np.maximum(h[:, None], h[None, :])
+    linked = ((np.abs(h[:, None] - h[None, :]) < 0.2 * taller)
+              & (np.abs(cy[:, None] - cy[None, :]) < 0.3 * taller)
+              & (np.abs(cx[:, None] - cx[None, :]) < 1.5 * taller))  # fmt: skip
+    root = list(range(len(x)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(linked, 1)), strict=True):
+        root[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(x)):
+        groups.setdefault(find(i), []).append(i)
+    rows = [np.array(members) for members in groups.values() if 3 <= len(members) <= 10]
+
+    def around(m: np.ndarray):  # the plate: the marks, and a character or so either side
+        left, top, right, bottom = x[m], y[m], x[m] + w[m], y[m] + h[m]
+        corners = np.stack([np.r_[left, right, right, left], np.r_[top, top, bottom, bottom]], 1)
+        centre, (long, short), angle = cv2.minAreaRect(corners)
+        if long < short:
+            long, short, angle = short, long, angle - 90
+        char_h = float(np.median(h[m]))
+        return centre, (long + 2 * char_h, max(short, char_h) + 0.7 * char_h), angle
+
+    rects = [around(m) for m in rows if len(m) >= 4]
+    for upper, lower in itertools.permutations(rows, 2):  # a square plate: two rows stacked
+        char_h = max(np.median(h[upper]), np.median(h[lower]))
+        gap = y[lower].min() - (y[upper] + h[upper]).max()
+        shared = min((x[upper] + w[upper]).max(), (x[lower] + w[lower]).max()) - max(
+            x[upper].min(), x[lower].min())  # fmt: skip
+        narrower = min(np.ptp(np.r_[x[m], x[m] + w[m]]) for m in (upper, lower))
+        if (abs(np.median(h[upper]) - np.median(h[lower])) <= 0.25 * char_h
+                and 0 <= gap <= 0.8 * char_h and shared >= 0.5 * narrower):  # fmt: skip
+            rects.append(around(np.r_[upper, lower]))
+    return rects
+
+
 def _yellow(bgr: np.ndarray) -> np.ndarray:
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     return cv2.inRange(hsv, (15, 90, 90), (40, 255, 255))
@@ -114,9 +178,13 @@ def _cascade_classifier() -> cv2.CascadeClassifier:
 
 
 def _cascade(grey: np.ndarray) -> list:
-    found = _cascade_classifier().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=4,
-                                                   minSize=(40, 12))  # fmt: skip
-    return [((x + w / 2, y + h / 2), (w * 1.05, h * 1.1), 0.0) for x, y, w, h in found]
+    """The Haar plate detector, run at half size at most 640 wide (it is the slowest part)."""
+    scale = min(1.0, CASCADE_WIDTH / grey.shape[1])
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    found = _cascade_classifier().detectMultiScale(small, scaleFactor=1.1, minNeighbors=4,
+                                                   minSize=(30, 9))  # fmt: skip
+    return [(((x + w / 2) / scale, (y + h / 2) / scale), (w * 1.05 / scale, h * 1.1 / scale),
+             0.0) for x, y, w, h in found]  # fmt: skip
 
 
 def _padded(rect, factor: float):
@@ -149,32 +217,64 @@ def _candidate(frame: np.ndarray, quad: np.ndarray, source: str) -> Candidate | 
     warp = cv2.getPerspectiveTransform(quad, target)
     plate = cv2.warpPerspective(frame, warp, (out_w, out_h), flags=cv2.INTER_LINEAR)
     grey = cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
-    lines = [grey[: out_h // 2], grey[out_h // 2 :]] if square else [grey]
+    lines = _rows(grey) if square else [grey]
     lines = [_characters(line) for line in lines]
     lines = [cv2.resize(line, (max(CROP_HEIGHT, line.shape[1] * CROP_HEIGHT // line.shape[0]),
                                CROP_HEIGHT)) for line in lines if min(line.shape) > 0]  # fmt: skip
     if not lines:
         return None
-    return Candidate(quad, lines, plate, _plateness(grey), source)
+    # Plate-like: a row of characters (the best guide, whatever the plate's colours) with
+    # contrast and edges across it.
+    characters = sum(len(_of_one_height(_marks(line, 0.35, 0.95))) for line in lines)
+    score = min(1.0, characters / 7) * (0.3 + 0.7 * _plateness(grey))
+    return Candidate(quad, lines, plate, score, source)
 
 
-def _characters(line: np.ndarray) -> np.ndarray:
-    """The line cut to its characters: dark marks of character height. What is not one (the
-    side band, the border, bolts, dirt) is left out, so it is not read as a character."""
+def _marks(line: np.ndarray, low: float, high: float) -> list[np.ndarray]:
+    """Dark marks (x, y, width, height, area) between `low` and `high` of the line's height
+    that are no wider than a character."""
     height = line.shape[0]
     _, ink = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink)
-    marks = [stats[i] for i in range(1, count)
-             if 0.35 * height <= stats[i][cv2.CC_STAT_HEIGHT] <= 0.95 * height
-             and stats[i][cv2.CC_STAT_WIDTH] < 0.8 * stats[i][cv2.CC_STAT_HEIGHT]]  # fmt: skip
+    return [stats[i] for i in range(1, count)
+            if low * height <= stats[i][cv2.CC_STAT_HEIGHT] <= high * height
+            and stats[i][cv2.CC_STAT_WIDTH] < 0.8 * stats[i][cv2.CC_STAT_HEIGHT]]  # fmt: skip
+
+
+def _of_one_height(marks: list[np.ndarray]) -> list[np.ndarray]:
+    """The marks within a quarter of their median height: the characters, not the rest."""
+    if len(marks) < 2:
+        return marks
+    typical = np.median([m[cv2.CC_STAT_HEIGHT] for m in marks])
+    return [m for m in marks if abs(m[cv2.CC_STAT_HEIGHT] - typical) <= 0.25 * typical]
+
+
+def _rows(grey: np.ndarray) -> list[np.ndarray]:
+    """The text lines of a squarish plate: two when its characters stand in two rows (a UK
+    square plate), else one (an American plate, twice as wide as high)."""
+    height = grey.shape[0]
+    centres = [m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] / 2 for m in _marks(grey, 0.2, 0.48)]
+    upper, lower = sum(c < 0.45 * height for c in centres), sum(c > 0.55 * height for c in centres)
+    if upper >= 2 and lower >= 2:
+        return [grey[: height // 2], grey[height // 2 :]]
+    return [grey]
+
+
+def _characters(line: np.ndarray) -> np.ndarray:
+    """The line cut to the band its characters stand in (dark marks of character height), and
+    to a character or so either side of them: lettering above and below (a state or city
+    name, a slogan) and what lies beyond the plate are left out. The band, border and bolts
+    are left to the recogniser, which has learnt to pass over them: marks missed by the
+    threshold (a character in shadow, one touching the border) are not cut off."""
+    marks = _of_one_height(_marks(line, 0.35, 0.95))
     if len(marks) < 2:
         return line
+    y0 = int(np.median([m[cv2.CC_STAT_TOP] for m in marks]))
+    y1 = int(np.median([m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] for m in marks]))
     x0 = min(m[cv2.CC_STAT_LEFT] for m in marks)
     x1 = max(m[cv2.CC_STAT_LEFT] + m[cv2.CC_STAT_WIDTH] for m in marks)
-    y0 = min(m[cv2.CC_STAT_TOP] for m in marks)
-    y1 = max(m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] for m in marks)
-    pad = max(2, (y1 - y0) // 6)
-    return line[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+    pad, reach = max(2, (y1 - y0) // 6), 2 * (y1 - y0)
+    return line[max(0, y0 - pad) : y1 + pad, max(0, x0 - reach) : x1 + reach]
 
 
 def _plateness(grey: np.ndarray) -> float:

@@ -25,7 +25,10 @@ MAX_ALTERNATIVES = 5
 MIN_CHARACTERS = 2  # the shortest registration (dateless: A 1)
 EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end counts as a fix
 # A reading that fits no UK format is taken as a foreign plate only when it is this sure.
-FOREIGN_MIN_CHARACTERS, FOREIGN_MIN_CONFIDENCE, FOREIGN_MIN_PLATENESS = 4, 0.6, 0.3
+FOREIGN_MIN_CHARACTERS, FOREIGN_MIN_CONFIDENCE, FOREIGN_MIN_PLATENESS = 4, 0.5, 0.2
+# Choosing which region of a frame is the plate: what a reading that needed fixes, or fits no
+# UK format, counts for beside one that fits a format as read.
+FIXED_WEIGHT, FOREIGN_WEIGHT = 0.6, 0.5
 
 
 class OCRModelError(ImproperlyConfigured):
@@ -80,9 +83,22 @@ def read_candidate(candidate: Candidate) -> tuple[str, float]:
 
 
 def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bool:
-    """Whether a reading in no UK format is a foreign plate rather than a sign or lettering."""
+    """Whether a reading in no UK format is a foreign plate rather than a sign or lettering:
+    long enough, read surely, with a digit (plates have them; words do not)."""
     return (len(reading.vrm) >= FOREIGN_MIN_CHARACTERS and confidence >= FOREIGN_MIN_CONFIDENCE
-            and candidate.score >= FOREIGN_MIN_PLATENESS)  # fmt: skip
+            and candidate.score >= FOREIGN_MIN_PLATENESS
+            and any(c.isdigit() for c in reading.vrm))  # fmt: skip
+
+
+def _evidence(reading: Reading, confidence: float, candidate: Candidate) -> float:
+    """How surely a region holds the frame's plate: the recogniser's confidence, how plate-like
+    the region looks, how many characters it holds (most plates have five or more), and whether
+    its best reading fits a UK format as read, with fixes, or not at all. Unlike a reading's
+    score (which ranks readings of one region, where a format's rarity matters), a foreign
+    plate read cleanly here beats a sign that happens to spell a rare UK format."""
+    weight = FOREIGN_WEIGHT if reading.format is None else FIXED_WEIGHT if reading.fixes else 1
+    length = min(1.0, len(reading.vrm) / 5)
+    return confidence * weight * length * (0.5 + candidate.score / 2)
 
 
 @dataclass(frozen=True)
@@ -108,7 +124,7 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
         readings = plate_readings([(text, confidence), (text[1:], confidence * EDGE_PENALTY),
                                    (text[:-1], confidence * EDGE_PENALTY)])  # fmt: skip
         if readings and (readings[0].format or _plate_like(readings[0], confidence, candidate)):
-            found.append((readings[0].score * (0.5 + candidate.score / 2), text, confidence,
+            found.append((_evidence(readings[0], confidence, candidate), text, confidence,
                           readings, candidate))  # fmt: skip
     if not found:
         return None

@@ -21,6 +21,10 @@ FONT_DIRS = [Path("/usr/share/fonts/truetype/liberation"), Path("/usr/share/font
 # Narrow bold sans faces, nearest to the plate typeface (which no registry ships).
 FONT_FILES = ["LiberationSansNarrow-Bold.ttf", "DejaVuSansCondensed-Bold.ttf",
               "LiberationSans-Bold.ttf", "DejaVuSans-Bold.ttf"]  # fmt: skip
+# A typeface never used to train the recogniser: bench/ocr.py reads held-out plates drawn in it
+# (Debian fonts-urw-base35). PlateStyle(font=HELD_OUT) selects it.
+HELD_OUT_FONT = Path("/usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Bold.otf")
+HELD_OUT = -1
 YELLOW, WHITE, INK = (247, 206, 0), (240, 240, 236), (18, 18, 18)
 BANDS = [None, "UK", "GB", "flag", "green"]
 CHAR_H, CHAR_W, GAP, GROUP_GAP, LINE_GAP, BAND_W = 79, 50, 11, 33, 19, 50
@@ -44,7 +48,7 @@ class PlateStyle:
     rear: bool = True  # yellow; front plates are white
     square: bool = False
     band: str | None = None
-    font: int = 0  # index into fonts()
+    font: int = 0  # index into fonts(), or HELD_OUT
     border: bool = False
 
     @classmethod
@@ -98,7 +102,8 @@ def uk_vrm(rng: random.Random) -> str:
 @cache
 def _glyph(char: str, font_index: int) -> Image.Image:
     """A character's ink as a mask, cropped to its box, at a large size."""
-    font = ImageFont.truetype(str(fonts()[font_index % len(fonts())]), 240)
+    path = HELD_OUT_FONT if font_index == HELD_OUT else fonts()[font_index % len(fonts())]
+    font = ImageFont.truetype(str(path), 240)
     left, top, right, bottom = font.getbbox(char)
     mask = Image.new("L", (right - left + 4, bottom - top + 4), 0)
     ImageDraw.Draw(mask).text((2 - left, 2 - top), char, font=font, fill=255)

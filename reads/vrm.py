@@ -44,9 +44,12 @@ UK_FORMATS: dict[str, tuple[list[str], float]] = {
 }  # fmt: skip
 # Letters a format never uses: I and Q appear nowhere in a current-format registration.
 NOT_ISSUED = {"current": "IQ"}
-FOREIGN_PRIOR = 0.0001  # a read that fits no UK format: a foreign or special plate, kept as read
+# A read that fits no UK format: a foreign or special plate, kept as read. It outweighs one fix
+# into a rare UK format (suffix, Northern Irish, dateless), so a clean foreign read such as
+# ABC 1236 is not bent into ABC 123G.
+FOREIGN_PRIOR = 0.001
 # A fix costs a factor of fifty: a read that fits a format exactly beats any fixed reading of
-# its length, and a fixed UK reading (up to two fixes) beats taking it as foreign.
+# its length, and one fix into the current or prefix format beats taking it as foreign.
 FIX_PENALTY = 0.02
 # Look-alike characters (R-READ-7): what a digit read in a letter's slot is, and the reverse.
 TO_LETTER = {"0": "O", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}

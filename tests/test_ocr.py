@@ -7,6 +7,7 @@ import random
 import re
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import cv2
@@ -14,22 +15,22 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from rest_framework.test import APIClient
 
 from anpr_site.celery import app
-from cameras import ocr
+from cameras import ocr, synthetic
 from cameras.frames import unread_frames_expire
 from cameras.localise import plate_candidates
 from cameras.models import Camera, UnreadFrame
 from cameras.services import camera_credential_issue
-from cameras.synthetic import PlateStyle, jpeg_bytes, render_plate, render_scene
+from cameras.synthetic import HELD_OUT, PlateStyle, jpeg_bytes, render_plate, render_scene
 from hotlist.models import Alert
 from reads.models import Read
 from tests.factories import CameraFactory, HotlistEntryFactory
 
 URL = "/api/v1/cameras/frames/"
-# Plates that read back exactly with the stock model; each in another style and place.
+# Plates that read back exactly; each in another style and place.
 PLATES = [
     ("CT75LLY", PlateStyle(rear=True, band="UK"), 0.0),
     ("PR24CRX", PlateStyle(rear=True, band="green", font=3), 2.0),
@@ -83,6 +84,19 @@ def test_a_square_plate_is_read_line_by_line():
     assert read is not None and read.reading.vrm == "AB12CDE"
 
 
+def test_a_white_plate_on_a_white_car_beside_other_lettering_is_read():
+    frame = Image.new("RGB", (960, 540), (200, 202, 205))  # a light car filling the view
+    draw = ImageDraw.Draw(frame)
+    draw.rectangle([0, 0, 960, 120], fill=(120, 130, 150))
+    for n, word in enumerate(["DRIVE SAFE", "SALE 50 OFF"]):  # a dealer's lettering
+        draw.text((40 + 520 * n, 30), word, fill=(20, 20, 20), font=ImageFont.truetype(
+            str(synthetic.fonts()[0]), 40))  # fmt: skip
+    frame.paste(render_plate("WR19KXT", PlateStyle(rear=False, font=1), px_per_mm=0.5),
+                (350, 330))  # fmt: skip
+    read = ocr.frame_read(bgr(frame))
+    assert read is not None and read.reading.vrm == "WR19KXT"
+
+
 def test_a_frame_without_a_plate_reads_as_nothing():
     empty = render_scene("AB12CDE", random.Random(3)).image
     empty.paste((90, 90, 90), (0, 0, *empty.size))
@@ -98,12 +112,12 @@ def model_settings(settings):
 
 def test_a_missing_model_is_a_clear_error(model_settings, tmp_path):
     model_settings.OCR_MODEL_DIR = str(tmp_path)
-    with pytest.raises(ocr.OCRModelError, match=re.escape(f"english_g2.pth is not in {tmp_path}")):
+    with pytest.raises(ocr.OCRModelError, match=re.escape(f"plate_crnn.pth is not in {tmp_path}")):
         ocr.reader()
 
 
 def test_a_corrupt_model_is_a_clear_error(model_settings, tmp_path):
-    (tmp_path / "english_g2.pth").write_bytes(b"not a model" * 100)
+    (tmp_path / "plate_crnn.pth").write_bytes(b"not a model" * 100)
     model_settings.OCR_MODEL_DIR = str(tmp_path)
     with pytest.raises(ocr.OCRModelError, match=r"could not be loaded.*corrupt"):
         ocr.reader()
@@ -293,7 +307,7 @@ def test_an_ocr_worker_with_a_missing_model_stops_at_start_saying_why(tmp_path):
     )  # fmt: skip
     assert worker.returncode != 0
     assert (
-        f"The OCR worker cannot start: The plate recognition model english_g2.pth is not in "
+        f"The OCR worker cannot start: The plate recognition model plate_crnn.pth is not in "
         f"{tmp_path}" in worker.stderr
     )
 
@@ -330,22 +344,55 @@ def test_administrators_see_unread_frames_and_each_view_is_audited(
     assert AuditRecord.objects.count() == 1
 
 
-@pytest.fixture
-def plate_network(model_settings):
-    from django.conf import settings as django_settings
-
-    model_settings.OCR_RECOGNITION_NETWORK = "plate_crnn"
-    model_settings.OCR_MODEL_DIR = str(django_settings.BASE_DIR / "cameras" / "recogniser")
-    return model_settings
-
-
-@pytest.mark.parametrize("vrm, style, tilt", PLATES)
-def test_the_committed_plate_network_loads_offline_and_reads_rendered_plates(
-    plate_network, vrm, style, tilt
-):
+def test_the_default_network_is_the_committed_plate_network_and_loads_offline(model_settings):
+    assert model_settings.OCR_RECOGNITION_NETWORK == "plate_crnn"
+    assert not model_settings.OCR_DOWNLOAD_ENABLED
     assert type(ocr.reader().recognizer).__module__ == "plate_crnn"
+
+
+def test_easyocrs_stock_network_stays_selectable(model_settings):
+    import easyocr_en_models
+
+    model_settings.OCR_RECOGNITION_NETWORK = "english_g2"
+    model_settings.OCR_MODEL_DIR = str(easyocr_en_models.model_dir())
+    vrm, style, tilt = PLATES[0]
     read = ocr.frame_read(bgr(scene(vrm, style, tilt).image))
     assert read is not None and read.reading.vrm == vrm
+
+
+def test_plates_in_a_typeface_it_never_saw_are_read_exactly():
+    rng = random.Random(99)
+    for vrm in ("LV68WNK", "YP21RBO", "S745HJB", "AHZ4242"):
+        style = replace(PlateStyle.random(rng), font=HELD_OUT)
+        plate = bgr(render_plate(vrm, style, px_per_mm=0.45))
+        read = ocr.frame_read(cv2.copyMakeBorder(plate, 60, 60, 80, 80, cv2.BORDER_CONSTANT,
+                                                 value=(70, 70, 70)))  # fmt: skip
+        assert read is not None and read.reading.vrm == vrm, style
+
+
+@pytest.mark.parametrize("groups", [["ABC", "1234"], ["7", "XKR", "512"], ["B", "KX", "4821"],
+                                    ["4821", "BZM"]])  # fmt: skip
+def test_foreign_plates_are_read_as_printed(groups):
+    from cameras.recogniser.world import render_world_plate
+
+    plate = bgr(render_world_plate(groups, random.Random("".join(groups))))
+    framed = cv2.copyMakeBorder(plate, 80, 80, 120, 120, cv2.BORDER_CONSTANT, value=(40, 40, 40))
+    read = ocr.frame_read(framed)
+    assert read is not None and read.reading.vrm == "".join(groups)
+    assert read.reading.format is None  # kept as read: no UK format was forced on it
+
+
+def test_a_plate_twice_as_wide_as_high_is_one_line_and_a_uk_square_plate_two():
+    from cameras.localise import _candidate
+
+    wide = np.full((100, 200, 3), 235, np.uint8)
+    cv2.putText(wide, "7ABC", (12, 70), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 20), 4)
+    cv2.putText(wide, "CALIFORNIA", (40, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (30, 30, 160), 1)
+    square = bgr(render_plate("AB12CDE", PlateStyle(square=True), px_per_mm=0.6))
+    for image, lines in ((wide, 1), (square, 2)):
+        h, w = image.shape[:2]
+        corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
+        assert len(_candidate(image, corners, "test").lines) == lines
 
 
 def test_training_is_seeded_resumes_and_writes_weights_easyocr_loads(model_settings, tmp_path):

@@ -69,6 +69,11 @@ def test_foreign_plates_pass_through_unfixed(vrm):
     assert readings[0].format is None
 
 
+def test_a_clean_foreign_read_is_not_bent_into_a_rare_uk_format_by_one_fix():
+    assert plate_readings([("JQV5526", 0.9)])[0].vrm == "JQV5526"  # not ABC 123G (suffix)
+    assert plate_readings([("AB12C0E", 0.9)])[0].vrm == "AB12COE"  # one fix, current: fixed
+
+
 def test_each_uk_format_is_recognised():
     assert uk_format("AB12CDE") == "current"
     assert uk_format("A123BCD") == "prefix"

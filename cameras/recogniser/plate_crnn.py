@@ -3,8 +3,8 @@
 
 EasyOCR builds it as `Model(num_class=..., **network_params)` from plate_crnn.yaml and calls
 `model(image, text)` on crops 32 high; the output is (batch, width / 4, num_class) for CTC,
-class 0 the blank. Small on purpose: a few million multiply-adds a crop, so it reads a plate in
-a few milliseconds on one core.
+class 0 the blank. Small on purpose (under a million parameters), so it reads a plate crop in
+about ten milliseconds on one core.
 """
 
 from torch import nn

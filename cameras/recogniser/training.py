@@ -1,14 +1,20 @@
-"""Training the plate recogniser (plate_crnn) on synthetic plates, seeded and resumable.
+"""Training the plate recogniser (plate_crnn) on synthetic plates, seeded and resumable:
 
-Each sample is a plate rendered by cameras/synthetic.py (UK formats as often as on the road,
-and other Latin plates as random strings), degraded, cropped through the same localisation
-crop as in service (warp, cut to the characters, 64 high, a square plate line by line) with
-the plate box jittered as a localiser would place it. Real photographs are never used here.
+    python -m cameras.recogniser.training [--steps 8500] [--seed 2026] [--out FOLDER] [--until N]
+
+prints progress and validation accuracy as it goes and writes plate_crnn.pth into --out (this
+folder by default). It needs no database or settings. See MODEL_CARD.md.
+
+Each sample is a plate rendered by cameras/synthetic.py (UK formats as often as on the road)
+or world.py (other countries' plates), degraded, washed out at times, set on a ground and
+cropped through the same localisation crop as in service (warp, cut to the band of its
+characters, 64 high, a square plate line by line) from a box placed loosely or tightly as a
+localiser or a labeller would. Real photographs are never used here.
 """
 
+import argparse
 import math
 import random
-import string
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,37 +23,53 @@ import cv2
 import numpy as np
 import torch
 import yaml
+from PIL import Image
 from torch import nn
 
 from cameras.localise import _candidate
 from cameras.synthetic import PlateStyle, degrade, render_plate, square_lines, uk_vrm
 
 from .plate_crnn import Model
+from .world import render_world_plate, world_text
 
 FOLDER = Path(__file__).resolve().parent
 CONFIG = yaml.safe_load((FOLDER / "plate_crnn.yaml").read_text())
 ALPHABET = CONFIG["character_list"]
+UK_SHARE = 0.45  # the rest: other countries' plates (world.py)
 VALIDATION_SEED = 777  # never used for training, nor by the tests or bench/ocr.py
 
 
 def sample(rng: random.Random) -> tuple[np.ndarray, str] | None:
     """One grey line crop and its text."""
-    if rng.random() < 0.8:
+    if rng.random() < UK_SHARE:
         vrm = uk_vrm(rng)
-    else:  # another country's plate: letters and digits in no UK format
-        vrm = "".join(rng.choice(string.ascii_uppercase + string.digits)
-                      for _ in range(rng.randint(4, 8)))  # fmt: skip
-    style = PlateStyle.random(rng, square_share=0.12)
-    plate = degrade(render_plate(vrm, style, px_per_mm=rng.uniform(0.25, 0.8)), rng,
-                    rng.uniform(0.0, 1.2))  # fmt: skip
-    image = np.ascontiguousarray(np.asarray(plate)[:, :, ::-1])
-    h, w = image.shape[:2]
-    jitter = [(rng.uniform(-0.04, 0.04) * w, rng.uniform(-0.1, 0.1) * h) for _ in range(4)]
-    quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32) + np.array(jitter, np.float32)
-    candidate = _candidate(image, quad, "training")
-    if candidate is None:
+        style = PlateStyle.random(rng, square_share=0.12)
+        plate = render_plate(vrm, style, px_per_mm=rng.uniform(0.25, 0.8))
+        texts = square_lines(vrm) if style.square else [vrm]
+    else:
+        groups = world_text(rng)
+        plate, texts = render_world_plate(groups, rng), ["".join(groups)]
+    plate = degrade(plate, rng, rng.uniform(0.0, 1.2))
+    if rng.random() < 0.3:  # haze, glare or a washed-out exposure: little contrast left
+        array = np.asarray(plate).astype(np.float32)
+        mean = array.mean() + rng.uniform(-30, 30)
+        array = mean + (array - array.mean()) * rng.uniform(0.25, 0.7)
+        plate = Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+    # On a ground (a car, a frame), cropped as a localiser or a labeller would box it: loose
+    # or tight, a little off.
+    w, h = plate.size
+    margin = round(0.3 * h)
+    ground = Image.new("RGB", (w + 2 * margin, h + 2 * margin),
+                       tuple(rng.randint(0, 255) for _ in range(3)))  # fmt: skip
+    ground.paste(plate, (margin, margin))
+    image = np.ascontiguousarray(np.asarray(ground)[:, :, ::-1])
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32) + margin
+    outward = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32)
+    jitter = np.array([[rng.uniform(-0.015, 0.06) * w, rng.uniform(-0.06, 0.2) * h]
+                       for _ in range(4)], np.float32)  # fmt: skip
+    candidate = _candidate(image, corners + outward * jitter, "training")
+    if candidate is None or len(candidate.lines) != len(texts):
         return None
-    texts = square_lines(vrm) if len(candidate.lines) == 2 else [vrm]
     line = rng.randrange(len(candidate.lines))
     return candidate.lines[line], texts[line]
 
@@ -75,18 +97,21 @@ def samples(seed: int, count: int) -> list[tuple[np.ndarray, str]]:
 
 
 class Stream(torch.utils.data.IterableDataset):
-    """Endless batches; batch n is the same in every run with the same seed (resumable)."""
+    """Endless batches; batch n is the same in every run with the same seed (resumable). With
+    several workers, worker k renders batches n = k, k + workers, ... (the loader takes them
+    in turn, so the order is the same)."""
 
-    def __init__(self, seed: int, size: int, start: int):
-        self.seed, self.size, self.start = seed, size, start
+    def __init__(self, seed: int, size: int, start: int, workers: int = 1):
+        self.seed, self.size, self.start, self.workers = seed, size, start, workers
 
     def __iter__(self) -> Iterator:
-        n = self.start
+        info = torch.utils.data.get_worker_info()
+        n = self.start + (info.id if info else 0)
         while True:
             items = samples(self.seed * 1_000_003 + n, self.size)
             texts = [text for _, text in items]
             yield batch([line for line, _ in items]), texts
-            n += 1
+            n += self.workers if info else 1
 
 
 def greedy(logits: torch.Tensor) -> list[str]:
@@ -103,20 +128,23 @@ def greedy(logits: torch.Tensor) -> list[str]:
 
 
 def train(
-    *, steps: int, seed: int, out: Path, batch_size: int = 32, until: int | None = None, log=print
-) -> float:
+    *, steps: int, seed: int, out: Path, batch_size: int = 32, until: int | None = None,
+    workers: int = 1, log=print,
+) -> float:  # fmt: skip
     """Train for `steps` steps (or stop after step `until`, to go on later), resuming from the
-    checkpoint in `out`; returns the validation exact-match rate."""
+    checkpoint in `out`, on a GPU when there is one; returns the validation exact-match rate.
+    `workers` processes render the plates."""
     torch.manual_seed(seed)
     torch.set_num_threads(1)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     params = CONFIG["network_params"]
-    model = Model(num_class=len(ALPHABET) + 1, **params)
+    model = Model(num_class=len(ALPHABET) + 1, **params).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=steps)
     checkpoint = out / "plate_crnn.ckpt"
     step = 0
     if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=False, map_location=device)
         if state.get("steps", steps) != steps:
             raise ValueError(
                 f"The checkpoint is for a run of {state['steps']} steps: resume "
@@ -129,14 +157,14 @@ def train(
         log(f"resumed at step {step}")
     validation = samples(VALIDATION_SEED, 400)
     loss_fn = nn.CTCLoss(blank=0, zero_infinity=True)
-    loader = torch.utils.data.DataLoader(Stream(seed, batch_size, step), batch_size=None,
-                                         num_workers=1)  # fmt: skip
+    loader = torch.utils.data.DataLoader(Stream(seed, batch_size, step, workers),
+                                         batch_size=None, num_workers=workers)  # fmt: skip
     started, accuracy = time.monotonic(), 0.0
     for images, texts in loader:
         if step >= min(steps, until or steps):
             break
         model.train()
-        logits = model(images).log_softmax(2).permute(1, 0, 2)  # (T, N, C)
+        logits = model(images.to(device)).log_softmax(2).permute(1, 0, 2).cpu()  # (T, N, C)
         targets = torch.tensor([ALPHABET.index(c) + 1 for text in texts for c in text])
         loss = loss_fn(logits, targets, torch.full((len(texts),), logits.size(0)),
                        torch.tensor([len(text) for text in texts]))  # fmt: skip
@@ -163,7 +191,8 @@ def validate(model: Model, validation: list[tuple[np.ndarray, str]]) -> float:
     with torch.no_grad():
         for start in range(0, len(validation), 50):
             chunk = validation[start : start + 50]
-            reads = greedy(model(batch([line for line, _ in chunk])))
+            device = next(model.parameters()).device
+            reads = greedy(model(batch([line for line, _ in chunk]).to(device)))
             right += sum(read == text for read, (_, text) in zip(reads, chunk, strict=True))
     return right / len(validation)
 
@@ -171,4 +200,24 @@ def validate(model: Model, validation: list[tuple[np.ndarray, str]]) -> float:
 def export(model: Model, path: Path) -> None:
     """The weights as EasyOCR loads them on a CPU: it drops the first 7 characters of every
     key (those of a DataParallel model's `module.`)."""
-    torch.save({f"module.{key}": value for key, value in model.state_dict().items()}, path)
+    torch.save({f"module.{key}": value.cpu() for key, value in model.state_dict().items()}, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=8500)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=FOLDER)
+    parser.add_argument("--until", type=int, help="stop after this step; run again to go on")
+    parser.add_argument("--workers", type=int, default=1, help="processes rendering plates")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    accuracy = train(steps=args.steps, seed=args.seed, out=args.out, batch_size=args.batch_size,
+                     until=args.until, workers=args.workers,
+                     log=lambda line: print(line, flush=True))  # fmt: skip
+    print(f"Validation exact {accuracy:.1%}; weights in {args.out / 'plate_crnn.pth'}")
+
+
+if __name__ == "__main__":
+    main()
