@@ -178,7 +178,8 @@ def _cascade_classifier() -> cv2.CascadeClassifier:
 
 
 def _cascade(grey: np.ndarray) -> list:
-    """The Haar plate detector, run at half size at most 640 wide (it is the slowest part)."""
+    """The Haar plate detector, on the frame scaled to at most 640 wide (at full size it
+    took most of a frame's time)."""
     scale = min(1.0, CASCADE_WIDTH / grey.shape[1])
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     found = _cascade_classifier().detectMultiScale(small, scaleFactor=1.1, minNeighbors=4,
@@ -262,7 +263,7 @@ def _rows(grey: np.ndarray) -> list[np.ndarray]:
 
 def _characters(line: np.ndarray) -> np.ndarray:
     """The line cut to the band its characters stand in (dark marks of character height), and
-    to a character or so either side of them: lettering above and below (a state or city
+    to twice their height either side of them: lettering above and below (a state or city
     name, a slogan) and what lies beyond the plate are left out. The band, border and bolts
     are left to the recogniser, which has learnt to pass over them: marks missed by the
     threshold (a character in shadow, one touching the border) are not cut off."""
