@@ -52,8 +52,8 @@ def sample(rng: random.Random) -> tuple[np.ndarray, str] | None:
     plate = degrade(plate, rng, rng.uniform(0.0, 1.2))
     if rng.random() < 0.3:  # haze, glare or a washed-out exposure: little contrast left
         array = np.asarray(plate).astype(np.float32)
-        mean = array.mean() + rng.uniform(-30, 30)
-        array = mean + (array - array.mean()) * rng.uniform(0.25, 0.7)
+        mean = array.mean()
+        array = mean + rng.uniform(-30, 30) + (array - mean) * rng.uniform(0.25, 0.7)
         plate = Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
     # On a ground (a car, a frame), cropped as a localiser or a labeller would box it: loose
     # or tight, a little off.
@@ -101,17 +101,18 @@ class Stream(torch.utils.data.IterableDataset):
     several workers, worker k renders batches n = k, k + workers, ... (the loader takes them
     in turn, so the order is the same)."""
 
-    def __init__(self, seed: int, size: int, start: int, workers: int = 1):
-        self.seed, self.size, self.start, self.workers = seed, size, start, workers
+    def __init__(self, seed: int, size: int, start: int):
+        self.seed, self.size, self.start = seed, size, start
 
     def __iter__(self) -> Iterator:
         info = torch.utils.data.get_worker_info()
-        n = self.start + (info.id if info else 0)
+        first, every = (info.id, info.num_workers) if info else (0, 1)
+        n = self.start + first
         while True:
             items = samples(self.seed * 1_000_003 + n, self.size)
             texts = [text for _, text in items]
             yield batch([line for line, _ in items]), texts
-            n += self.workers if info else 1
+            n += every
 
 
 def greedy(logits: torch.Tensor) -> list[str]:
@@ -157,8 +158,8 @@ def train(
         log(f"resumed at step {step}")
     validation = samples(VALIDATION_SEED, 400)
     loss_fn = nn.CTCLoss(blank=0, zero_infinity=True)
-    loader = torch.utils.data.DataLoader(Stream(seed, batch_size, step, workers),
-                                         batch_size=None, num_workers=workers)  # fmt: skip
+    loader = torch.utils.data.DataLoader(Stream(seed, batch_size, step), batch_size=None,
+                                         num_workers=workers)  # fmt: skip
     started, accuracy = time.monotonic(), 0.0
     for images, texts in loader:
         if step >= min(steps, until or steps):
@@ -187,11 +188,11 @@ def train(
 
 def validate(model: Model, validation: list[tuple[np.ndarray, str]]) -> float:
     model.eval()
+    device = next(model.parameters()).device
     right = 0
     with torch.no_grad():
         for start in range(0, len(validation), 50):
             chunk = validation[start : start + 50]
-            device = next(model.parameters()).device
             reads = greedy(model(batch([line for line, _ in chunk]).to(device)))
             right += sum(read == text for read, (_, text) in zip(reads, chunk, strict=True))
     return right / len(validation)
