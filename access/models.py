@@ -34,6 +34,7 @@ class Capability(models.Model):
             ("approve_deployments", "Approve or reject camera sites' deployment assessments"),
             ("sign_off_dpia", "Sign off camera sites' privacy impact assessments (DPIAs)"),
             ("assess_compliance", "Complete the Surveillance Camera Code self-assessment"),
+            ("view_retention", "See retention settings, deletion records and legal holds"),
         ]
 
     def __str__(self) -> str:
@@ -156,6 +157,10 @@ class AuditRecord(models.Model):
         ACCESS_DECISION = "access_decision", "Extended access decided"
         ALERT_VIEW = "alert_view", "Alert opened"
         IMAGE_VIEW = "image_view", "Image viewed"
+        HOLD_REQUEST = "hold_request", "Legal hold asked"
+        HOLD_DECISION = "hold_decision", "Legal hold decided"
+        HOLD_RELEASE = "hold_release", "Legal hold released"
+        HELD_READS_VIEW = "held_reads_view", "Held reads viewed"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"

@@ -16,6 +16,8 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from reads.models import RetentionPolicy
+
 from .models import AccessRequest
 
 
@@ -49,10 +51,11 @@ def search_window(
     end = min(wanted_to or now, now)
     if wanted_from > end:
         raise WindowRefused("The search starts after it ends: check the dates.")
-    oldest = now - timedelta(days=settings.READ_RETENTION_DAYS)
+    kept_days = RetentionPolicy.in_force().reads_days
+    oldest = now - timedelta(days=kept_days)
     if wanted_from < oldest:
         raise WindowRefused(
-            f"Reads are kept for {settings.READ_RETENTION_DAYS} days: none exist before "
+            f"Reads are kept for {kept_days} days: none exist before "
             f"{_day(oldest)}. Start the search on or after that day."
         )
     standard = standard_start(now)

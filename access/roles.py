@@ -43,12 +43,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.HOTLIST_MANAGER: ["access.manage_hotlists"],
     Role.AUDITOR: [
         "access.review_audit",
+        "access.view_retention",
         "access.sign_off_dpia",
         "access.assess_compliance",
         "deployments.view_site",
     ],
     Role.ADMINISTRATOR: [
         "access.administer_system",
+        "access.view_retention",
         "access.view_exact_locations",
         "auth.view_user",
         "auth.add_user",

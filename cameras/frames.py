@@ -4,7 +4,7 @@ reads with their plate patch and overview image. A frame with no plate is counte
 short while for camera diagnostics."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import cv2
 import numpy as np
@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
+
+from reads.models import RetentionPolicy
 
 from .images import InvalidImage, check_image, save_image
 from .models import Camera, UnreadFrame
@@ -32,7 +34,7 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
         raise SubmissionRefused(403, reason)
     now = timezone.now()
     try:
-        frame = parse_frame_fields(fields, now)
+        frame = parse_frame_fields(fields, now, RetentionPolicy.in_force().reads_days)
         extension = check_image(content, max_bytes=settings.FRAME_MAX_BYTES)
     except (ReadRefused, InvalidImage) as error:
         camera_seen(camera_id=camera.pk, clock_offset_ms=None, stored=0, refused=1)
@@ -113,16 +115,3 @@ def _unread(camera: Camera, path: str, captured_at: datetime, reason: str) -> No
         if created:
             Camera.objects.filter(pk=camera.pk).update(frames_unread=F("frames_unread") + 1,
                                                        last_seen_at=timezone.now())  # fmt: skip
-
-
-def unread_frames_expire() -> int:
-    """Delete frames kept for diagnostics longer than FRAME_DIAGNOSTIC_HOURS; how many."""
-    old = UnreadFrame.objects.filter(
-        received_at__lt=timezone.now() - timedelta(hours=settings.FRAME_DIAGNOSTIC_HOURS)
-    )
-    count = 0
-    for frame in old.iterator():
-        default_storage.delete(frame.image)
-        frame.delete()
-        count += 1
-    return count

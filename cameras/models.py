@@ -124,9 +124,26 @@ class OperationalAlert(models.Model):
         return f"{self.camera.reference}: {self.get_kind_display()}"
 
 
+class CameraPosition(models.Model):
+    """Where a mobile unit was (its GPS track), reported with its heartbeats; deleted by
+    retention on its own clock."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="positions")
+    at = models.DateTimeField()
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["camera", "-at"], name="camera_position_at")]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 class UnreadFrame(models.Model):
-    """A frame in which the OCR found no plate: kept a short while (FRAME_DIAGNOSTIC_HOURS)
-    so an administrator can see what the camera sees, then deleted with its image."""
+    """A frame in which the OCR found no plate: kept a few hours (the retention policy's
+    frames_hours) so an administrator can see what the camera sees, then deleted with its image."""
 
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="unread_frames")
     image = models.CharField(max_length=255, unique=True)

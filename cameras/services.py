@@ -13,6 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from reads.models import RetentionPolicy
+
 from .images import save_image
 from .models import Camera, CameraCredential, _hash_secret
 from .submission import ReadRefused, parse_read
@@ -97,10 +99,11 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
     offset = clock_offset_ms(payload.get("sent_at"))
 
     received_at = timezone.now()
+    kept_days = RetentionPolicy.in_force().reads_days
     accepted, rejected, plain = [], [], []
     for index, item in enumerate(reads):
         try:
-            read = parse_read(item, camera, received_at)
+            read = parse_read(item, camera, received_at, kept_days)
         except ReadRefused as refused:
             capture_id = item.get("capture_id") if isinstance(item, dict) else None
             rejected.append({"index": index, "capture_id": capture_id, "errors": refused.errors})

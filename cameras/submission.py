@@ -33,8 +33,9 @@ class ReadRefused(ValueError):
         self.errors = errors
 
 
-def parse_read(item, camera: Camera, now: datetime) -> dict:
-    """The read with canonical and typed values, or ReadRefused naming every problem."""
+def parse_read(item, camera: Camera, now: datetime, kept_days: int) -> dict:
+    """The read with canonical and typed values, or ReadRefused naming every problem.
+    `kept_days` is the read retention in force: older captures are refused."""
     if not isinstance(item, dict):
         raise ReadRefused({"non_field_errors": ["A read must be a JSON object."]})
     errors: dict[str, list[str]] = {}
@@ -53,7 +54,7 @@ def parse_read(item, camera: Camera, now: datetime) -> dict:
 
     check("capture_id", _capture_id, required=True)
     check("vrm", _vrm, required=True)
-    check("captured_at", lambda v: _captured_at(v, now), required=True)
+    check("captured_at", lambda v: _captured_at(v, now, kept_days), required=True)
     check("confidence", lambda v: _number(v, 0, 1))
     check("alternatives", _alternatives)
     check("direction", _direction)
@@ -79,12 +80,12 @@ def parse_read(item, camera: Camera, now: datetime) -> dict:
     return read
 
 
-def parse_frame_fields(data, now: datetime) -> dict:
+def parse_frame_fields(data, now: datetime, kept_days: int) -> dict:
     """A frame's capture id and time, or ReadRefused naming what is wrong with them."""
     errors: dict[str, list[str]] = {}
     fields: dict = {}
     for name, parse in (("capture_id", _capture_id),
-                        ("captured_at", lambda v: _captured_at(v, now))):  # fmt: skip
+                        ("captured_at", lambda v: _captured_at(v, now, kept_days))):  # fmt: skip
         value = data.get(name)
         if not value:
             errors[name] = ["This field is required."]
@@ -119,7 +120,7 @@ def _vrm(value) -> str:
         raise ValueError(str(error)) from None
 
 
-def _captured_at(value, now: datetime) -> datetime:
+def _captured_at(value, now: datetime, kept_days: int) -> datetime:
     try:
         moment = datetime.fromisoformat(_text(value, 40))
     except ValueError:
@@ -131,12 +132,9 @@ def _captured_at(value, now: datetime) -> datetime:
         raise ValueError(
             f"The capture time is more than {tolerance} s in the future: check the camera's clock."
         )
-    if moment < now - timedelta(days=settings.READ_RETENTION_DAYS):
-        raise ValueError(
-            f"The capture time is older than the retention period "
-            f"({settings.READ_RETENTION_DAYS} days)."
-        )
-    return moment
+    if moment < now - timedelta(days=kept_days):
+        raise ValueError(f"The capture time is older than the retention period ({kept_days} days).")
+    return moment.astimezone(UTC)  # the day folders and partitions are UTC days
 
 
 def _number(value, low: float, high: float) -> float:

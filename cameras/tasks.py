@@ -6,8 +6,9 @@ from kombu.exceptions import KombuError
 from redis import RedisError
 
 from hotlist.events import operations_announce
+from reads.retention import unread_frames_expire
 
-from .frames import frame_process, unread_frames_expire
+from .frames import frame_process
 from .health import camera_health_check
 from .ocr import OCRModelError
 
@@ -34,5 +35,5 @@ def ocr_frame_task(frame: dict) -> str | None:
 
 
 @shared_task(ignore_result=True)
-def unread_frames_expire_task() -> int:
-    return unread_frames_expire()
+def unread_frames_expire_task() -> None:
+    unread_frames_expire()

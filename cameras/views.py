@@ -2,7 +2,6 @@
 
 import mimetypes
 
-from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch
@@ -15,6 +14,7 @@ from access.models import AuditRecord
 from access.services import audit_record_add
 from core.middleware import client_address
 from core.views import AreaView
+from reads.models import RetentionPolicy
 
 from .models import Camera, OperationalAlert, UnreadFrame
 
@@ -46,8 +46,8 @@ class UnreadFrameListView(AreaView):
 
     def get_context_data(self, **kwargs):
         frames = UnreadFrame.objects.select_related("camera")[:200]
-        return super().get_context_data(frames=frames, hours=settings.FRAME_DIAGNOSTIC_HOURS,
-                                        **kwargs)  # fmt: skip
+        hours = RetentionPolicy.in_force().frames_hours
+        return super().get_context_data(frames=frames, hours=hours, **kwargs)
 
 
 @never_cache

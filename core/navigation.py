@@ -43,6 +43,12 @@ AREAS = [
         "you never decide your own.",
     ),
     Area(
+        "holds", "Legal holds", "reads:legalhold_list", "access.search_reads",
+        "Keep reads past retention for a prosecution: approved by a senior officer, reviewed.",
+        "You have no legal holds. Tick reads in search results, or give a plate and a period "
+        "below, when a case needs them kept beyond retention.",
+    ),
+    Area(
         "sites", "Sites", "deployments:site_list", "deployments.view_site",
         "Keep every camera site justified: assessment, privacy impact, consultation, review.",
         "No camera sites are registered yet. Sites, their status and reviews due will be "
@@ -59,6 +65,12 @@ AREAS = [
         "See who searched what, when and why; dip-sample searches and spot misuse.",
         "Nothing has been audited yet. Every search, export, image view and alert action will "
         "be recorded here, hash-chained.",
+    ),
+    Area(
+        "retention", "Retention", "reads:retention", "access.view_retention",
+        "How long each kind of data is kept, what was deleted and when, legal holds, and the "
+        "daily national export.",
+        "Nothing has been deleted yet: the daily retention run records here what it deletes.",
     ),
     Area(
         "cameras", "Cameras", "cameras:camera_list", "access.administer_system",

@@ -16,6 +16,7 @@ from cameras.models import Camera, CameraCredential
 from core.templatetags.people import person
 from hotlist.models import Alert, HotlistEntry
 from reads.export import pdf_text
+from reads.models import LegalHold, RetentionPolicy
 from reads.partitions import existing_days
 
 from .models import Decision, Site
@@ -70,6 +71,8 @@ def principle_evidence() -> dict[int, str]:
         action=AuditRecord.Action.SEARCH, outcome=AuditRecord.Outcome.OK, at__gte=year_ago
     )
     requests = AccessRequest.objects.filter(decided_at__gte=year_ago)
+    retention = RetentionPolicy.in_force()
+    holds = LegalHold.objects.filter(status=LegalHold.Status.ACTIVE).count()
     days = sorted(existing_days())
     oldest = f"the oldest day held is {days[0]:%d %b %Y}" if days else "no reads are held"
     chain = audit_chain_break()
@@ -95,8 +98,8 @@ def principle_evidence() -> dict[int, str]:
         "a named owner; every search, export and image view is attributed in the access audit.",
         5: f"Every search names an offence category, a case reference and a justification: "
         f"{searches.count()} searches in the last 12 months, each with its purpose.",
-        6: f"Reads are kept {settings.READ_RETENTION_DAYS} days and alerts "
-        f"{settings.ALERT_RETENTION_DAYS} days; {oldest}.",
+        6: f"Reads are kept {retention.reads_days} days and alerts {retention.alerts_days} "
+        f"days, deleted daily with a deletion record; {oldest}; {holds} legal holds in force.",
         7: f"Standard searches reach {settings.SEARCH_WINDOW_DAYS} days back; older data needs "
         f"a senior officer's time-limited grant: {requests.filter(status__in=GRANTED).count()} "
         f"granted and {requests.filter(status=AccessRequest.Status.REFUSED).count()} refused "

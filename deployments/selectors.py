@@ -5,7 +5,6 @@ import math
 from collections import Counter
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -13,7 +12,7 @@ from django.utils import timezone
 from access.models import AccessRequest, AuditRecord
 from cameras.models import Camera, CameraHour
 from hotlist.models import Alert, HotlistEntry
-from reads.models import Read
+from reads.models import Read, RetentionPolicy
 
 from .models import Decision, DeploymentAssessment, PrivacyAssessment, Review, Site
 
@@ -156,7 +155,7 @@ def public_statistics(days: int = 30) -> dict:
         "searches_extended": searches.exclude(detail__grant=None).count(),
         "requests_granted": decided.filter(status__in=GRANTED).count(),
         "requests_refused": decided.filter(status=AccessRequest.Status.REFUSED).count(),
-        "retention_days": settings.READ_RETENTION_DAYS,
+        "retention_days": RetentionPolicy.in_force().reads_days,
         "reviews_completed": len(on_time),
         "reviews_on_time": sum(on_time),
         "reviews_overdue": Site.objects.filter(

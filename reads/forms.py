@@ -8,9 +8,10 @@ from access.policy import standard_start
 from cameras.models import Camera
 from deployments.models import Site
 
-from .models import Read
+from .models import Read, RetentionPolicy
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class SearchForm(PurposeForm):
@@ -55,3 +56,34 @@ class PlaceForm(forms.Form):
 
 
 PlaceFormSet = forms.formset_factory(PlaceForm, extra=5, max_num=5)
+
+
+class HoldForm(forms.Form):
+    """Why reads must be kept past retention, and when the hold is looked at again."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), min_length=20,
+        help_text="Why the reads must be kept past retention (investigation, prosecution).",
+    )  # fmt: skip
+    review_on = forms.DateField(widget=DATE, label="Review by")
+
+
+class PlateHoldForm(PurposeForm, HoldForm):
+    """Hold one plate's reads over a period, for a case."""
+
+    vrm = forms.CharField(max_length=32, label="Plate")
+    period_from = forms.DateTimeField(widget=DATETIME, label="From")
+    period_to = forms.DateTimeField(widget=DATETIME, label="To")
+
+    field_order = ["category", "case_reference", "justification", "vrm", "period_from",
+                   "period_to", "reason", "review_on"]  # fmt: skip
+
+
+class RetentionPolicyForm(forms.ModelForm):
+    class Meta:
+        model = RetentionPolicy
+        fields = ["reads_days", "alerts_days", "tracks_days", "frames_hours", "reason"]
+        labels = {"reads_days": "Reads and images (days)", "alerts_days": "Hits and alerts (days)",
+                  "tracks_days": "GPS tracks (days)", "frames_hours": "Diagnostic frames (hours)",
+                  "reason": "Why it changes"}  # fmt: skip
+        widgets = {"reason": forms.Textarea(attrs={"rows": 2})}

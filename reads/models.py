@@ -1,9 +1,12 @@
 """The read store: ingest, day partitions, search, analytics, evidential export and retention."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+from core.models import person_field
 
 
 class Read(models.Model):
@@ -94,3 +97,203 @@ class Analysis(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("reads:analysis_detail", args=[self.pk])
+
+
+def _days(low: int, high: int) -> list:
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class RetentionPolicy(models.Model):
+    """How long each kind of personal data is kept, each on its own clock (R-RET-1). Never
+    edited: a change is a new version saying who made it, when and why; the newest is in force.
+    Keeping reads longer than READS_STANDARD_DAYS is a deliberate choice and needs a reason."""
+
+    READS_STANDARD_DAYS = 365
+    READS_MAX_DAYS = 730
+
+    reads_days = models.PositiveSmallIntegerField(
+        default=READS_STANDARD_DAYS, validators=_days(1, READS_MAX_DAYS),
+        help_text="Reads and their images.",
+    )  # fmt: skip
+    alerts_days = models.PositiveSmallIntegerField(
+        default=730, validators=_days(1, 3650), help_text="Hits and their alerts."
+    )
+    tracks_days = models.PositiveSmallIntegerField(
+        default=365, validators=_days(1, READS_MAX_DAYS), help_text="Mobile units' GPS tracks."
+    )
+    frames_hours = models.PositiveSmallIntegerField(
+        default=24, validators=_days(1, 168),
+        help_text="Frames with no plate found, kept for camera diagnostics.",
+    )  # fmt: skip
+    reason = models.TextField(blank=True)
+    changed_by = person_field()
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name_plural = "retention policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reads_days__range=(1, 730), tracks_days__range=(1, 730),
+                                   alerts_days__range=(1, 3650), frames_hours__range=(1, 168)),
+                name="retention_policy_in_range",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"Reads {self.reads_days} days, alerts {self.alerts_days} days"
+
+    @classmethod
+    def in_force(cls) -> "RetentionPolicy":
+        """The newest version (the defaults, recorded, before any change)."""
+        return cls.objects.first() or cls.objects.create(
+            reason="The defaults, in force until changed."
+        )
+
+
+class DeletionRecord(models.Model):
+    """What one run of retention deleted, kept for auditors (R-RET-2): which data, which days,
+    how many rows and files, when, and under which policy."""
+
+    class What(models.TextChoices):
+        READS = "reads", "Reads (day partitions dropped)"
+        READ_IMAGES = "read_images", "Images of reads"
+        ALERTS = "alerts", "Hits and alerts"
+        TRACKS = "tracks", "GPS tracks of mobile units"
+        FRAMES = "frames", "Diagnostic frames"
+        HELD_READS = "held_reads", "Released legal holds' reads"
+
+    at = models.DateTimeField(default=timezone.now)
+    policy = models.ForeignKey(RetentionPolicy, on_delete=models.PROTECT, related_name="+")
+    what = models.CharField(max_length=12, choices=What.choices)
+    days = models.JSONField(default=list, blank=True, help_text="The days deleted (ISO dates).")
+    rows = models.PositiveBigIntegerField(default=0)
+    files = models.PositiveBigIntegerField(default=0)
+    kept = models.PositiveIntegerField(default=0, help_text="Rows kept: under a legal hold.")
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_what_display()}: {self.rows} rows, {self.files} files"
+
+
+class LegalHold(models.Model):
+    """Reads preserved for an investigation or prosecution beyond retention (R-RET-3). Asked by
+    an investigator for a case (under one of their search purposes), approved by a senior
+    officer who is not the requester, reviewed by a date. The reads are copied into the holds
+    table (HeldRead) and their images into the holds store when it is asked, so nothing is lost
+    while it waits; once released or refused, the copies go at the next retention run."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        ACTIVE = "active", "In force"
+        REFUSED = "refused", "Refused"
+        RELEASED = "released", "Released"
+
+    PRESERVING = (Status.PENDING, Status.ACTIVE)  # its copies are kept
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="legal_holds"
+    )
+    purpose = models.ForeignKey(
+        "access.SearchPurpose", on_delete=models.PROTECT, related_name="legal_holds",
+        help_text="The case (and offence) the reads are held for.",
+    )  # fmt: skip
+    reason = models.TextField()
+    vrm = models.CharField(max_length=16, blank=True, help_text="Held by plate and period.")
+    period_from = models.DateTimeField(null=True, blank=True)
+    period_to = models.DateTimeField(null=True, blank=True)
+    review_on = models.DateField(help_text="When the hold must be looked at again.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = person_field()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    released_by = person_field()
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.TextField(blank=True)
+    purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When retention deleted its copies, after release."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("requester")),
+                name="legal_hold_not_decided_by_requester",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Legal hold {self.pk} for {self.purpose.case_reference}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reads:legalhold_detail", args=[self.pk])
+
+    @property
+    def review_overdue(self) -> bool:
+        return self.status == self.Status.ACTIVE and self.review_on < timezone.localdate()
+
+
+class HeldRead(models.Model):
+    """A copy of a read under a legal hold, with its images copied into the holds store: it
+    outlives the read's day partition until the hold is released."""
+
+    hold = models.ForeignKey(LegalHold, on_delete=models.CASCADE, related_name="reads")
+    read_id = models.UUIDField()
+    vrm = models.CharField(max_length=16)
+    vrm_raw = models.CharField(max_length=32)
+    captured_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    camera = models.ForeignKey(
+        "cameras.Camera", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    site = models.ForeignKey(
+        "deployments.Site", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    capture_id = models.CharField(max_length=64)
+    confidence = models.FloatField(null=True)
+    alternatives = models.JSONField(default=list)
+    direction = models.CharField(max_length=8, blank=True)
+    lane = models.PositiveSmallIntegerField(null=True)
+    latitude = models.FloatField(null=True)
+    longitude = models.FloatField(null=True)
+    plate_image = models.CharField(max_length=255, blank=True)
+    overview_image = models.CharField(max_length=255, blank=True)
+    vehicle_make = models.CharField(max_length=50, blank=True)
+    vehicle_model = models.CharField(max_length=50, blank=True)
+    vehicle_colour = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["-captured_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["hold", "read_id"], name="held_read_once_per_hold")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vrm} at {self.captured_at:%Y-%m-%d %H:%M:%S} (hold {self.hold_id})"
+
+
+class NationalExport(models.Model):
+    """One day's reads written in the national capture format for submission upstream
+    (R-RET-4), and what the transport made of it."""
+
+    day = models.DateField(unique=True, help_text="The capture day (UTC) exported.")
+    reads = models.PositiveIntegerField()
+    groups = models.PositiveIntegerField(help_text="Record groups of at most 50 reads.")
+    manifest = models.CharField(max_length=255, help_text="Path of the manifest in storage.")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the capture file.")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    transport = models.CharField(max_length=100, blank=True)
+    receipt = models.CharField(max_length=200, blank=True, help_text="What the transport said.")
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"National export of {self.day}: {self.reads} reads"

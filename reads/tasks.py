@@ -7,6 +7,8 @@ from redis import RedisError
 
 from . import partitions
 from .analysis import analysis_run
+from .national import national_export_due
+from .retention import retention_run
 from .services import read_batch_ingest
 
 
@@ -36,8 +38,22 @@ def partitions_ensure_task() -> list[str]:
     return [day.isoformat() for day in partitions.ensure_ahead(today)]
 
 
+@shared_task(acks_late=False)  # long: never handed to a second worker mid-run
+def retention_run_task() -> list[str]:
+    """Delete what is past retention (daily); what was deleted, for the worker's log."""
+    return [str(record) for record in retention_run()]
+
+
 @shared_task(ignore_result=True, acks_late=False)
 def analysis_run_task(analysis_id: int) -> None:
     """Run a long analysis (on the default queue, never holding up ingest). Not acknowledged
     late: a lost worker leaves it failed to be started again, rather than run twice."""
     analysis_run(analysis_id=analysis_id)
+
+
+@shared_task(acks_late=False)  # long: never handed to a second worker mid-run
+def national_export_task() -> list[str]:
+    """Write the previous UTC day's reads in the national capture format and send them, and
+    send again any day whose sending failed."""
+    today = partitions.day_of(timezone.now())
+    return [str(export) for export in national_export_due(today=today)]

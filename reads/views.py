@@ -1,14 +1,18 @@
-"""Pages for reads: the investigator's search."""
+"""Pages for reads: the investigator's search, legal holds, and retention."""
 
 import mimetypes
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
 
 from access.forms import PurposeForm
 from access.models import SearchPurpose
@@ -18,8 +22,19 @@ from core.views import AreaView
 
 from .analysis import analysis_start
 from .export import read_export
-from .forms import PlaceFormSet, SearchForm
-from .models import Analysis
+from .forms import HoldForm, PlaceFormSet, PlateHoldForm, RetentionPolicyForm, SearchForm
+from .holds import (
+    HoldRefused,
+    ReadKey,
+    held_read_image_open,
+    held_reads_view,
+    legal_hold_decide,
+    legal_hold_release,
+    legal_hold_request,
+    legal_hold_review,
+)
+from .models import Analysis, DeletionRecord, LegalHold, NationalExport, RetentionPolicy
+from .retention import RetentionError, retention_policy_change
 from .search import (
     Criteria,
     SearchRefused,
@@ -53,7 +68,7 @@ class SearchView(AreaView):
 
     def _initial(self) -> dict:
         """The session's purpose, for a follow-up search."""
-        purpose = self._session_purpose()
+        purpose = session_purpose(self.request)
         if purpose is None:
             return {}
         return {"category": purpose.category, "case_reference": purpose.case_reference,
@@ -66,7 +81,7 @@ class SearchView(AreaView):
             return self.render_to_response(self.get_context_data(form=form))
         data, address = form.cleaned_data, client_address(request)
         try:
-            purpose = self._purpose(data)
+            purpose = purpose_from(request, data)
             if request.POST.get("export"):
                 return _download(read_export(
                     user=request.user, purpose=purpose, criteria=_criteria(data),
@@ -93,22 +108,25 @@ class SearchView(AreaView):
                            map_tiles=settings.MAP_TILE_URL)  # fmt: skip
         return super().render_to_response(context, **kwargs)
 
-    def _session_purpose(self) -> SearchPurpose | None:
-        pk = self.request.session.get(SESSION_PURPOSE)
-        return SearchPurpose.objects.filter(pk=pk, user=self.request.user).first() if pk else None
 
-    def _purpose(self, data) -> SearchPurpose:
-        """The session's purpose when unchanged; otherwise a new one, kept for what follows."""
-        purpose = self._session_purpose()
-        asked = (data["category"], data["case_reference"], data["justification"].strip())
-        if not purpose or (purpose.category, purpose.case_reference,
-                           purpose.justification) != asked:  # fmt: skip
-            purpose = search_purpose_create(
-                user=self.request.user, category=data["category"],
-                case_reference=data["case_reference"], justification=data["justification"],
-            )  # fmt: skip
-            self.request.session[SESSION_PURPOSE] = purpose.pk
-        return purpose
+def session_purpose(request) -> SearchPurpose | None:
+    """The purpose of this session's searches, if any."""
+    pk = request.session.get(SESSION_PURPOSE)
+    return SearchPurpose.objects.filter(pk=pk, user=request.user).first() if pk else None
+
+
+def purpose_from(request, data) -> SearchPurpose:
+    """The session's purpose when unchanged; otherwise a new one, kept for what follows."""
+    purpose = session_purpose(request)
+    asked = (data["category"], data["case_reference"], data["justification"].strip())
+    if not purpose or (purpose.category, purpose.case_reference,
+                       purpose.justification) != asked:  # fmt: skip
+        purpose = search_purpose_create(
+            user=request.user, category=data["category"],
+            case_reference=data["case_reference"], justification=data["justification"],
+        )  # fmt: skip
+        request.session[SESSION_PURPOSE] = purpose.pk
+    return purpose
 
 
 def _download(export) -> HttpResponse:
@@ -166,8 +184,8 @@ class StakeoutView(SearchView):
                       for d in places.cleaned_data if d.get("site")]  # fmt: skip
             try:
                 context["vehicles"] = stakeout_search(
-                    user=request.user, purpose=self._purpose(form.cleaned_data), places=chosen,
-                    address=client_address(request),
+                    user=request.user, purpose=purpose_from(request, form.cleaned_data),
+                    places=chosen, address=client_address(request),
                 )  # fmt: skip
             except SearchRefused as refusal:
                 context["refusal"] = str(refusal)
@@ -178,9 +196,7 @@ class StakeoutView(SearchView):
 @permission_required("access.search_reads", raise_exception=True)
 def read_image(request, read_id, kind: str):
     """A read's image from search results, under the session's purpose (audited)."""
-    purpose = SearchPurpose.objects.filter(
-        pk=request.session.get(SESSION_PURPOSE), user=request.user
-    ).first()
+    purpose = session_purpose(request)
     captured_at = parse_datetime(request.GET.get("at", ""))
     if purpose is None or captured_at is None:
         raise Http404("No such image.")
@@ -192,3 +208,180 @@ def read_image(request, read_id, kind: str):
     except (SearchRefused, FileNotFoundError):
         raise Http404("No such image.") from None
     return FileResponse(content, content_type=mimetypes.guess_type(path)[0] or "image/jpeg")
+
+
+class LegalHoldListView(AreaView):
+    """An investigator's legal holds, and a form to hold one plate's reads over a period."""
+
+    area_key = "holds"
+    template_name = "reads/legalhold_list.html"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", PlateHoldForm())
+        holds = LegalHold.objects.filter(requester=self.request.user).select_related(
+            "purpose__category", "decided_by"
+        )
+        return super().get_context_data(holds=holds, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = PlateHoldForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                purpose = purpose_from(request, data)
+                hold = legal_hold_request(
+                    user=request.user, purpose=purpose, reason=data["reason"],
+                    review_on=data["review_on"], vrm=data["vrm"],
+                    period_from=data["period_from"], period_to=data["period_to"],
+                    address=client_address(request),
+                )  # fmt: skip
+            except (HoldRefused, SearchRefused) as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                messages.success(request, _asked(hold))
+                return redirect(hold)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+def _asked(hold: LegalHold) -> str:
+    return f"{hold}: {hold.reads.count()} reads kept while a senior officer decides."
+
+
+@require_POST
+@permission_required("access.search_reads", raise_exception=True)
+def legalhold_from_search(request):
+    """Hold the reads ticked in search results, under the session's search purpose."""
+    purpose = session_purpose(request)
+    form = HoldForm(request.POST)
+    keys = [_read_key(value) for value in request.POST.getlist("read")]
+    if purpose is None or not form.is_valid() or None in keys:
+        problems = [" ".join(errors) for errors in form.errors.values()] or [
+            "Tick the reads to hold in your search results."]  # fmt: skip
+        messages.error(request, f"No hold was made: {' '.join(problems)}")
+        return redirect("reads:legalhold_list")
+    try:
+        hold = legal_hold_request(user=request.user, purpose=purpose, reads=keys,
+                                  address=client_address(request), **form.cleaned_data)  # fmt: skip
+    except HoldRefused as refusal:
+        messages.error(request, f"No hold was made: {refusal}")
+        return redirect("reads:legalhold_list")
+    messages.success(request, _asked(hold))
+    return redirect(hold)
+
+
+def _read_key(value: str) -> ReadKey | None:
+    """A ticked read: plate|capture time|id, as the search results page writes it."""
+    vrm, _, rest = value.partition("|")
+    captured, _, read_id = rest.partition("|")
+    captured_at = parse_datetime(captured)
+    return ReadKey(vrm, captured_at, read_id) if vrm and captured_at and read_id else None
+
+
+class LegalHoldDetailView(TemplateView):
+    """One hold: for the officer who asked (who alone sees its reads), senior officers (who
+    decide and review it) and auditors. To anyone else it does not exist."""
+
+    template_name = "reads/legalhold_detail.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.hold = get_object_or_404(
+            LegalHold.objects.select_related("purpose__category", "requester", "decided_by",
+                                             "released_by"), pk=kwargs["pk"],
+        )  # fmt: skip
+        user = request.user
+        self.senior = user.has_perm("access.decide_extended_access")
+        if not (user.pk == self.hold.requester_id or self.senior
+                or user.has_perm("access.view_retention")):  # fmt: skip
+            raise Http404("No such legal hold.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        hold, user, query = self.hold, self.request.user, self.request.GET
+        if query.get("show"):
+            page = query.get("page", "1")
+            try:
+                kwargs["held"] = held_reads_view(
+                    user=user, hold=hold, plate=query.get("plate", ""),
+                    page=int(page) if page.isdigit() else 1, address=client_address(self.request),
+                )  # fmt: skip
+            except HoldRefused as refusal:
+                kwargs["refusal"] = str(refusal)
+        own = user.pk == hold.requester_id
+        return super().get_context_data(
+            hold=hold, count=hold.reads.count(), own=own,
+            may_decide=self.senior and not own, query=query, **kwargs,
+        )  # fmt: skip
+
+    def post(self, request, *args, **kwargs):
+        hold, action = self.hold, request.POST.get("action")
+        reason, address = request.POST.get("reason", ""), client_address(request)
+        try:
+            if action in ("approve", "refuse"):
+                legal_hold_decide(hold=hold, by=request.user, approve=action == "approve",
+                                  reason=reason, address=address)  # fmt: skip
+            elif action == "review":
+                review_on = parse_date(request.POST.get("review_on") or "")
+                if review_on is None:
+                    raise HoldRefused("Give the next review date.")
+                legal_hold_review(hold=hold, by=request.user, review_on=review_on,
+                                  reason=reason, address=address)  # fmt: skip
+            elif action == "release":
+                legal_hold_release(hold=hold, by=request.user, reason=reason, address=address)
+            else:
+                raise HoldRefused("Choose what to do.")
+        except HoldRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            hold.refresh_from_db()
+            messages.success(request, f"{hold}: {hold.get_status_display().lower()}.")
+        return redirect(hold)
+
+
+@never_cache
+@permission_required("access.search_reads", raise_exception=True)
+def held_read_image(request, pk: int, read_id, kind: str):
+    """A held read's image, for the officer who asked for the hold (audited)."""
+    hold = get_object_or_404(LegalHold.objects.select_related("purpose__category"), pk=pk)
+    try:
+        path = held_read_image_open(user=request.user, hold=hold, read_id=str(read_id),
+                                    kind=kind, address=client_address(request))  # fmt: skip
+        content = default_storage.open(path)
+    except (HoldRefused, FileNotFoundError):
+        raise Http404("No such image.") from None
+    return FileResponse(content, content_type=mimetypes.guess_type(path)[0] or "image/jpeg")
+
+
+class RetentionView(AreaView):
+    """How long each kind of data is kept and its history, what retention deleted, legal
+    holds and national exports: for auditors and administrators; administrators change it."""
+
+    area_key = "retention"
+    template_name = "reads/retention.html"
+
+    def get_context_data(self, **kwargs):
+        policy = RetentionPolicy.in_force()
+        if self.request.user.has_perm("access.administer_system"):
+            kwargs.setdefault("form", RetentionPolicyForm(instance=policy,
+                                                          initial={"reason": ""}))  # fmt: skip
+        return super().get_context_data(
+            policy=policy,
+            history=RetentionPolicy.objects.select_related("changed_by")[:20],
+            deletions=DeletionRecord.objects.select_related("policy")[:100],
+            holds=LegalHold.objects.select_related("purpose__category", "requester",
+                                                   "decided_by")[:200],
+            exports=NationalExport.objects.all()[:30], **kwargs,
+        )  # fmt: skip
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm("access.administer_system"):
+            raise PermissionDenied("Only an administrator may change retention.")
+        form = RetentionPolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                retention_policy_change(by=request.user, **form.cleaned_data)
+            except RetentionError as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                messages.success(request, "Retention changed; the next daily run applies it.")
+                return redirect("reads:retention")
+        return self.render_to_response(self.get_context_data(form=form))

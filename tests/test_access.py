@@ -14,13 +14,13 @@ pytestmark = pytest.mark.django_db
 # Who may open which work area: the explicit table the pages are checked against.
 AREAS_BY_PERSONA = {
     "operator": {"alerts"},
-    "investigator": {"search", "requests"},
-    "investigator2": {"search", "requests"},
+    "investigator": {"search", "requests", "holds"},
+    "investigator2": {"search", "requests", "holds"},
     "senior": {"decisions", "sites"},
     "intel": {"sites"},
     "hotlists": {"hotlists"},
-    "auditor": {"audit", "sites"},
-    "admin": {"cameras", "administration", "sites"},
+    "auditor": {"audit", "sites", "retention"},
+    "admin": {"cameras", "administration", "sites", "retention"},
     "inspector": {"alerts", "decisions", "sites"},
     "nobody": set(),
 }

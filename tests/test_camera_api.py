@@ -198,6 +198,19 @@ def test_heartbeat_records_that_the_camera_is_alive_and_its_clock_offset(api, ca
     assert 11_000 <= camera.clock_offset_ms <= 13_000
 
 
+def test_a_mobile_unit_reports_its_track_with_its_heartbeats(api, camera):
+    heartbeat = "/api/v1/cameras/heartbeat/"
+    refused = api.post(heartbeat, {"latitude": 52.2, "longitude": 0.12}, format="json")
+    assert refused.status_code == 400 and "only mobile units" in refused.json()["detail"]
+    camera.kind = Camera.Kind.MOBILE
+    camera.save()
+    assert api.post(heartbeat, {"latitude": 52.2}, format="json").status_code == 400
+    assert (
+        api.post(heartbeat, {"latitude": 52.2, "longitude": 0.12}, format="json").status_code == 200
+    )
+    assert list(camera.positions.values_list("latitude", "longitude")) == [(52.2, 0.12)]
+
+
 def ingest_queue_length() -> int:
     with app.connection_for_write() as connection:
         return connection.default_channel.queue_declare("ingest").message_count

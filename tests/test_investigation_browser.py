@@ -1,5 +1,5 @@
 """End to end in Chromium: extended access asked, approved by another officer, used for an older
-search, and all three seen by the auditor."""
+search; a legal hold asked from the results, approved and used; all of it seen by the auditor."""
 
 from datetime import timedelta
 
@@ -27,7 +27,9 @@ def local(days_back: int, fmt: str) -> str:
     return moment.replace(hour=12, minute=0).strftime(fmt)
 
 
-def test_extended_access_asked_approved_used_and_audited(browser, server, personas):
+def test_extended_access_and_a_legal_hold_asked_approved_used_and_audited(
+    browser, server, personas
+):
     now = timezone.now()
     ingest(CameraFactory(name="A14 eastbound"), [
         plain_read("AB12CDE", captured_at=now - timedelta(days=days), capture_id=str(days))
@@ -73,12 +75,36 @@ def test_extended_access_asked_approved_used_and_audited(browser, server, person
     )
     screenshot(investigator, "search-with-grant")
 
+    # Keep the older read past retention for the prosecution: tick it, ask for a hold.
+    results.get_by_role("checkbox", name=f"Hold the read of AB12CDE at {local(100, '%d %b %Y')}"
+                        ).check()  # fmt: skip
+    hold_form = investigator.get_by_test_id("hold-form")
+    hold_form.get_by_label("Why the ticked reads must be kept").fill(WHY)
+    hold_form.get_by_label("Review by").fill(local(-90, "%Y-%m-%d"))
+    hold_form.get_by_role("button", name="Ask for a legal hold").click()
+    expect(investigator.get_by_test_id("hold-status")).to_have_text("Waiting for approval")
+    expect(investigator.locator(".facts")).to_contain_text("1 read kept")
+
+    senior.goto(f"{server.url}/access/decisions/")
+    senior.get_by_test_id("holds-waiting").get_by_role("link").click()
+    senior.get_by_test_id("decide-form").get_by_role("button", name="Approve").click()
+    expect(senior.get_by_test_id("hold-status")).to_have_text("In force")
+
+    investigator.reload()
+    investigator.get_by_role("button", name="Show the held reads").click()
+    expect(investigator.get_by_test_id("held-reads")).to_contain_text("AB12CDE")
+    screenshot(investigator, "legal-hold-reads")
+
     auditor = page_for("auditor")
     auditor.goto(f"{server.url}/access/audit/?case={CASE}")
     audit = auditor.get_by_test_id("audit")
-    for action in ("Extended access asked", "Extended access decided", "Search"):
+    for action in ("Extended access asked", "Extended access decided", "Search",
+                   "Legal hold asked", "Legal hold decided", "Held reads viewed"):  # fmt: skip
         expect(audit).to_contain_text(action)
     expect(audit.locator("tr", has_text="Search")).to_contain_text("investigator")
     screenshot(auditor, "audit-case")
+    auditor.goto(f"{server.url}/retention/")
+    expect(auditor.get_by_test_id("holds")).to_contain_text(CASE)
+    expect(auditor.get_by_test_id("policy")).to_contain_text("365 days")
     for page in (investigator, senior, auditor):
         page.context.close()

@@ -20,13 +20,13 @@ from rest_framework.test import APIClient
 
 from anpr_site.celery import app
 from cameras import ocr, synthetic
-from cameras.frames import unread_frames_expire
 from cameras.localise import plate_candidates
 from cameras.models import Camera, UnreadFrame
 from cameras.services import camera_credential_issue
 from cameras.synthetic import HELD_OUT, PlateStyle, jpeg_bytes, render_plate, render_scene
 from hotlist.models import Alert
 from reads.models import Read
+from reads.retention import unread_frames_expire
 from tests.factories import CameraFactory, HotlistEntryFactory
 
 URL = "/api/v1/cameras/frames/"
@@ -253,7 +253,8 @@ def test_unread_frames_are_kept_only_for_diagnostics(camera, settings, tmp_path)
         UnreadFrame.objects.create(camera=camera, image=image, captured_at=timezone.now(),
                                    reason="No plate found.",
                                    received_at=timezone.now() - timedelta(hours=hours))  # fmt: skip
-    assert unread_frames_expire() == 1
+    record = unread_frames_expire()
+    assert (record.what, record.rows, record.files) == ("frames", 1, 1)
     assert [f.image for f in UnreadFrame.objects.all()] == ["frames/1.jpg"]
     assert [p.name for p in (tmp_path / "frames").iterdir()] == ["1.jpg"]
 

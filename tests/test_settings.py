@@ -19,7 +19,6 @@ print(json.dumps({
     "REDIS_URL": settings.REDIS_URL, "BROKER": settings.CELERY_BROKER_URL,
     "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
     "HSTS": settings.SECURE_HSTS_SECONDS, "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    "READ_RETENTION_DAYS": settings.READ_RETENTION_DAYS,
     "SEARCH_WINDOW_DAYS": settings.SEARCH_WINDOW_DAYS,
 }))
 """
@@ -60,15 +59,7 @@ def test_defaults_are_production_safe(tmp_path):
     assert loaded["DEBUG"] is False
     assert loaded["SESSION_COOKIE_SECURE"] is True
     assert loaded["HSTS"] >= 31_536_000
-    assert loaded["READ_RETENTION_DAYS"] == 365
     assert loaded["SEARCH_WINDOW_DAYS"] == 90
-
-
-def test_retention_of_730_days_is_allowed_but_not_more(tmp_path):
-    assert settings_from(tmp_path, READ_RETENTION_DAYS="730")["READ_RETENTION_DAYS"] == 730
-    refused = load_settings(tmp_path, READ_RETENTION_DAYS="731")
-    assert refused.returncode != 0
-    assert "READ_RETENTION_DAYS must be between 1 and 730" in refused.stderr
 
 
 @pytest.mark.parametrize("days", ["0", "91"])

@@ -91,6 +91,16 @@ class ReadBatchResultSerializer(serializers.Serializer):
 
 class HeartbeatSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(default_timezone=UTC, required=False)
+    latitude = serializers.FloatField(
+        min_value=-90, max_value=90, required=False,
+        help_text="A mobile unit's position now (with longitude): its GPS track.",
+    )  # fmt: skip
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False)
+
+    def validate(self, attrs):
+        if ("latitude" in attrs) != ("longitude" in attrs):
+            raise serializers.ValidationError("Send latitude and longitude together.")
+        return attrs
 
 
 class FrameUploadSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """The camera API: cameras submit batches of reads and heartbeats with their own credential."""
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -9,6 +10,7 @@ from rest_framework.views import APIView
 from hotlist.selectors import entry_changes_since
 
 from ..frames import frame_submit
+from ..models import Camera, CameraPosition
 from ..services import (
     SubmissionRefused,
     camera_seen,
@@ -129,12 +131,20 @@ class HeartbeatView(CameraAPIView):
     @extend_schema(
         operation_id="camera_heartbeat",
         request=HeartbeatSerializer,
-        responses={200: ProblemSerializer, 401: PROBLEM},
-        summary="Tell the back office the camera is alive",
+        responses={200: ProblemSerializer, 400: PROBLEM, 401: PROBLEM},
+        summary="Tell the back office the camera is alive (and where, for a mobile unit)",
     )
     def post(self, request):
         serializer = HeartbeatSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        offset = clock_offset_ms(serializer.validated_data.get("sent_at"))
-        camera_seen(camera_id=request.auth.camera.pk, clock_offset_ms=offset, stored=0, refused=0)
+        data, camera = serializer.validated_data, request.auth.camera
+        if "latitude" in data:
+            if camera.kind != Camera.Kind.MOBILE:
+                return Response({"detail": f"Camera {camera.reference} is fixed: only mobile "
+                                 "units report their position."}, status=400)  # fmt: skip
+            CameraPosition.objects.create(camera=camera, at=timezone.now(),
+                                          latitude=data["latitude"],
+                                          longitude=data["longitude"])  # fmt: skip
+        offset = clock_offset_ms(data.get("sent_at"))
+        camera_seen(camera_id=camera.pk, clock_offset_ms=offset, stored=0, refused=0)
         return Response({"detail": "ok"})

@@ -1,0 +1,239 @@
+"""The national export (R-RET-4): each day's reads in the national capture format, handed to a
+transport adapter that a force plugs in.
+
+A day's export is a folder in storage, exports/national/YYYY-MM-DD/:
+    capture-YYYY-MM-DD.xml      the reads, in record groups of at most READ_BATCH_MAX
+    images/<read id>-plate.jpg  copies of the reads' images (and -overview)
+    manifest.json               the counts, and every file above with its size and SHA-256
+    manifest.json.sha256        the manifest's SHA-256, as `sha256sum -c` reads it
+A day is written once, after it has ended, and sent until a transport accepts it. Everything
+goes through temporary files on its way to storage: a day holds millions of reads.
+"""
+
+import hashlib
+import json
+import logging
+import posixpath
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice
+from typing import IO, Protocol
+from xml.sax.saxutils import escape, quoteattr
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from cameras.models import Camera
+from core.locks import advisory_lock
+from deployments.models import Site
+
+from . import partitions
+from .models import NationalExport, Read
+
+logger = logging.getLogger(__name__)
+
+FOLDER = "exports/national"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PROGRESS_GROUPS = 2000  # a progress line in the log every 2000 record groups
+_RUN_LOCK = 0x6E617469  # "nati": one run at a time (a task outliving its visibility timeout)
+
+
+class Transport(Protocol):
+    """Sends one day's export upstream. A force writes its own and names the class in
+    NATIONAL_EXPORT_TRANSPORT. `folder` is the export's folder in default storage. Returns a
+    receipt (what the receiver said); raises when the export was not accepted, and the next
+    run sends it again."""
+
+    def send(self, export: NationalExport, folder: str) -> str: ...
+
+
+class StorageTransport:
+    """The default: the files stay in storage, for the force to collect."""
+
+    def send(self, export: NationalExport, folder: str) -> str:
+        return f"Left in storage at {folder}/"
+
+
+def national_export_due(*, today: date) -> list[NationalExport]:
+    """The daily job: export each day after the last one exported, up to yesterday (only
+    yesterday the first time), then send every export not yet sent; return those sent or
+    tried. A run that finds another one under way does nothing."""
+    with advisory_lock(_RUN_LOCK) as running_alone:
+        if not running_alone:
+            logger.warning("The national export is already running; this run does nothing.")
+            return []
+        for day in _days_due(today):
+            national_export(day=day)
+        unsent = NationalExport.objects.filter(sent_at__isnull=True).order_by("day")
+        tried = [national_export_send(export=export) for export in unsent]
+    failed = sum(1 for export in tried if export.error)
+    logger.info("National export: %d sent, %d failed", len(tried) - failed, failed)
+    return tried
+
+
+def national_export(*, day: date) -> NationalExport:
+    """Write the reads captured on `day` (a UTC day that has ended) in the national capture
+    format, with copies of their images, a manifest and its checksum. A day is written once:
+    for a day already exported, its record is returned and nothing is written."""
+    if export := NationalExport.objects.filter(day=day).first():
+        return export
+    if day >= partitions.day_of(timezone.now()):
+        raise ValueError(f"{day} has not ended yet: a day is exported once it is over.")
+    capture_name = f"capture-{day.isoformat()}.xml"
+    with tempfile.TemporaryFile("w+") as entries, tempfile.TemporaryFile() as capture:
+        folder = _Folder(f"{FOLDER}/{day.isoformat()}", entries)
+        reads, groups = _capture_write(capture, folder, day)
+        sha256 = folder.save(capture_name, File(capture))
+        created_at = timezone.now()
+        manifest = folder.manifest({
+            "format": "national-capture", "format_version": FORMAT_VERSION,
+            "source_id": settings.NATIONAL_SOURCE_ID, "day": day.isoformat(), "reads": reads,
+            "groups": groups, "capture_file": capture_name, "created_at": _utc(created_at),
+        })  # fmt: skip
+    logger.info("National export of %s: %d reads in %d record groups", day, reads, groups)
+    return NationalExport.objects.create(
+        day=day, reads=reads, groups=groups, manifest=manifest, sha256=sha256,
+        created_at=created_at,
+    )  # fmt: skip
+
+
+def national_export_send(*, export: NationalExport) -> NationalExport:
+    """Hand an export to the configured transport; record its receipt, or its error for the
+    next run to try again."""
+    export.transport = settings.NATIONAL_EXPORT_TRANSPORT
+    try:
+        transport: Transport = import_string(export.transport)()
+        receipt = transport.send(export, posixpath.dirname(export.manifest))
+    except Exception as error:  # whatever a force's transport raises is recorded, not lost
+        logger.exception("Sending the national export of %s failed", export.day)
+        export.error = f"{type(error).__name__}: {error}"[:300]
+        export.save(update_fields=["transport", "error"])
+        return export
+    export.receipt = str(receipt)[:200]
+    export.sent_at = timezone.now()
+    export.error = ""
+    export.save(update_fields=["transport", "receipt", "sent_at", "error"])
+    return export
+
+
+def _days_due(today: date) -> list[date]:
+    """The days from the one after the last exported to yesterday: a missed run is caught up."""
+    yesterday = today - timedelta(days=1)
+    last = NationalExport.objects.aggregate(last=Max("day"))["last"]
+    first = last + timedelta(days=1) if last else yesterday
+    return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
+
+
+def _capture_write(out: IO[bytes], folder: "_Folder", day: date) -> tuple[int, int]:
+    """Write the capture file of `day` to `out`, one line a read, copying the reads' images
+    into the folder; return how many reads and record groups it holds."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    reads = (
+        Read.objects.filter(captured_at__gte=start, captured_at__lt=start + timedelta(days=1))
+        .order_by("captured_at", "id")
+        .iterator(chunk_size=5000)
+    )
+    # References by id from the small tables, not joined: a read whose camera or site were
+    # gone would fail the export here rather than silently drop out of it.
+    cameras = dict(Camera.objects.values_list("pk", "reference"))
+    sites = dict(Site.objects.values_list("pk", "reference"))
+    source = settings.NATIONAL_SOURCE_ID
+    out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(f'<NationalCapture FormatVersion="{FORMAT_VERSION}" SourceId={quoteattr(source)}'
+              f' Day="{day.isoformat()}">\n'.encode())  # fmt: skip
+    count = groups = 0
+    while group := list(islice(reads, settings.READ_BATCH_MAX)):
+        groups += 1
+        count += len(group)
+        lines = [f'<RecordGroup Sequence="{groups}" Count="{len(group)}">']
+        lines += [_read_element(read, cameras[read.camera_id], sites[read.site_id], source,
+                                folder) for read in group]  # fmt: skip
+        lines.append("</RecordGroup>\n")
+        out.write("\n".join(lines).encode())
+        if groups % PROGRESS_GROUPS == 0:
+            logger.info("National export of %s: %d reads written so far", day, count)
+    out.write(b"</NationalCapture>\n")
+    return count, groups
+
+
+def _read_element(read: Read, camera: str, feed: str, source: str, folder: "_Folder") -> str:
+    """One read as a Read element; what is unknown is left out."""
+    fields = [
+        ("VRM", read.vrm), ("CameraId", camera), ("FeedId", feed), ("SourceId", source),
+        ("CaptureTime", _utc(read.captured_at)), ("Latitude", _decimal(read.latitude, 6)),
+        ("Longitude", _decimal(read.longitude, 6)), ("Confidence", _decimal(read.confidence, 3)),
+        ("Direction", read.direction),
+        ("PlateImage", folder.image(read.plate_image, f"{read.id}-plate")),
+        ("OverviewImage", folder.image(read.overview_image, f"{read.id}-overview")),
+    ]  # fmt: skip
+    inner = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in fields if value)
+    return f'<Read Id="{read.id}">{inner}</Read>'
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _decimal(value: float | None, places: int) -> str:
+    return "" if value is None else f"{value:.{places}f}"
+
+
+class _Folder:
+    """An export's folder in storage. Every file saved in it is recorded for the manifest in
+    `entries`, a temporary file: a day's images are millions of entries."""
+
+    def __init__(self, path: str, entries: IO[str]):
+        self.path = path
+        self.entries = entries
+
+    def save(self, name: str, content: File) -> str:
+        """Save a file in the folder and record it; return its SHA-256."""
+        size, sha256 = _store(f"{self.path}/{name}", content)
+        self.entries.write(json.dumps({"name": name, "size": size, "sha256": sha256}) + "\n")
+        return sha256
+
+    def image(self, source: str, stem: str) -> str:
+        """Copy a read's image into images/; return its name there ("" for none)."""
+        if not source:
+            return ""
+        try:
+            with default_storage.open(source) as file:
+                content = file.read()
+        except FileNotFoundError:
+            logger.warning("National export: image %s is missing and left out", source)
+            return ""
+        name = f"images/{stem}{posixpath.splitext(source)[1]}"
+        self.save(name, ContentFile(content))
+        return name
+
+    def manifest(self, header: dict) -> str:
+        """Write the manifest (the header, then every file saved) and its checksum file;
+        return the manifest's path."""
+        self.entries.seek(0)
+        with tempfile.TemporaryFile() as out:
+            # The header's JSON without its closing brace, then the file list, streamed.
+            out.write(json.dumps(header, indent=1)[:-2].encode() + b',\n "files": [\n')
+            for number, entry in enumerate(self.entries):
+                out.write((",\n" if number else "").encode() + b"  " + entry.rstrip().encode())
+            out.write(b"\n ]\n}\n")
+            _, sha256 = _store(f"{self.path}/{MANIFEST}", File(out))
+        _store(f"{self.path}/{MANIFEST}.sha256", ContentFile(f"{sha256}  {MANIFEST}\n".encode()))
+        return f"{self.path}/{MANIFEST}"
+
+
+def _store(path: str, content: File) -> tuple[int, str]:
+    """Save a file in storage, over one that an interrupted run left; return its size and
+    SHA-256."""
+    size, digest = 0, hashlib.sha256()
+    for chunk in content.chunks():
+        size += len(chunk)
+        digest.update(chunk)
+    default_storage.delete(path)
+    default_storage.save(path, content)
+    return size, digest.hexdigest()

@@ -1,0 +1,296 @@
+"""Retention (R-RET-1, R-RET-2) and legal holds (R-RET-3) on the real partitioned read store."""
+
+import io
+from datetime import UTC, timedelta
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.management import call_command
+from django.utils import timezone
+
+from access.models import AuditRecord, OffenceCategory
+from access.services import access_request_create, access_request_decide
+from cameras.models import CameraPosition
+from hotlist.models import Alert
+from reads import partitions
+from reads.holds import (
+    HoldRefused,
+    ReadKey,
+    held_read_image_open,
+    held_reads_view,
+    legal_hold_decide,
+    legal_hold_release,
+    legal_hold_request,
+    legal_hold_review,
+)
+from reads.models import DeletionRecord, HeldRead, LegalHold, Read, RetentionPolicy
+from reads.retention import RetentionError, retention_policy_change, retention_run
+from reads.search import Criteria, read_search, search_purpose_create
+from tests.factories import AlertFactory, CameraFactory
+from tests.test_ingest import ingest, plain_read
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("read_store")]
+
+CASE = "NT/4242/26"
+WHY = "The vehicle is evidence in a robbery prosecution at crown court."
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def robbery(offence_categories):
+    return OffenceCategory.objects.get(name="Robbery")
+
+
+def stored_read(camera, media, vrm, captured_at, capture_id):
+    """A read with a plate image in its capture day's folder, as the camera API stores it."""
+    read = plain_read(vrm, captured_at=captured_at, capture_id=capture_id)
+    path = f"reads/{captured_at.astimezone(UTC):%Y/%m/%d}/{camera.reference}/{read['id']}-plate.jpg"
+    (media / path).parent.mkdir(parents=True, exist_ok=True)
+    (media / path).write_bytes(f"plate of {vrm} {capture_id}".encode())
+    read["plate_image"] = path
+    return read
+
+
+def purpose_for(user, category, case=CASE):
+    return search_purpose_create(user=user, category=category, case_reference=case,
+                                 justification=WHY)  # fmt: skip
+
+
+def test_reads_past_retention_go_by_whole_days_and_the_run_is_recorded(media, personas):
+    camera = CameraFactory()
+    now = timezone.now()
+    old, young = now - timedelta(days=366), now - timedelta(days=364)
+    ingest(camera, [stored_read(camera, media, "AB12CDE", old, "old"),
+                    stored_read(camera, media, "XY34ZZZ", old + timedelta(minutes=1), "old2"),
+                    stored_read(camera, media, "AB12CDE", young, "young")])  # fmt: skip
+    alert = AlertFactory(camera=camera, captured_at=old,
+                         plate_image=Read.objects.get(capture_id="old").plate_image)  # fmt: skip
+
+    records = {record.what: record for record in retention_run(now=now)}
+
+    old_day, young_day = partitions.day_of(old), partitions.day_of(young)
+    assert set(Read.objects.values_list("capture_id", flat=True)) == {"young"}
+    assert old_day not in partitions.existing_days()
+    assert young_day in partitions.existing_days()
+    dropped = records["reads"]
+    assert dropped.rows == 2 and old_day.isoformat() in dropped.days
+    assert young_day.isoformat() not in dropped.days
+    assert dropped.policy == RetentionPolicy.in_force() and dropped.policy.reads_days == 365
+    # The dropped day's images are gone, the kept day's are not.
+    assert not (media / f"reads/{old_day:%Y/%m/%d}").exists()
+    assert records["read_images"].files == 2
+    assert len(list((media / f"reads/{young_day:%Y/%m/%d}").rglob("*.jpg"))) == 1
+    # The alert (kept 730 days) keeps its image, moved out of the read's day.
+    alert.refresh_from_db()
+    assert alert.plate_image.startswith("alerts/")
+    assert (media / alert.plate_image).read_bytes() == b"plate of AB12CDE old"
+    # Partitions ahead exist; the audit is untouched.
+    assert partitions.day_of(now) + timedelta(days=7) in partitions.existing_days()
+    assert not AuditRecord.objects.exists()
+
+    # A second run does nothing.
+    before = DeletionRecord.objects.count()
+    assert retention_run(now=now) == []
+    out = io.StringIO()
+    call_command("retention", stdout=out)
+    assert out.getvalue() == "Nothing is past retention.\n"
+    assert DeletionRecord.objects.count() == before
+
+
+def test_a_run_after_missed_days_catches_up(media):
+    camera = CameraFactory()
+    now = timezone.now()
+    ingest(camera, [plain_read("AB12CDE", captured_at=now - timedelta(days=days),
+                               capture_id=str(days)) for days in (368, 367, 366, 300)])  # fmt: skip
+    record = retention_run(now=now)[0]
+    assert record.what == "reads" and record.rows == 3
+    expected = {
+        partitions.day_of(now - timedelta(days=days)).isoformat() for days in (368, 367, 366)
+    }
+    assert expected <= set(record.days)
+    assert list(Read.objects.values_list("capture_id", flat=True)) == ["300"]
+
+
+def test_alerts_and_tracks_keep_their_own_clocks(media, personas):
+    camera = CameraFactory(kind="mobile")
+    now = timezone.now()
+    why = "Tracks of patrol cars are only needed for a month."
+    retention_policy_change(by=personas["admin"], reads_days=365, alerts_days=400,
+                            tracks_days=30, frames_hours=24, reason=why)  # fmt: skip
+    (media / "alerts/old").mkdir(parents=True)
+    (media / "alerts/old/plate.jpg").write_bytes(b"x")
+    AlertFactory(camera=camera, captured_at=now - timedelta(days=401),
+                 plate_image="alerts/old/plate.jpg")  # fmt: skip
+    kept = AlertFactory(camera=camera, captured_at=now - timedelta(days=399))
+    for days in (31, 29):
+        CameraPosition.objects.create(camera=camera, at=now - timedelta(days=days),
+                                      latitude=52.2, longitude=0.1)  # fmt: skip
+
+    records = {record.what: record for record in retention_run(now=now)}
+
+    assert list(Alert.objects.all()) == [kept]
+    assert (records["alerts"].rows, records["alerts"].files) == (1, 1)
+    assert not (media / "alerts/old/plate.jpg").exists()
+    assert CameraPosition.objects.count() == 1 and records["tracks"].rows == 1
+    # The change log keeps no copy of what retention deleted, nor of positions.
+    assert not LogEntry.objects.filter(action=LogEntry.Action.DELETE).exists()
+    assert not LogEntry.objects.get_for_model(CameraPosition).exists()
+
+
+def test_retention_changes_are_an_administrators_recorded_choice(personas):
+    admin = personas["admin"]
+    defaults = RetentionPolicy.in_force()
+    days = {"reads_days": 730, "alerts_days": 730, "tracks_days": 365, "frames_hours": 24}
+    with pytest.raises(RetentionError, match="Only an administrator"):
+        retention_policy_change(by=personas["auditor"], reason=WHY, **days)
+    with pytest.raises(RetentionError, match="Say why"):
+        retention_policy_change(by=admin, reason="longer", **days)
+    with pytest.raises(RetentionError, match="less than or equal to 730"):
+        retention_policy_change(by=admin, reason=WHY, **{**days, "reads_days": 731})
+    policy = retention_policy_change(by=admin, reason=WHY, **days)
+    assert RetentionPolicy.in_force() == policy
+    assert (policy.changed_by, policy.reads_days, policy.reason) == (admin, 730, WHY)
+    assert list(RetentionPolicy.objects.all()) == [policy, defaults]  # the history is kept
+
+
+@pytest.fixture
+def held_case(media, personas, robbery):
+    """Reads of AB12CDE 300 and 298 days ago and of another vehicle 300 days ago; the
+    investigator holds AB12CDE's under an extended-access grant, approved."""
+    investigator, senior = personas["investigator"], personas["senior"]
+    camera = CameraFactory()
+    now = timezone.now()
+    reads = [stored_read(camera, media, "AB12CDE", now - timedelta(days=300), "a300"),
+             stored_read(camera, media, "AB12CDE", now - timedelta(days=298), "a298"),
+             stored_read(camera, media, "XY34ZZZ", now - timedelta(days=300), "x300")]  # fmt: skip
+    ingest(camera, reads)
+    today = timezone.localdate()
+    grant = access_request_create(
+        requester=investigator, case_reference=CASE, category=robbery,
+        date_from=today - timedelta(days=302), date_to=today - timedelta(days=80),
+        justification=WHY,
+    )  # fmt: skip
+    access_request_decide(access_request=grant, by=senior, approve=True)
+    purpose = purpose_for(investigator, robbery)
+    hold = legal_hold_request(
+        user=investigator, purpose=purpose, reason=WHY, vrm="ab12 cde",
+        period_from=now - timedelta(days=301), period_to=now - timedelta(days=297),
+        review_on=today + timedelta(days=90),
+    )  # fmt: skip
+    legal_hold_decide(hold=hold, by=senior, approve=True)
+    return hold
+
+
+def test_held_reads_survive_the_drop_and_are_seen_only_under_their_case(
+    held_case, personas, robbery, media
+):
+    investigator = personas["investigator"]
+    # 66 days on, the reads of 300 days ago are 366 days old.
+    records = {r.what: r for r in retention_run(now=timezone.now() + timedelta(days=66))}
+
+    assert records["reads"].rows == 2 and records["reads"].kept == 1
+    assert set(Read.objects.values_list("capture_id", flat=True)) == {"a298"}
+    page = held_reads_view(user=investigator, hold=held_case)
+    assert page.total == 2
+    assert {read.capture_id for read in page.reads} == {"a300", "a298"}
+    held = HeldRead.objects.get(capture_id="a300")
+    path = held_read_image_open(user=investigator, hold=held_case, read_id=str(held.read_id),
+                                kind="plate")  # fmt: skip
+    assert path.startswith(f"holds/{held_case.pk}/")
+    assert (media / path).read_bytes() == b"plate of AB12CDE a300"
+
+    # A search, even under the same case with the grant, no longer finds the dropped read.
+    since = timezone.now() - timedelta(days=301)
+    result = read_search(user=investigator, purpose=purpose_for(investigator, robbery),
+                         criteria=Criteria(plate="AB12CDE", captured_from=since))  # fmt: skip
+    assert [read.capture_id for read in result.reads] == ["a298"]
+    # To anyone else the hold's reads do not exist; each refusal is audited.
+    for other in ("investigator2", "senior", "auditor"):
+        with pytest.raises(HoldRefused, match="No such legal hold"):
+            held_reads_view(user=personas[other], hold=held_case)
+    with pytest.raises(HoldRefused, match="No such image"):
+        held_read_image_open(user=personas["investigator2"], hold=held_case,
+                             read_id=str(held.read_id), kind="plate")  # fmt: skip
+    looks = AuditRecord.objects.filter(target=f"legal hold {held_case.pk}",
+                                       action=AuditRecord.Action.HELD_READS_VIEW)  # fmt: skip
+    assert looks.filter(outcome="ok", user=investigator, case_reference=CASE).count() == 1
+    assert looks.filter(outcome="refused").count() == 3
+
+
+def test_a_released_hold_goes_at_the_next_run(held_case, personas, media):
+    later = timezone.now() + timedelta(days=66)
+    retention_run(now=later)
+    with pytest.raises(HoldRefused, match="Say why"):
+        legal_hold_release(hold=held_case, by=personas["investigator"], reason="done")
+    with pytest.raises(HoldRefused, match="Only the officer who asked"):
+        legal_hold_release(hold=held_case, by=personas["investigator2"], reason=WHY)
+    done = "The defendant pleaded guilty; the evidence is no longer needed."
+    legal_hold_release(hold=held_case, by=personas["investigator"], reason=done)
+    assert HeldRead.objects.count() == 2  # until the next run
+
+    record = retention_run(now=later)[0]
+
+    assert (record.what, record.rows, record.files) == ("held_reads", 2, 2)
+    assert not HeldRead.objects.exists()
+    assert not (media / f"holds/{held_case.pk}").exists()
+    held_case.refresh_from_db()
+    assert held_case.purged_at is not None
+    assert retention_run(now=later) == []
+
+
+def test_holds_need_the_window_a_reason_and_another_officer(media, personas, robbery):
+    investigator, senior = personas["investigator"], personas["senior"]
+    camera = CameraFactory()
+    now = timezone.now()
+    ingest(camera, [stored_read(camera, media, "AB12CDE", now - timedelta(days=d), str(d))
+                    for d in (10, 200)])  # fmt: skip
+    purpose = purpose_for(investigator, robbery)
+    review_on = timezone.localdate() + timedelta(days=30)
+    # Older than 90 days with no grant: not the investigator's to hold.
+    with pytest.raises(HoldRefused, match="need extended access"):
+        legal_hold_request(user=investigator, purpose=purpose, reason=WHY, vrm="AB12CDE",
+                           period_from=now - timedelta(days=201), period_to=now,
+                           review_on=review_on)  # fmt: skip
+    with pytest.raises(HoldRefused, match="review date"):
+        legal_hold_request(user=investigator, purpose=purpose, reason=WHY, vrm="AB12CDE",
+                           period_from=now - timedelta(days=20), period_to=now,
+                           review_on=timezone.localdate())  # fmt: skip
+    with pytest.raises(HoldRefused, match="You may not hold reads"):
+        legal_hold_request(user=personas["investigator2"], purpose=purpose, reason=WHY,
+                           vrm="AB12CDE", period_from=now - timedelta(days=20), period_to=now,
+                           review_on=review_on)  # fmt: skip
+    # Picked from search results.
+    read = Read.objects.get(capture_id="10")
+    hold = legal_hold_request(user=investigator, purpose=purpose, reason=WHY,
+                              reads=[ReadKey(read.vrm, read.captured_at, str(read.id))],
+                              review_on=review_on)  # fmt: skip
+    assert list(hold.reads.values_list("capture_id", flat=True)) == ["10"]
+    assert hold.status == LegalHold.Status.PENDING
+    with pytest.raises(HoldRefused, match="shown while it is in force"):
+        held_reads_view(user=investigator, hold=hold)
+    with pytest.raises(HoldRefused, match="Only a senior officer"):
+        legal_hold_decide(hold=hold, by=investigator, approve=True)
+    inspector = personas["inspector"]  # an operator and senior officer
+    with pytest.raises(HoldRefused, match="Say why the hold is refused"):
+        legal_hold_decide(hold=hold, by=inspector, approve=False)
+    legal_hold_decide(hold=hold, by=senior, approve=True)
+    with pytest.raises(HoldRefused, match="decided already"):
+        legal_hold_decide(hold=hold, by=inspector, approve=False, reason=WHY)
+    assert not hold.review_overdue
+    hold.review_on = timezone.localdate() - timedelta(days=1)
+    assert hold.review_overdue
+    legal_hold_review(hold=hold, by=inspector, review_on=review_on + timedelta(days=60),
+                      reason="Trial set for the spring; the evidence is still needed.")  # fmt: skip
+    hold.refresh_from_db()
+    assert hold.review_on == review_on + timedelta(days=60)
+    actions = list(AuditRecord.objects.filter(case_reference=CASE)
+                   .order_by("pk").values_list("action", "outcome"))  # fmt: skip
+    assert actions == [("hold_request", "refused"), ("hold_request", "refused"),
+                       ("hold_request", "refused"), ("hold_request", "ok"),
+                       ("held_reads_view", "refused"), ("hold_decision", "ok"),
+                       ("hold_decision", "ok")]  # fmt: skip
