@@ -158,6 +158,8 @@ DATABASES = {
 }
 # JIT turns 90 ms analytical queries into seconds on this workload: off for every connection.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# The role the processes connect as; `migrate` runs as the schema's owner (docs/database-roles.md).
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "anpr_app")
 
 # --- Redis and Celery ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from reads.models import RetentionPolicy
+from reads.models import Read, RetentionPolicy
 
 from .images import InvalidImage, check_image, save_image
 from .models import Camera, UnreadFrame
@@ -43,6 +43,11 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
                                     {"errors": error.errors}) from None  # fmt: skip
         raise SubmissionRefused(400, f"The frame was not accepted: {error}") from None
     read_id = read_id_for(camera, frame["capture_id"], frame["captured_at"])
+    stored = Read.objects.filter(camera_id=camera.pk, captured_at=frame["captured_at"], id=read_id)
+    if stored.exists():
+        # Read before: a replay, whatever it holds now, is not read again (one read per
+        # capture id and time, and one alert).
+        return {"capture_id": frame["capture_id"], "read_id": read_id}
     path = save_image(f"frames/{frame['captured_at']:%Y/%m/%d}/{camera.reference}/"
                       f"{read_id}.{extension}", content)  # fmt: skip
     try:

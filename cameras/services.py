@@ -13,11 +13,11 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from reads.models import RetentionPolicy
+from reads.models import Read, RetentionPolicy
 
 from .images import save_image
 from .models import Camera, CameraCredential, _hash_secret
-from .submission import ReadRefused, parse_read
+from .submission import ReadRefused, parse_read, printable
 
 
 @transaction.atomic
@@ -100,23 +100,34 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
 
     received_at = timezone.now()
     kept_days = RetentionPolicy.in_force().reads_days
-    accepted, rejected, plain = [], [], []
+    accepted, rejected, plain, good = [], [], [], []
     for index, item in enumerate(reads):
         try:
             read = parse_read(item, camera, received_at, kept_days)
         except ReadRefused as refused:
             capture_id = item.get("capture_id") if isinstance(item, dict) else None
-            rejected.append({"index": index, "capture_id": capture_id, "errors": refused.errors})
+            rejected.append({"index": index, "capture_id": _echo(capture_id),
+                             "errors": refused.errors})  # fmt: skip
             continue
-        read_id = read_id_for(camera, read["capture_id"], read["captured_at"])
+        good.append((index, read, read_id_for(camera, read["capture_id"], read["captured_at"])))
+    conflicts = capture_conflicts(camera, good)
+    for index, read, read_id in good:
+        if index in conflicts:
+            rejected.append({"index": index, "capture_id": read["capture_id"],
+                             "errors": {"capture_id": [conflicts[index]]}})  # fmt: skip
+            continue
         plain.append(plain_read(camera, read_id, read))
         accepted.append({"index": index, "capture_id": read["capture_id"], "read_id": read_id})
+    rejected.sort(key=lambda refused: refused["index"])
 
     if not accepted:
         camera_seen(camera_id=camera.pk, clock_offset_ms=offset, stored=0, refused=count)
-        raise SubmissionRefused(
-            400, "No read in the batch was accepted.", {"accepted": [], "rejected": rejected}
-        )
+        body = {"accepted": [], "rejected": rejected}
+        if len(conflicts) == len(rejected):  # every read a replay of another read
+            raise SubmissionRefused(
+                409, "No read in the batch was accepted: its capture ids name other reads.", body
+            )
+        raise SubmissionRefused(400, "No read in the batch was accepted.", body)
     # The ingest worker updates the camera's counters in its own transaction, so the API does
     # no database write for a good batch.
     batch = {"camera_id": camera.pk, "site_id": camera.site_id,
@@ -131,6 +142,31 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
     return {"accepted": accepted, "rejected": rejected}
 
 
+def _echo(capture_id):
+    """A refused read's capture id as the camera sent it, where it can be sent back."""
+    return printable(capture_id) if isinstance(capture_id, str) else None
+
+
+def capture_conflicts(camera: Camera, reads: list[tuple[int, dict, uuid.UUID]]) -> dict[int, str]:
+    """Reads (by index) whose capture id and time already name a read with another VRM, in
+    this batch or stored: the store would keep both under one read id, and alert on both.
+    The same read sent again is no conflict: it keeps its read id and is stored once."""
+    ids = {read_id for _, _, read_id in reads}
+    stored = dict(Read.objects.filter(
+        camera_id=camera.pk, captured_at__in={read["captured_at"] for _, read, _ in reads},
+        id__in=ids).values_list("id", "vrm")) if ids else {}  # fmt: skip
+    conflicts = {}
+    for index, read, read_id in reads:
+        known = stored.setdefault(read_id, read["vrm"])
+        if known != read["vrm"]:
+            moment = read["captured_at"].isoformat(timespec="milliseconds")
+            conflicts[index] = (
+                f"Capture id {printable(read['capture_id'])!r} at {moment} already names a read "
+                "with another VRM: send each read with its own capture id."
+            )
+    return conflicts
+
+
 _UPLOAD_NAME = re.compile(r"reads\.(\d+)\.(plate_image|overview_image)")
 
 
@@ -139,17 +175,20 @@ def multipart_batch(batch_json, files) -> dict:
     try:
         batch = json.loads(batch_json or "")
         reads = batch["reads"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
+        reads = None
+    if not isinstance(reads, list):
         raise SubmissionRefused(
             400, 'A multipart submission carries the batch as JSON in a "batch" field.'
-        ) from None
+        )
     for name, upload in files.items():
         match = _UPLOAD_NAME.fullmatch(name)
         index = int(match.group(1)) if match else -1
         if match is None or not (index < len(reads) and isinstance(reads[index], dict)):
             raise SubmissionRefused(
-                400, f"Unexpected file {name!r}: name files reads.<index>.plate_image or "
-                "reads.<index>.overview_image, for a read in the batch.",
+                400, f"Unexpected file {printable(repr(name))}: name files "
+                "reads.<index>.plate_image or reads.<index>.overview_image, for a read in the "
+                "batch.",
             )  # fmt: skip
         reads[index][match.group(2)] = upload
     return batch
@@ -178,13 +217,15 @@ def plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
 
 
 def clock_offset_ms(sent_at: datetime | str | None) -> int | None:
-    """The camera's clock minus ours, from the time it says it sent a submission."""
+    """The camera's clock minus ours, from the time it says it sent a submission; None when
+    it says nothing usable (the submission is not refused for it)."""
     if not sent_at:
         return None
     try:
         camera_time = sent_at if isinstance(sent_at, datetime) else datetime.fromisoformat(sent_at)
-    except ValueError:
+        if camera_time.tzinfo is None:
+            camera_time = camera_time.replace(tzinfo=UTC)
+        offset = round((camera_time - timezone.now()).total_seconds() * 1000)
+    except (ValueError, TypeError, OverflowError):
         return None
-    if camera_time.tzinfo is None:
-        camera_time = camera_time.replace(tzinfo=UTC)
-    return round((camera_time - timezone.now()).total_seconds() * 1000)
+    return offset if abs(offset) < 2**31 else None  # beyond the counter: not a clock, nonsense

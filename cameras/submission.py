@@ -6,6 +6,8 @@ OpenAPI document by cameras/api/serializers.py; a test keeps the two in step.
 """
 
 import math
+import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -68,7 +70,8 @@ def parse_read(item, camera: Camera, now: datetime, kept_days: int) -> dict:
     check("vehicle_colour", lambda v: _text(v, 30))
     unknown = set(item) - set(FIELDS)
     if unknown:
-        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(sorted(unknown))}."]
+        names = ", ".join(printable(name) for name in sorted(unknown))
+        errors["non_field_errors"] = [f"Unknown field(s): {names}."]
     if camera.kind == Camera.Kind.MOBILE and not ("latitude" in read and "longitude" in read):
         errors.setdefault("non_field_errors", []).append(
             "A mobile camera's read needs latitude and longitude."
@@ -106,16 +109,52 @@ def _text(value, max_length: int) -> str:
         raise ValueError("Null characters are not allowed.")
     if len(value) > max_length:
         raise ValueError(f"Ensure this field has no more than {max_length} characters.")
+    if not value.isprintable():
+        # Control characters, direction marks, zero-width characters and lone surrogates
+        # (which the database cannot store) make text show as other than it is.
+        hidden = next(char for char in value if not char.isprintable())
+        raise ValueError(f"Only printable text is allowed, not {describe(hidden)}.")
     return value
+
+
+_UNNAMED = {"Cc": "a control character", "Cs": "a lone surrogate, not valid Unicode",
+            "Co": "a private-use character", "Cn": "an unassigned character"}  # fmt: skip
+
+
+def describe(char: str) -> str:
+    """A character as a person can identify it: its code point, name and, if printable, itself
+    (e.g. a Cyrillic A that looks like a Latin one: U+0410 CYRILLIC CAPITAL LETTER A)."""
+    category = unicodedata.category(char)
+    name = unicodedata.name(char, "") or _UNNAMED.get(category, category)
+    if char.isprintable():
+        return f"{char!r} (U+{ord(char):04X} {name})"
+    return f"U+{ord(char):04X} ({name})"
+
+
+def printable(text: str, limit: int = 64) -> str:
+    """Text to quote back to a camera: non-printable characters escaped, cut to `limit`."""
+    shown = text if text.isprintable() else repr(text)[1:-1]
+    return shown if len(shown) <= limit else f"{shown[:limit]}..."
 
 
 def _capture_id(value) -> str:
     return _text(value, 64)
 
 
+# What a VRM may hold as sent: Latin letters, digits and the separators canonical_vrm removes.
+# Anything else is refused, not folded: a Cyrillic or full-width look-alike of a plate would
+# never match the hotlists, and guessing what a camera meant is not for the back office.
+_NOT_ON_A_PLATE = re.compile(r"[^A-Za-z0-9 .\-\u00b7]")
+
+
 def _vrm(value) -> str:
+    text = _text(value, 32)
+    strange = _NOT_ON_A_PLATE.search(text)
+    if strange:
+        raise ValueError(f"The VRM {text!r} has characters other than letters and digits: "
+                         f"{describe(strange.group())} is not one of A-Z or 0-9.")  # fmt: skip
     try:
-        return canonical_vrm(_text(value, 32))
+        return canonical_vrm(text)
     except InvalidVRM as error:
         raise ValueError(str(error)) from None
 
@@ -124,7 +163,7 @@ def _captured_at(value, now: datetime, kept_days: int) -> datetime:
     try:
         moment = datetime.fromisoformat(_text(value, 40))
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 date and time.") from None
+        raise ValueError(f"{printable(repr(value))} is not an ISO 8601 date and time.") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # capture times are UTC unless they say otherwise
     tolerance = settings.CAPTURE_FUTURE_TOLERANCE_SECONDS
@@ -160,7 +199,7 @@ def _alternatives(value) -> list[dict]:
 
 def _direction(value) -> str:
     if value not in DIRECTIONS:
-        raise ValueError(f'"{value}" is not a valid choice: towards or away.')
+        raise ValueError(f"{printable(repr(value))} is not a valid choice: towards or away.")
     return value
 
 

@@ -44,10 +44,9 @@ def ensure_days(days: set[date]) -> list[date]:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
         present = existing_days()
         for day in sorted(missing - present):
-            cursor.execute(
-                f"CREATE TABLE {partition_name(day)} PARTITION OF {PARENT} FOR VALUES"
-                f" FROM ('{day.isoformat()} 00:00+00') TO ('{day + timedelta(days=1)} 00:00+00')"
-            )
+            # As the schema's owner: the application's role may not attach partitions itself
+            # (core/migrations/0001_application_role.py).
+            cursor.execute("SELECT reads_partition_create(%s)", [day])
             created.append(day)
     # Remember only after commit: a rolled-back creation must be retried.
     _known_days.update(missing)

@@ -125,7 +125,7 @@ def _reads_drop(policy: RetentionPolicy, cutoff: date) -> DeletionRecord | None:
             cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
             cursor.execute(f"SELECT count(*) FROM {name}")  # noqa: S608 - our own partition name
             rows += cursor.fetchone()[0]
-            cursor.execute(f"DROP TABLE {name}")
+            cursor.execute("SELECT reads_partition_drop(%s)", [day])  # as the schema's owner
         kept += HeldRead.objects.filter(
             _on_day("captured_at", day), hold__status__in=LegalHold.PRESERVING
         ).count()

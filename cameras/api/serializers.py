@@ -89,6 +89,14 @@ class ReadBatchResultSerializer(serializers.Serializer):
     rejected = RejectedReadSerializer(many=True)
 
 
+class ReadBatchRefusedSerializer(serializers.Serializer):
+    """A batch refused whole: what is wrong, and each read's reasons where reads were looked at."""
+
+    detail = serializers.CharField()
+    accepted = AcceptedReadSerializer(many=True, required=False, help_text="Always empty.")
+    rejected = RejectedReadSerializer(many=True, required=False)
+
+
 class HeartbeatSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(default_timezone=UTC, required=False)
     latitude = serializers.FloatField(

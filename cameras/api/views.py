@@ -1,8 +1,10 @@
 """The camera API: cameras submit batches of reads and heartbeats with their own credential."""
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,22 +26,76 @@ from .serializers import (
     FrameUploadSerializer,
     HeartbeatSerializer,
     ProblemSerializer,
+    ReadBatchRefusedSerializer,
     ReadBatchResultSerializer,
     ReadBatchSerializer,
     ReadBatchUploadSerializer,
 )
 
 PROBLEM = OpenApiResponse(ProblemSerializer)
+INVALID = OpenApiResponse(
+    {"type": "object", "additionalProperties": {}},
+    "Not valid: each field in error with its messages (`non_field_errors` for the whole), or "
+    "`detail`.",
+)
+
+
+class CameraJSONParser(JSONParser):
+    """JSON, refused with a 400 (not a server error) when nested too deeply to parse."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+
+
+class BodyTooLarge(APIException):
+    status_code = 413
+    default_code = "too_large"
 
 
 class CameraAPIView(APIView):
     authentication_classes = [CameraAuthentication]
     permission_classes = [IsCamera]
-    parser_classes = [JSONParser]
+    parser_classes = [CameraJSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Refused on the declared length, before the body is parsed: Django refuses a JSON
+        # body past DATA_UPLOAD_MAX_MEMORY_SIZE with a bare 400 page, and reads a multipart
+        # one whole (its files into temporary files) before anything looks at its size.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads no body for a length it cannot parse
+        if length > self.body_limit():
+            raise BodyTooLarge(self.too_large())
+
+    def body_limit(self) -> int:
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def handle_exception(self, exc):
+        # Django's own limits on a form, met while parsing: a message, not a bare 400 page.
+        if isinstance(exc, TooManyFilesSent):
+            exc = ParseError("Too many files in one submission: at most "
+                             f"{settings.DATA_UPLOAD_MAX_NUMBER_FILES}.")  # fmt: skip
+        elif isinstance(exc, TooManyFieldsSent):
+            exc = ParseError("Too many form fields in one submission: at most "
+                             f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}.")  # fmt: skip
+        return super().handle_exception(exc)
+
+    def too_large(self) -> str:
+        return (f"The request body is larger than the limit of {self.body_limit()} bytes; "
+                "nothing was accepted.")  # fmt: skip
 
 
 class ReadBatchView(CameraAPIView):
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [CameraJSONParser, MultiPartParser]
+
+    def too_large(self) -> str:
+        return (f"The request body is larger than the limit of {self.body_limit()} bytes; "
+                "nothing was accepted. Send fewer reads a batch, or smaller images.")  # fmt: skip
 
     @extend_schema(
         operation_id="camera_reads_submit",
@@ -49,16 +105,23 @@ class ReadBatchView(CameraAPIView):
         },
         responses={
             202: ReadBatchResultSerializer,
-            400: OpenApiResponse(ReadBatchResultSerializer, "Nothing accepted; reasons given."),
+            400: OpenApiResponse(ReadBatchRefusedSerializer, "Nothing accepted; reasons given."),
             401: PROBLEM,
             403: PROBLEM,
+            409: OpenApiResponse(
+                ReadBatchRefusedSerializer,
+                "Nothing accepted: each capture id already names a read with another VRM.",
+            ),
+            413: PROBLEM,
+            415: PROBLEM,
             503: PROBLEM,
         },
         summary="Submit a batch of up to 50 reads",
     )
     def post(self, request):
         """Each read is checked on its own: good reads are accepted (202) with their read ids,
-        bad ones are listed with the reason. A read submitted twice is stored once."""
+        bad ones are listed with the reason. A read submitted twice keeps its read id and is
+        stored once; a capture id sent again (same capture time) with another VRM is refused."""
         try:
             payload = request.data
             if request.content_type.startswith("multipart/"):
@@ -72,6 +135,12 @@ class ReadBatchView(CameraAPIView):
 class FrameView(CameraAPIView):
     parser_classes = [MultiPartParser]
 
+    def body_limit(self) -> int:
+        return settings.FRAME_MAX_BYTES + 65536  # the frame and its few form fields
+
+    def too_large(self) -> str:
+        return f"The frame is larger than {settings.FRAME_MAX_BYTES} bytes."
+
     @extend_schema(
         operation_id="camera_frame_submit",
         request={"multipart/form-data": FrameUploadSerializer},
@@ -83,10 +152,6 @@ class FrameView(CameraAPIView):
         """For generic cameras: the frame is checked (a complete JPEG or PNG within the size
         and pixel limits) and queued for OCR; a plate read in it becomes a read, stored once
         however often the frame is sent."""
-        # Refused before the body is read: a camera cannot make us store 100 MB to say no.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.FRAME_MAX_BYTES + 65536:
-            return Response({"detail": f"The frame is larger than {settings.FRAME_MAX_BYTES} "
-                                       "bytes."}, status=413)  # fmt: skip
         upload = request.FILES.get("frame")
         if upload is None:
             return Response({"detail": 'Send the frame as a file named "frame".'}, status=400)
@@ -131,7 +196,7 @@ class HeartbeatView(CameraAPIView):
     @extend_schema(
         operation_id="camera_heartbeat",
         request=HeartbeatSerializer,
-        responses={200: ProblemSerializer, 400: PROBLEM, 401: PROBLEM},
+        responses={200: ProblemSerializer, 400: INVALID, 401: PROBLEM, 413: PROBLEM, 415: PROBLEM},
         summary="Tell the back office the camera is alive (and where, for a mobile unit)",
     )
     def post(self, request):
