@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 MAX_LENGTH = 12
-_SEPARATORS = re.compile(r"[\s\-.·]")
-_CANONICAL = re.compile(r"[A-Z0-9]+")
+_SEPARATORS = re.compile(r"[ \-.·]")
+_CANONICAL = re.compile(r"[A-Za-z0-9]+")  # ASCII only: upper() turns ſ into S and ı into I
 
 
 class InvalidVRM(ValueError):
@@ -17,11 +17,12 @@ class InvalidVRM(ValueError):
 
 def canonical_vrm(raw: str) -> str:
     """The canonical form of a VRM as read, or InvalidVRM naming what is wrong with it."""
-    vrm = _SEPARATORS.sub("", raw).upper()
+    vrm = _SEPARATORS.sub("", raw)
     if not vrm:
         raise InvalidVRM("The VRM is empty.")
     if not _CANONICAL.fullmatch(vrm):
-        raise InvalidVRM(f"The VRM {raw!r} has characters other than letters and digits.")
+        raise InvalidVRM(f"The VRM {raw[:40]!r} has characters other than letters and digits.")
+    vrm = vrm.upper()
     if len(vrm) > MAX_LENGTH:
         raise InvalidVRM(f"The VRM {raw!r} is longer than {MAX_LENGTH} characters.")
     return vrm

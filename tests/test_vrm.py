@@ -90,3 +90,10 @@ def test_each_uk_format_is_recognised():
 def test_a_more_confident_reading_wins_and_spaces_and_case_do_not_matter():
     readings = plate_readings([("ab12 cde", 0.4), ("AB12CDF", 0.9)])
     assert [r.vrm for r in readings[:2]] == ["AB12CDF", "AB12CDE"]
+
+
+@pytest.mark.parametrize("raw", ["AB12 CDſ", "AB12 CDı", "AB12\u00a0CDE", "ＡＢ12CDE", "АВ12СDЕ"])
+def test_look_alike_letters_and_other_spaces_are_not_a_vrm(raw):
+    # upper() would quietly turn some of these into plates that never match a hotlist.
+    with pytest.raises(InvalidVRM, match="characters other than letters and digits"):
+        canonical_vrm(raw)
