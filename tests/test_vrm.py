@@ -2,10 +2,19 @@
 the slot's type, ranks readings by confidence, fixes and format, and passes foreign plates
 through unfixed. Property tests over generated plates."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reads.vrm import TO_DIGIT, TO_LETTER, UK_FORMATS, plate_readings, uk_format
+from reads.vrm import (
+    TO_DIGIT,
+    TO_LETTER,
+    UK_FORMATS,
+    InvalidVRM,
+    canonical_vrm,
+    plate_readings,
+    uk_format,
+)
 
 LETTERS = "ABCDEFGHJKLMNOPRSTUVWXYZ"
 DIGITS = "0123456789"
@@ -92,7 +101,11 @@ def test_a_more_confident_reading_wins_and_spaces_and_case_do_not_matter():
     assert [r.vrm for r in readings[:2]] == ["AB12CDF", "AB12CDE"]
 
 
-@pytest.mark.parametrize("raw", ["AB12 CDſ", "AB12 CDı", "AB12\u00a0CDE", "ＡＢ12CDE", "АВ12СDЕ"])
+@pytest.mark.parametrize(
+    "raw", ["AB12 CD\u017f", "AB12 CD\u0131", "AB12\u00a0CDE", "\uff21\uff2212CDE",
+            "\u0410\u041212\u0421DE"],
+    ids=["long s", "dotless i", "no-break space", "full-width", "cyrillic"],
+)  # fmt: skip
 def test_look_alike_letters_and_other_spaces_are_not_a_vrm(raw):
     # upper() would quietly turn some of these into plates that never match a hotlist.
     with pytest.raises(InvalidVRM, match="characters other than letters and digits"):
