@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 MAX_LENGTH = 12
 _SEPARATORS = re.compile(r"[ \-.·]")
-_CANONICAL = re.compile(r"[A-Za-z0-9]+")  # ASCII only: upper() turns ſ into S and ı into I
+_CANONICAL = re.compile(r"[A-Za-z0-9]+")  # ASCII only: upper() folds a long s into S
 
 
 class InvalidVRM(ValueError):
