@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device
 
 from core.models import person_field
 
@@ -224,3 +225,31 @@ class SearchReview(models.Model):
 
     def __str__(self) -> str:
         return f"Review of {self.record}"
+
+
+def backup_code_hash(code: str) -> str:
+    """Backup codes are random (50 bits), so a fast hash is enough; typed with or without
+    spaces and dashes, in either case."""
+    normal = "".join(code.split()).replace("-", "").upper()
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+class BackupCodeDevice(Device):
+    """A person's single-use backup codes: a second factor for when the authenticator app is
+    lost. Only their hashes are kept; each works once."""
+
+    def verify_token(self, token) -> bool:
+        used = self.codes.filter(code_hash=backup_code_hash(str(token)), used_at__isnull=True)
+        return used.update(used_at=timezone.now()) == 1  # one UPDATE: never twice
+
+    def __str__(self) -> str:
+        return f"Backup codes of {self.user}"
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Backup code of {self.device.user}{' (used)' if self.used_at else ''}"

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from auditlog.context import set_actor
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -181,3 +182,13 @@ def search_review_record(*, review: SearchReview, by: User, finding: str, notes:
         review.finding, review.notes = finding, notes.strip()
         review.reviewed_by, review.reviewed_at = by, timezone.now()
         review.save()
+
+
+def sessions_end_if_disabled(sender, instance: User, **kwargs) -> None:
+    """A disabled account's sessions end at once (post_save), wherever they are open. Sessions
+    live at most SESSION_IDLE_SECONDS unused, so the live ones are few."""
+    if instance.is_active:
+        return
+    live = Session.objects.filter(expire_date__gt=timezone.now())
+    ended = [s.pk for s in live if s.get_decoded().get("_auth_user_id") == str(instance.pk)]
+    Session.objects.filter(pk__in=ended).delete()

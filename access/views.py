@@ -2,15 +2,36 @@
 
 from datetime import timedelta
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.contrib.auth.views import LoginView, RedirectURLMixin
+from django.db.models import Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.decorators import method_decorator
+from django.views.generic import TemplateView
 
+from core.middleware import client_address, second_factor_not_required
 from core.views import AreaView
 from reads.models import LegalHold
 
 from .forms import AccessRequestForm, DecisionForm
+from .mfa import (
+    FactorRefused,
+    backup_codes_issue,
+    confirmed_recently,
+    enrolled,
+    reauthenticate,
+    reauthenticated,
+    second_factor_verify,
+    totp_enrolment_confirm,
+    totp_enrolment_start,
+    totp_qr_code,
+    totp_secret,
+)
 from .models import AccessRequest, AuditRecord, OffenceCategory, SearchReview
 from .selectors import audit_flags
 from .services import (
@@ -24,6 +45,12 @@ from .services import (
 )
 
 FLAG_DAYS = 7
+
+
+def _number(data, name: str) -> int | None:
+    """A whole number a form sent, or None for anything else (which then names nothing)."""
+    value = data.get(name, "")
+    return int(value) if value.isdigit() else None
 
 
 class AccessRequestListView(AreaView):
@@ -57,6 +84,7 @@ class AccessRequestListView(AreaView):
         return self.render_to_response(self.get_context_data(form=form))
 
 
+@method_decorator(reauthenticated, name="post")
 class AccessRequestQueueView(AreaView):
     """A senior officer's queue: requests waiting (never their own), and grants in force."""
 
@@ -80,7 +108,7 @@ class AccessRequestQueueView(AreaView):
         )  # fmt: skip
 
     def post(self, request, *args, **kwargs):
-        access_request = get_object_or_404(AccessRequest, pk=request.POST.get("request"))
+        access_request = get_object_or_404(AccessRequest, pk=_number(request.POST, "request"))
         form = DecisionForm(request.POST)
         form.is_valid()
         reason, action = form.cleaned_data.get("reason", ""), request.POST.get("action")
@@ -138,12 +166,12 @@ class AuditListView(AreaView):
         now = timezone.now()
         try:
             if request.POST.get("action") == "sample":
-                count = max(1, min(50, int(request.POST.get("count") or 10)))
+                count = max(1, min(50, _number(request.POST, "count") or 10))
                 picked = audit_dip_sample(by=request.user, count=count,
                                           since=now - timedelta(days=30), until=now)  # fmt: skip
                 messages.success(request, f"{picked} searches sampled for review.")
             else:
-                review = get_object_or_404(SearchReview, pk=request.POST.get("review"))
+                review = get_object_or_404(SearchReview, pk=_number(request.POST, "review"))
                 search_review_record(review=review, by=request.user,
                                      finding=request.POST.get("finding", ""),
                                      notes=request.POST.get("notes", ""))  # fmt: skip
@@ -151,3 +179,103 @@ class AuditListView(AreaView):
         except ReviewError as refusal:
             messages.error(request, str(refusal))
         return redirect("access:audit_list")
+
+
+class SignInView(LoginView):
+    """The password step. Accounts lock after 5 failures in a row (django-axes, in the
+    authentication backend); an address with SIGN_IN_ADDRESS_LIMIT failures in the cool-off
+    period is paused the same way, with the same answer, whatever the username."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        since = timezone.now() - settings.AXES_COOLOFF_TIME
+        failures = AccessAttempt.objects.filter(
+            ip_address=client_address(request), attempt_time__gte=since
+        ).aggregate(n=Sum("failures_since_start"))["n"]
+        if (failures or 0) >= settings.SIGN_IN_ADDRESS_LIMIT:
+            return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+        return super().post(request, *args, **kwargs)
+
+
+class _FactorView(RedirectURLMixin, TemplateView):
+    """A page of the sign-in's second step: it answers POSTed codes, and goes on to `next`."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            context = self.act(request)
+        except FactorRefused as refusal:
+            return self.render_to_response(self.get_context_data(error=str(refusal)))
+        return context or redirect(self.get_success_url())
+
+    def get_default_redirect_url(self):
+        return reverse("home")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=self.get_redirect_url(), **kwargs)
+
+
+@method_decorator(second_factor_not_required, name="dispatch")
+class SecondFactorView(_FactorView):
+    """The second step of signing in: a code from the authenticator app, or a backup code."""
+
+    template_name = "registration/verify.html"
+
+    def get(self, request, *args, **kwargs):
+        if not enrolled(request.user):
+            return redirect(f"{reverse('access:enrol')}?{request.GET.urlencode()}")
+        return super().get(request, *args, **kwargs)
+
+    def act(self, request):
+        second_factor_verify(request=request, token=request.POST.get("token", ""))
+
+
+@method_decorator(second_factor_not_required, name="dispatch")
+class EnrolView(_FactorView):
+    """The first sign-in: set up the authenticator app, then see the backup codes once. A
+    verified session may also replace its app here (after confirming who it is)."""
+
+    template_name = "registration/enrol.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if enrolled(request.user) and not (request.user.is_verified()
+                                           and confirmed_recently(request)):  # fmt: skip
+            return redirect(f"{reverse('access:confirm')}?next={request.get_full_path()}")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        device = totp_enrolment_start(user=self.request.user)
+        return super().get_context_data(qr_code=totp_qr_code(device), secret=totp_secret(device),
+                                        **kwargs)  # fmt: skip
+
+    def act(self, request):
+        device = totp_enrolment_start(user=request.user)
+        codes = totp_enrolment_confirm(request=request, device=device,
+                                       token=request.POST.get("token", ""))  # fmt: skip
+        return self.response_class(request, "registration/backup_codes.html",
+                                   {"codes": codes, "next": self.get_success_url()})  # fmt: skip
+
+
+class ReauthenticateView(_FactorView):
+    """Confirm who is at the keyboard (password and a code) before a sensitive action."""
+
+    template_name = "registration/confirm.html"
+    extra_context = {"minutes": settings.REAUTHENTICATE_SECONDS // 60}
+
+    def act(self, request):
+        reauthenticate(request=request, password=request.POST.get("password", ""),
+                       token=request.POST.get("token", ""))  # fmt: skip
+        messages.success(request, "Confirmed: go ahead.")
+
+
+class BackupCodesView(TemplateView):
+    """New backup codes, replacing the old ones (after confirming who it is)."""
+
+    template_name = "registration/backup_codes.html"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        if not confirmed_recently(request):
+            return redirect(f"{reverse('access:confirm')}?next={reverse('access:enrol')}")
+        codes = backup_codes_issue(user=request.user)
+        return self.render_to_response({"codes": codes, "next": reverse("home")})

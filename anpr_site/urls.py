@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from access.views import SignInView
+from core.middleware import second_factor_not_required
 from core.views import HomeView, healthz
 from deployments.views import public_statistics_view
 
@@ -22,12 +24,8 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz", healthz, name="healthz"),
     path("statistics/", public_statistics_view, name="public_statistics"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", SignInView.as_view(), name="login"),
+    path("logout/", second_factor_not_required(auth_views.LogoutView.as_view()), name="logout"),
     path("admin/", admin.site.urls),
     path("access/", include("access.urls")),
     path("cameras/", include("cameras.urls")),
@@ -36,3 +34,6 @@ urlpatterns = [
     path("", include("reads.urls")),
     path("api/v1/", include(api_patterns)),
 ]
+
+# Under /api/ a URL that names nothing is answered in JSON, like any other API miss.
+handler404 = "core.api.not_found"

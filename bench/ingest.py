@@ -37,7 +37,6 @@ sys.path.insert(0, str(ROOT))
 from core.embedded import Embedded  # noqa: E402
 
 BENCH_DB = f"anpr_bench_{os.getpid()}"  # its own database: two runs never collide
-MEDIA = ROOT / ".local" / "bench-media"
 BATCH = 50
 
 
@@ -239,12 +238,16 @@ def main() -> int:
 
 
 @contextmanager
-def bench_run():
+def bench_run(local_dir: Path | None = None):
     """A benchmark's surroundings: the configured or embedded servers, a database of its own
     (migrated, with Django set up on it) and a media folder. Yields the list to which the
     benchmark adds the processes it starts; afterwards they are stopped, the database dropped
-    and any embedded server it started stopped. Every benchmark in bench/ runs inside one."""
-    embedded = Embedded(Path(os.environ.get("LOCAL_DIR", ROOT / ".local")))
+    and any embedded server it started stopped. Every benchmark in bench/ runs inside one.
+    `local_dir` is the embedded servers' folder (LOCAL_DIR or .local by default); the media
+    folder is kept in it too."""
+    local_dir = local_dir or Path(os.environ.get("LOCAL_DIR", ROOT / ".local"))
+    embedded = Embedded(local_dir)
+    media = local_dir / "bench-media"
     already = embedded.running()
     started_servers = embedded.start(dict(os.environ))
     os.environ.update(started_servers)
@@ -253,8 +256,8 @@ def bench_run():
     try:
         database_url = bench_database_url(server_url)
         recreate_database(database_url)
-        os.environ.update({"DATABASE_URL": database_url, "MEDIA_ROOT": str(MEDIA),
-                           "STATIC_ROOT": str(MEDIA / "static")})  # fmt: skip
+        os.environ.update({"DATABASE_URL": database_url, "MEDIA_ROOT": str(media),
+                           "STATIC_ROOT": str(media / "static")})  # fmt: skip
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
         os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "k" * 40)
         import django
@@ -275,7 +278,7 @@ def bench_run():
                 process.kill()
                 process.wait()
         drop_database(server_url)
-        shutil.rmtree(MEDIA, ignore_errors=True)
+        shutil.rmtree(media, ignore_errors=True)
         if set(started_servers) - already:
             embedded.stop(set(started_servers) - already)
 

@@ -3,6 +3,8 @@ once, and revoked by another; they are never typed in or shown again."""
 
 from django.contrib import admin, messages
 
+from access.mfa import reauthentication_needed
+
 from .models import Camera, CameraCredential
 from .services import camera_credential_issue, camera_credential_revoke
 
@@ -30,6 +32,8 @@ class CameraAdmin(admin.ModelAdmin):
 
     @admin.action(description="Issue a new credential (the token is shown once)")
     def issue_credential(self, request, queryset):
+        if needed := reauthentication_needed(request):
+            return needed
         for camera in queryset:
             _, token = camera_credential_issue(
                 camera=camera, label="issued in admin", acting_user=request.user

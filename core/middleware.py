@@ -1,9 +1,18 @@
 """Request plumbing shared by every app."""
 
+from urllib.parse import quote
+
 from auditlog import middleware as auditlog_middleware
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.deprecation import MiddlewareMixin
+
+from access.mfa import enrolled, session_expired
 
 
 def client_address(request) -> str | None:
@@ -47,11 +56,51 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     def handle_no_permission(self, request, view_func):
         # A page's own background requests (htmx, the event stream) get 401, and the page
         # sends the person to sign in, rather than a login form swapped into a table.
-        if request.headers.get("HX-Request") or "text/event-stream" in request.headers.get(
-            "Accept", ""
-        ):
+        if _background(request):
             return HttpResponse("Your session has ended: sign in again.", status=401)
         return super().handle_no_permission(request, view_func)
+
+
+def second_factor_not_required(view):
+    """Mark a view a password-only session may reach: second-factor verification, enrolment,
+    signing out."""
+    view.second_factor_not_required = True
+    return view
+
+
+def _background(request) -> bool:
+    return bool(request.headers.get("HX-Request")) or "text/event-stream" in request.headers.get(
+        "Accept", ""
+    )
+
+
+class SessionAssuranceMiddleware(MiddlewareMixin):
+    """A person's session counts only while it is younger than SESSION_ABSOLUTE_SECONDS (however
+    active) and verified by a second factor. Until verified it reaches nothing but the views
+    marked `second_factor_not_required` and public pages; the API treats it as signed out
+    (core.api.SessionAuthentication)."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        if session_expired(request):
+            logout(request)
+            if request.path_info.startswith("/api/"):
+                return None  # now signed out: the API answers 401
+            if _background(request):
+                return HttpResponse("Your session has ended: sign in again.", status=401)
+            messages.info(request, "You were signed in for 12 hours: sign in again.")
+            return redirect(f"{reverse('login')}?next={quote(request.get_full_path())}")
+        exempt = getattr(view_func, "second_factor_not_required", False) or not getattr(
+            view_func, "login_required", True
+        )
+        if user.is_verified() or exempt or request.path_info.startswith("/api/"):
+            return None
+        if _background(request):
+            return HttpResponse("Verify your sign-in with a code first.", status=401)
+        step = "access:verify" if enrolled(user) else "access:enrol"
+        return redirect(f"{reverse(step)}?next={quote(request.get_full_path())}")
 
 
 class AuditlogMiddleware(auditlog_middleware.AuditlogMiddleware):

@@ -18,12 +18,14 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 from django_eventstream.views import events
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
+from access.mfa import reauthenticated
 from cameras.models import OperationalAlert
 from core.middleware import client_address
 from core.views import AreaView
@@ -255,6 +257,7 @@ class EntryOutcomesView(TemplateView):
         return super().get_context_data(alerts=alerts.order_by("-created_at")[:200], **kwargs)
 
 
+@method_decorator(reauthenticated, name="post")
 class HotlistCreateView(AreaView):
     """A new list, owned by its maker."""
 
@@ -272,6 +275,7 @@ class HotlistCreateView(AreaView):
         return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
 
 
+@method_decorator(reauthenticated, name="post")
 class HotlistUpdateView(AreaView):
     """A list's settings, changed by its owner."""
 
@@ -297,6 +301,7 @@ class HotlistUpdateView(AreaView):
         return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
 
 
+@method_decorator(reauthenticated, name="post")
 class HotlistDetailView(AreaView):
     """A list's entries (expired ones marked), those expiring soon, and forms to add to it."""
 
@@ -364,6 +369,7 @@ class HotlistDetailView(AreaView):
         return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
 
 
+@method_decorator(reauthenticated, name="post")
 class HotlistEntryDetailView(AreaView):
     """One entry: its fields (editable), what it produced, and its change history."""
 
@@ -438,6 +444,7 @@ class HotlistImportView(HotlistDetailView):
         return redirect(record)
 
 
+@method_decorator(reauthenticated, name="post")
 class HotlistImportDetailView(AreaView):
     """An import's progress, its check (counts, each rejected row and why) and the decision."""
 
@@ -462,6 +469,7 @@ class HotlistImportDetailView(AreaView):
         return redirect(record)
 
 
+@reauthenticated
 def hotlist_export_view(request, pk: int):
     """A list's entries as CSV, in the import template."""
     if not request.user.has_perm("access.manage_hotlists"):

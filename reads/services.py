@@ -75,7 +75,9 @@ def _copy_into_store(camera_id, site_id, received, reads) -> set[str]:
     """COPY the batch into the store; return the ids of reads not stored before."""
     connection.ensure_connection()
     raw = connection.connection  # psycopg's own connection, for COPY
-    with raw.cursor() as cursor:
+    # Raise Django's error classes, as its own cursors do: the task retries on those, so a
+    # connection lost to a database restart is retried rather than the batch dropped.
+    with connection.wrap_database_errors, raw.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS reads_staging"
             " (LIKE reads_read INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
@@ -83,10 +85,19 @@ def _copy_into_store(camera_id, site_id, received, reads) -> set[str]:
         with cursor.copy(f"COPY reads_staging ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for read in reads:
                 copy.write_row(_row(camera_id, site_id, received, read))
+        # A read id is stored once, whatever VRM a replay names (the key holds the VRM, so ON
+        # CONFLICT alone would store it again): the ids are locked, in order, against a
+        # concurrent batch, and those stored already are left out.
         cursor.execute(
-            f"INSERT INTO reads_read ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)}"  # noqa: S608 - fixed names
-            " FROM reads_staging ON CONFLICT DO NOTHING RETURNING id"
+            "SELECT pg_advisory_xact_lock(hashtextextended(id::text, 0))"
+            " FROM (SELECT DISTINCT id FROM reads_staging ORDER BY id) AS ids"
         )
+        columns = ", ".join(COLUMNS)
+        insert = (f"INSERT INTO reads_read ({columns}) SELECT DISTINCT ON (id) {columns}"  # noqa: S608 - fixed names
+                  " FROM reads_staging AS s WHERE NOT EXISTS (SELECT FROM reads_read AS r"
+                  " WHERE r.camera_id = s.camera_id AND r.captured_at = s.captured_at"
+                  " AND r.id = s.id) ORDER BY id ON CONFLICT DO NOTHING RETURNING id")  # fmt: skip
+        cursor.execute(insert)
         return {str(row[0]) for row in cursor.fetchall()}
 
 

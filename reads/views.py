@@ -10,11 +10,13 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from access.forms import PurposeForm
+from access.mfa import reauthenticated, reauthentication_needed
 from access.models import SearchPurpose
 from core.charts import day_bars
 from core.middleware import client_address
@@ -76,6 +78,8 @@ class SearchView(AreaView):
 
     def post(self, request, *args, **kwargs):
         """Search; or export the search's reads; or start an analysis of its window."""
+        if request.POST.get("export") and (needed := reauthentication_needed(request)):
+            return needed  # an export needs a recent confirmation of who asks
         form = SearchForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
@@ -277,6 +281,7 @@ def _read_key(value: str) -> ReadKey | None:
     return ReadKey(vrm, captured_at, read_id) if vrm and captured_at and read_id else None
 
 
+@method_decorator(reauthenticated, name="post")
 class LegalHoldDetailView(TemplateView):
     """One hold: for the officer who asked (who alone sees its reads), senior officers (who
     decide and review it) and auditors. To anyone else it does not exist."""
@@ -351,6 +356,7 @@ def held_read_image(request, pk: int, read_id, kind: str):
     return FileResponse(content, content_type=mimetypes.guess_type(path)[0] or "image/jpeg")
 
 
+@method_decorator(reauthenticated, name="post")
 class RetentionView(AreaView):
     """How long each kind of data is kept and its history, what retention deleted, legal
     holds and national exports: for auditors and administrators; administrators change it."""

@@ -47,10 +47,11 @@ def offence_categories(db):
 
 @pytest.fixture
 def client_for(client, personas):
-    """A test client signed in as the named persona."""
+    """A test client signed in as the named persona (both sign-in steps done)."""
+    from tests.factories import sign_in_verified
 
     def sign_in(name):
-        client.force_login(personas[name])
+        sign_in_verified(client, personas[name])
         return client
 
     return sign_in
@@ -162,10 +163,25 @@ def browser(monkeypatch):
     executable = chromium_path()
     # Playwright's sync API keeps an event loop in this thread; the tests' ORM calls are sync.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    violations: list[str] = []
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        new_context = launched.new_context
+
+        def watched_context(**options):
+            """Every page of every context reports what the Content-Security-Policy refused,
+            and uncaught script errors."""
+            context = new_context(**options)
+            context.on("console", lambda msg: violations.append(msg.text)
+                       if msg.type == "error" and "Content Security Policy" in msg.text
+                       else None)  # fmt: skip
+            context.on("weberror", lambda error: violations.append(str(error.error)))
+            return context
+
+        launched.new_context = watched_context
         yield launched
         launched.close()
+    assert violations == [], "The browser refused content or a script failed"
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Small factories for test data."""
 
+import time
 from datetime import timedelta
 from functools import cache
 
@@ -7,7 +8,11 @@ import factory
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from access.mfa import CONFIRMED_AT, SIGNED_IN_AT
 from access.roles import Role
 from access.services import user_roles_set
 
@@ -46,9 +51,28 @@ def password_hash() -> str:
 
 
 def make_persona(name: str) -> User:
+    """A person with their roles and an authenticator app (TOTP) enrolled."""
     user = UserFactory(username=name)
     user_roles_set(user=user, roles=PERSONA_ROLES[name], acting_user=None)
+    TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
     return user
+
+
+def totp_code(user: User) -> str:
+    """The code the person's authenticator app shows now."""
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{totp(device.bin_key):06d}"
+
+
+def sign_in_verified(client, user: User) -> None:
+    """Sign `client` in as `user`, second factor verified and identity just confirmed, as after
+    the two sign-in steps."""
+    client.force_login(user)
+    session = client.session
+    device, _ = TOTPDevice.objects.get_or_create(user=user, confirmed=True)
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[SIGNED_IN_AT] = session[CONFIRMED_AT] = time.time()
+    session.save()
 
 
 class SiteFactory(factory.django.DjangoModelFactory):

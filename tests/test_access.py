@@ -180,3 +180,14 @@ def test_area_pages_list_what_exists_instead_of_the_empty_state(client_for, pers
     assert next(a for a in AREAS if a.key == "cameras").empty not in cameras
     hotlists = client_for("hotlists").get(reverse("hotlist:hotlist_list")).content.decode()
     assert "Listed list" in hotlists
+
+
+def test_forms_with_nonsense_ids_name_nothing(client_for):
+    decisions = reverse("access:accessrequest_queue")
+    senior = client_for("senior")
+    for value in ("abc", "", "1e3"):
+        assert senior.post(decisions, {"request": value, "action": "refuse"}).status_code == 404
+    auditor = client_for("auditor")
+    audit = reverse("access:audit_list")
+    assert auditor.post(audit, {"review": "abc"}).status_code == 404
+    assert auditor.post(audit, {"action": "sample", "count": "x"}).status_code == 302

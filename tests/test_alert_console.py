@@ -15,7 +15,14 @@ from hotlist.models import Alert
 from hotlist.selectors import alert_recipients
 from hotlist.services import alerts_escalate
 from hotlist.views import vrm_differences
-from tests.factories import AlertFactory, HotlistEntryFactory, HotlistFactory, UserFactory, entitle
+from tests.factories import (
+    AlertFactory,
+    HotlistEntryFactory,
+    HotlistFactory,
+    UserFactory,
+    entitle,
+    sign_in_verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -290,7 +297,7 @@ def test_a_superuser_receives_no_list_unless_entitled_like_anyone(client_for, li
     root = User.objects.create_superuser("root", password="correct-horse-battery-staple")
     alert = hit(lists[1], "SECRET3")
     client = client_for("operator")
-    client.force_login(root)
+    sign_in_verified(client, root)
     assert "SECRET3" not in client.get("/alerts/feed/").content.decode()
     assert client.get(f"/alerts/{alert.pk}/").status_code == 404
 

@@ -1,10 +1,11 @@
 """End to end in Chromium: each demo persona signs in and sees its own navigation."""
 
 import pytest
+from django.contrib.auth.models import User
 
 from core.navigation import AREAS_BY_KEY
 from tests.conftest import screenshot
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, totp_code
 from tests.test_access import AREAS_BY_PERSONA
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,6 +17,10 @@ def sign_in(page, server, username):
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    # The second step: the code the persona's authenticator app shows.
+    page.wait_for_url(f"{server.url}/access/verify/**")
+    page.fill("#id_token", totp_code(User.objects.get(username=username)))
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_url(f"{server.url}/")
 
 

@@ -4,12 +4,13 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.roles import Role
 from access.selectors import user_roles
 from core.demo_data import SITES
-from core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+from core.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, DEMO_USERS
 from deployments.models import Site
 from deployments.services import approval_blockers
 
@@ -29,8 +30,10 @@ def test_demo_creates_a_user_for_every_role_and_can_run_twice():
     assert User.objects.count() == len(DEMO_USERS)
     covered = set()
     for username, _first, _last, roles in DEMO_USERS:
-        user = authenticate(username=username, password=DEMO_PASSWORD)
+        sign_in = RequestFactory().post("/login/")  # the lockout backend needs the request
+        user = authenticate(sign_in, username=username, password=DEMO_PASSWORD)
         assert user is not None, username
+        assert TOTPDevice.objects.get(user=user).key == DEMO_TOTP_KEY  # the documented app
         assert user_roles(user) == roles
         covered.update(roles)
     assert covered == set(Role)

@@ -611,12 +611,6 @@ def test_after_every_hostile_input_the_worker_stores_and_alerts_a_good_batch(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("read_store")
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ingest (reads/services.py) stores a second row under a read id when the VRM "
-    "differs: the store's key is (vrm, captured_at, id). The camera API refuses such a replay "
-    "once the first read is stored, not while it is still queued.",
-)
 def test_a_conflicting_replay_sent_before_the_first_is_stored_is_not_stored(workers, camera, api):
     HotlistEntryFactory(vrm="KX70ZZZ")
     at = ago(seconds=30)

@@ -9,7 +9,13 @@ from django.utils import timezone
 from access.roles import Role
 from access.services import user_roles_set
 from hotlist.models import HotlistEntry
-from tests.factories import AlertFactory, HotlistEntryFactory, HotlistFactory, UserFactory
+from tests.factories import (
+    AlertFactory,
+    HotlistEntryFactory,
+    HotlistFactory,
+    UserFactory,
+    sign_in_verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +59,7 @@ def test_another_manager_cannot_see_a_restricted_list_at_all(client_for, persona
     restricted = HotlistFactory(name="Firearms operation", owner=personas["hotlists"])
     entry = HotlistEntryFactory(hotlist=restricted, vrm="SECR3T")
     client = client_for("hotlists")
-    client.force_login(other_manager)
+    sign_in_verified(client, other_manager)
     assert "Firearms operation" not in client.get("/hotlists/").content.decode()
     assert client.get(f"/hotlists/{restricted.pk}/").status_code == 404
     assert client.get(entry.get_absolute_url()).status_code == 404
@@ -162,7 +168,7 @@ def test_the_owner_decides_who_may_see_a_list(client_for, personas, other_manage
 
     assign_perm("hotlist.manage_hotlist", other_manager, hotlist)
     client = client_for("hotlists")
-    client.force_login(other_manager)  # keeps the entries, but does not decide who sees it
+    sign_in_verified(client, other_manager)  # keeps the entries, but does not decide who sees it
     page = client.post(f"/hotlists/{hotlist.pk}/", {"access": "revoke",
                                                     "permission": "receive_alerts",
                                                     "holder": "Operator"}, follow=True)  # fmt: skip
@@ -244,7 +250,7 @@ def test_lists_and_entries_through_the_api(client_for, personas, other_manager):
     })  # fmt: skip
     assert page.status_code == 302
     assert client.get(f"/api/v1/hotlists/{list_id}/").json()["name"] == "API list (renamed)"
-    client.force_login(other_manager)
+    sign_in_verified(client, other_manager)
     assert client.get(f"/api/v1/hotlists/{list_id}/").status_code == 404
     assert client.get(f"/api/v1/hotlists/{list_id}/entries/").status_code == 404
     assert client_for("operator").get("/api/v1/hotlists/").status_code == 403

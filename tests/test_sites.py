@@ -36,7 +36,7 @@ from deployments.services import (
 from hotlist.models import Alert
 from reads.export import read_export
 from reads.search import Criteria, read_search, search_purpose_create
-from tests.factories import CameraFactory, HotlistEntryFactory, SiteFactory
+from tests.factories import CameraFactory, HotlistEntryFactory, SiteFactory, sign_in_verified
 from tests.test_ingest import ingest, plain_read
 
 pytestmark = pytest.mark.django_db
@@ -292,7 +292,7 @@ def _client(personas, name):
     from django.test import Client
 
     client = Client()
-    client.force_login(personas[name])
+    sign_in_verified(client, personas[name])
     return client
 
 

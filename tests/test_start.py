@@ -13,9 +13,10 @@ import urllib.request
 
 import psycopg
 import pytest
+from django_otp.oath import totp
 
 from core.embedded import Embedded, read_env_file
-from core.management.commands.demo import DEMO_PASSWORD
+from core.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_KEY
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -66,6 +67,14 @@ def test_make_demo_starts_the_system_and_demo_users_can_sign_in(tmp_path):
             f"{base}/login/", data=urllib.parse.urlencode(form).encode(),
             headers={"Referer": f"{base}/login/"},
         )  # fmt: skip
+        verify = browser.open(request)
+        assert "/access/verify/" in verify.url  # the second step: the demo app's code
+        token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+        code = f"{totp(bytes.fromhex(DEMO_TOTP_KEY)):06d}"
+        form = {"token": code, "next": "/", "csrfmiddlewaretoken": token}
+        request = urllib.request.Request(
+            verify.url, data=urllib.parse.urlencode(form).encode(), headers={"Referer": verify.url}
+        )
         home = browser.open(request)
         html = home.read().decode()
         assert home.url == f"{base}/"

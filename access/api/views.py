@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import errors
 from core.navigation import areas_for
 
 from ..selectors import user_roles
@@ -16,15 +17,18 @@ class MeView(APIView):
     required_permissions: tuple[str, ...] = ()
 
     @extend_schema(
-        responses=inline_serializer(
-            "Me",
-            {
-                "username": serializers.CharField(),
-                "full_name": serializers.CharField(),
-                "roles": serializers.ListField(child=serializers.CharField()),
-                "areas": serializers.ListField(child=serializers.CharField()),
-            },
-        )
+        responses={
+            200: inline_serializer(
+                "Me",
+                {
+                    "username": serializers.CharField(),
+                    "full_name": serializers.CharField(),
+                    "roles": serializers.ListField(child=serializers.CharField()),
+                    "areas": serializers.ListField(child=serializers.CharField()),
+                },
+            ),
+            **errors(401),
+        }
     )
     def get(self, request):
         return Response(

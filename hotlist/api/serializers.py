@@ -1,6 +1,10 @@
 """Serializers for hotlists and alerts's API: fields listed explicitly, never __all__."""
 
+from django.db import models
+from django.utils import timezone
 from rest_framework import serializers
+
+from core.api import DateTimeField
 
 from ..models import Hotlist, HotlistEntry
 
@@ -22,6 +26,10 @@ class HotlistEntrySerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=HotlistEntry.Warning.choices), required=False
     )
     warnings = serializers.SerializerMethodField(help_text="E.g. a VRM in no UK format.")
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: DateTimeField,
+    }
 
     class Meta:
         model = HotlistEntry
@@ -30,6 +38,17 @@ class HotlistEntrySerializer(serializers.ModelSerializer):
                   "source_reference", "owner_contact", "priority", "valid_from", "expires_at",
                   "created_at", "updated_at", "warnings"]  # fmt: skip
         read_only_fields = ["hotlist", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        # The table's check constraint, said to the caller rather than failing the save. A
+        # partial update is checked against the entry's other date as it stands.
+        valid_from = attrs.get("valid_from", getattr(self.instance, "valid_from", None))
+        expires_at = attrs.get("expires_at", getattr(self.instance, "expires_at", None))
+        if expires_at is not None and expires_at <= (valid_from or timezone.now()):
+            raise serializers.ValidationError(
+                {"expires_at": "An entry expires after it is valid from."}
+            )
+        return attrs
 
     def get_warnings(self, entry) -> list[str]:
         return getattr(entry, "save_warnings", [])

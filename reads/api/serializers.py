@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from access.models import OffenceCategory
 from access.policy import case_reference_clean
+from core.api import SlugRelatedField
 
 from ..models import Analysis, Read
 
@@ -11,7 +12,7 @@ from ..models import Analysis, Read
 class PurposeSerializer(serializers.Serializer):
     """Why the search is run (R-SEARCH-1): no purpose, no search."""
 
-    category = serializers.SlugRelatedField(
+    category = SlugRelatedField(
         slug_field="name", queryset=OffenceCategory.objects.filter(is_active=True),
         help_text="Offence category, by name.",
     )  # fmt: skip

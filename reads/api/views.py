@@ -6,6 +6,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ErrorSerializer, errors
 from core.middleware import client_address
 
 from ..analysis import analysis_start
@@ -19,6 +20,12 @@ from .serializers import (
     SearchResultSerializer,
     StakeoutRequestSerializer,
     StakeoutVehicleSerializer,
+)
+
+REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    "Not permitted, or refused (e.g. older than the window without a grant for the case); "
+    "`detail` says what is needed.",
 )
 
 
@@ -44,13 +51,8 @@ class ReadSearchView(CaseSearchView):
 
     @extend_schema(
         request=SearchRequestSerializer,
-        responses={
-            200: SearchResultSerializer,
-            400: OpenApiResponse(description="The request is not valid; the fields say why."),
-            403: OpenApiResponse(description="Refused (e.g. older than the window without a "
-                                             "grant for the case); `detail` says what is needed."),
-        },
-    )  # fmt: skip
+        responses={200: SearchResultSerializer, **errors(400, 401), 403: REFUSED},
+    )
     def post(self, request):
         given = SearchRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -74,10 +76,7 @@ class StakeoutView(CaseSearchView):
 
     @extend_schema(
         request=StakeoutRequestSerializer,
-        responses={
-            200: StakeoutVehicleSerializer(many=True),
-            403: OpenApiResponse(description="Refused; `detail` says why."),
-        },
+        responses={200: StakeoutVehicleSerializer(many=True), **errors(400, 401), 403: REFUSED},
     )
     def post(self, request):
         given = StakeoutRequestSerializer(data=request.data)
@@ -96,10 +95,7 @@ class AnalysisListView(CaseSearchView):
 
     @extend_schema(
         request=AnalysisRequestSerializer,
-        responses={
-            202: AnalysisSerializer,
-            403: OpenApiResponse(description="Refused; `detail` says why."),
-        },
+        responses={202: AnalysisSerializer, **errors(400, 401), 403: REFUSED},
     )
     def post(self, request):
         given = AnalysisRequestSerializer(data=request.data)
@@ -118,7 +114,7 @@ class AnalysisDetailView(APIView):
 
     required_permissions = ("access.search_reads",)
 
-    @extend_schema(responses=AnalysisSerializer)
+    @extend_schema(responses={200: AnalysisSerializer, **errors(401, 403, 404)})
     def get(self, request, pk: int):
         analysis = get_object_or_404(Analysis, pk=pk, user=request.user)
         return Response(AnalysisSerializer(analysis).data)

@@ -4,6 +4,7 @@ Safe to re-run."""
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.roles import Role
 from access.services import user_roles_set
@@ -11,6 +12,8 @@ from core import demo_data
 
 # Documented in README.md. Demo data only: the command refuses to run with DEBUG off.
 DEMO_PASSWORD = "anpr-demo-password"  # noqa: S105
+# Every demo user's authenticator app holds this key (base32 MFXHA4RNMRSW23ZNONSWG33OMQWWWZLZ).
+DEMO_TOTP_KEY = b"anpr-demo-second-key".hex()
 
 DEMO_USERS = [
     ("operator", "Olivia", "Operator", [Role.OPERATOR]),
@@ -46,6 +49,10 @@ class Command(BaseCommand):
             user.is_active = True
             user.save()
             user_roles_set(user=user, roles=roles, acting_user=None)
+            TOTPDevice.objects.update_or_create(
+                user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_KEY,
+                                                                "confirmed": True},
+            )  # fmt: skip
             roles_text = ", ".join(role.label for role in roles)
             self.stdout.write(f"{'created' if created else 'updated'} {username:<13} {roles_text}")
         demo_data.seed(
@@ -61,4 +68,7 @@ class Command(BaseCommand):
             f"{len(demo_data.SITES)} sites, {len(demo_data.SITES) * 2} cameras, "
             f"{len(demo_data.HOTLISTS)} hotlists of {demo_data.ENTRIES_PER_LIST} entries"
         )
-        self.stdout.write(self.style.SUCCESS(f"Demo users ready; password: {DEMO_PASSWORD}"))
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo users ready; password: {DEMO_PASSWORD}; second step: a code from an "
+            "authenticator app holding the key MFXHA4RNMRSW23ZNONSWG33OMQWWWZLZ (README)"
+        ))  # fmt: skip

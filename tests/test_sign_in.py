@@ -1,0 +1,180 @@
+"""Signing in: the second factor (TOTP, backup codes), lockout, and how long a session lasts."""
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.sessions.models import Session
+from django.urls import NoReverseMatch, reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from access.mfa import CONFIRMED_AT, SIGNED_IN_AT
+from access.models import BackupCode
+from tests.factories import (
+    PASSWORD,
+    CameraFactory,
+    HotlistFactory,
+    UserFactory,
+    sign_in_verified,
+    totp_code,
+)
+from tests.test_access import _all_url_patterns
+
+pytestmark = pytest.mark.django_db
+
+# What a session signed in with the password alone may open.
+SECOND_STEP_URL_NAMES = {"login", "logout", "healthz", "public_statistics", "access:verify",
+                         "access:enrol"}  # fmt: skip
+SAMPLE_ARGUMENTS = {"int": 1, "uuid": uuid.uuid4(), "string": "x", "slug": "x", "path": "x"}
+
+
+def sign_in(client, username, password=PASSWORD):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_the_first_sign_in_sets_up_the_app_and_gives_backup_codes_once(client):
+    user = UserFactory(username="newcomer")
+    assert sign_in(client, "newcomer")["Location"] == "/"
+    page = client.get("/")
+    assert page["Location"].startswith(reverse("access:enrol"))
+    enrol = client.get(page["Location"]).content.decode()
+    assert 'data-testid="qr-code"' in enrol and "data:image/svg+xml" in enrol
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    refused = client.post(reverse("access:enrol"), {"token": "000000"})
+    assert "does not match" in refused.content.decode()
+    codes_page = client.post(reverse("access:enrol"), {"token": f"{totp(device.bin_key):06d}"})
+    codes = [line.split("<code>")[1][:11] for line in
+             codes_page.content.decode().split("<li>")[1:]]  # fmt: skip
+    assert len(codes) == 10 and len(set(codes)) == 10
+    # Only hashes are kept.
+    stored = set(BackupCode.objects.values_list("code_hash", flat=True))
+    assert not stored & set(codes) and len(stored) == 10
+    assert client.get("/").status_code == 200
+
+    # A backup code signs in once.
+    client.post(reverse("logout"))
+    for attempt in ("first", "second"):
+        sign_in(client, "newcomer")
+        verified = client.post(reverse("access:verify"), {"token": codes[0].lower()})
+        if attempt == "first":
+            assert verified["Location"] == "/"
+            client.post(reverse("logout"))
+        else:
+            assert "does not match" in verified.content.decode()
+            assert client.get("/")["Location"].startswith(reverse("access:verify"))
+
+
+def test_a_password_only_session_reaches_nothing_but_the_second_step(client, personas):
+    sign_in(client, "admin")
+    checked = 0
+    for name, pattern in _all_url_patterns():
+        if name in SECOND_STEP_URL_NAMES:
+            continue
+        converters = pattern.pattern.converters
+        arguments = {key: SAMPLE_ARGUMENTS[type(c).__name__.removesuffix("Converter").lower()]
+                     for key, c in converters.items()}  # fmt: skip
+        try:
+            url = reverse(name, kwargs=arguments)
+        except NoReverseMatch:  # a regular expression's group (the admin's app list)
+            continue
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if url.startswith("/api/"):
+                assert response.status_code in (401, 403), (name, method)
+            else:
+                assert response.status_code == 302, (name, method)
+                assert response["Location"].startswith(reverse("access:verify")), name
+        checked += 1
+    assert checked > 60
+    # After the code, everything the role allows.
+    client.post(reverse("access:verify"), {"token": totp_code(personas["admin"])})
+    assert client.get(reverse("cameras:camera_list")).status_code == 200
+    assert client.get(reverse("access-api:me")).status_code == 200
+
+
+def test_five_failures_lock_an_account_for_fifteen_minutes_existing_or_not(client, personas):
+    for username in ("operator", "no-such-user"):
+        answers = [sign_in(client, username, "wrong-password-123") for _ in range(5)]
+        assert all(a.status_code == 200 for a in answers[:4])
+        locked = sign_in(client, username, PASSWORD)
+        assert locked.status_code == 429
+        assert "Too many failed sign-ins" in locked.content.decode()
+    # The same answer, whether or not the account exists; the right password changes nothing.
+    assert sign_in(client, "no-such-user").content == sign_in(client, "operator").content
+    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get(
+        username="operator").attempt_time - timedelta(minutes=16))  # fmt: skip
+    assert sign_in(client, "operator")["Location"] == "/"
+
+
+def test_an_address_with_many_failures_is_paused_whatever_the_username(client, settings, personas):
+    settings.SIGN_IN_ADDRESS_LIMIT = 6
+    for n in range(6):
+        sign_in(client, f"guess{n}", "wrong-password-123")
+    paused = sign_in(client, "investigator")
+    assert paused.status_code == 429 and "Too many failed sign-ins" in paused.content.decode()
+
+
+def test_a_session_ends_after_twelve_hours_however_active(client, personas):
+    sign_in_verified(client, personas["operator"])
+    assert client.get("/").status_code == 200
+    session = client.session
+    session[SIGNED_IN_AT] = time.time() - 12 * 3600 - 1
+    session.save()
+    assert client.get("/")["Location"].startswith(reverse("login"))
+    assert client.get(reverse("access-api:me")).status_code == 401
+
+
+def test_disabling_an_account_ends_its_sessions_at_once(client, personas):
+    operator = personas["operator"]
+    sign_in_verified(client, operator)
+    assert client.get("/").status_code == 200
+    operator.is_active = False
+    operator.save()
+    assert not [s for s in Session.objects.all()
+                if s.get_decoded().get("_auth_user_id") == str(operator.pk)]  # fmt: skip
+    assert client.get("/")["Location"].startswith(reverse("login"))
+
+
+def test_sensitive_actions_need_a_confirmation_in_the_last_five_minutes(client, personas):
+    admin, hotlists = personas["admin"], personas["hotlists"]
+    hotlist = HotlistFactory(owner=hotlists)
+    camera = CameraFactory()
+
+    def stale(user):
+        sign_in_verified(client, user)
+        session = client.session
+        session[CONFIRMED_AT] = time.time() - 6 * 60
+        session.save()
+
+    confirm = reverse("access:confirm")
+    actions = [
+        (personas["senior"], "post", reverse("access:accessrequest_queue"), {"request": 1}),
+        (personas["investigator"], "post", reverse("reads:search"), {"export": "csv"}),
+        (hotlists, "get", reverse("hotlist:hotlist_export", args=[hotlist.pk]), {}),
+        (hotlists, "post", reverse("hotlist:hotlist_create"), {"name": "New list"}),
+        (admin, "post", reverse("reads:retention"), {"reads_days": 30}),
+        (admin, "post", reverse("admin:cameras_camera_changelist"),
+         {"action": "issue_credential", "_selected_action": [camera.pk]}),
+    ]  # fmt: skip
+    for user, method, url, data in actions:
+        stale(user)
+        response = getattr(client, method)(url, data)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(confirm), url
+    assert not camera.credentials.exists()
+    stale(hotlists)
+    api = client.patch(f"/api/v1/hotlists/{hotlist.pk}/", {"name": "Renamed"},
+                       content_type="application/json")  # fmt: skip
+    assert api.status_code == 403 and "Confirm it is you" in api.json()["detail"]
+
+    # Password and a code: then the action goes through.
+    wrong = client.post(confirm, {"password": PASSWORD, "token": "000000"})
+    assert "wrong" in wrong.content.decode()
+    time.sleep(1.1)  # each wrong code delays the next try by a second (and more each time)
+    client.post(confirm, {"password": PASSWORD, "token": totp_code(hotlists), "next": "/"})
+    api = client.patch(f"/api/v1/hotlists/{hotlist.pk}/", {"name": "Renamed"},
+                       content_type="application/json")  # fmt: skip
+    assert api.status_code == 200 and api.json()["name"] == "Renamed"
