@@ -34,7 +34,7 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
         raise SubmissionRefused(403, reason)
     now = timezone.now()
     try:
-        frame = parse_frame_fields(fields, now, RetentionPolicy.in_force().reads_days)
+        frame = parse_frame_fields(fields, now, RetentionPolicy.reads_days_now())
         extension = check_image(content, max_bytes=settings.FRAME_MAX_BYTES)
     except (ReadRefused, InvalidImage) as error:
         camera_seen(camera_id=camera.pk, clock_offset_ms=None, stored=0, refused=1)

@@ -99,7 +99,7 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
     offset = clock_offset_ms(payload.get("sent_at"))
 
     received_at = timezone.now()
-    kept_days = RetentionPolicy.in_force().reads_days
+    kept_days = RetentionPolicy.reads_days_now()
     accepted, rejected, plain, good = [], [], [], []
     for index, item in enumerate(reads):
         try:

@@ -1,5 +1,7 @@
 """The read store: ingest, day partitions, search, analytics, evidential export and retention."""
 
+import time
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -149,6 +151,24 @@ class RetentionPolicy(models.Model):
         return cls.objects.first() or cls.objects.create(
             reason="The defaults, in force until changed."
         )
+
+    @classmethod
+    def reads_days_now(cls) -> int:
+        """The reads' retention in force, looked up at most every POLICY_CACHE_SECONDS in a
+        process: the camera API asks for it with every batch."""
+        cached = _reads_days.get("value")
+        if cached is None or time.monotonic() - cached[0] > POLICY_CACHE_SECONDS:
+            cached = _reads_days["value"] = (time.monotonic(), cls.in_force().reads_days)
+        return cached[1]
+
+    @staticmethod
+    def forget() -> None:
+        """Drop this process's cached figure (after a change)."""
+        _reads_days.clear()
+
+
+POLICY_CACHE_SECONDS = 60
+_reads_days: dict[str, tuple[float, int]] = {}
 
 
 class DeletionRecord(models.Model):

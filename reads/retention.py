@@ -62,6 +62,7 @@ def retention_policy_change(
                     for name, messages in error.message_dict.items()]  # fmt: skip
         raise RetentionError(" ".join(problems)) from None
     policy.save()
+    RetentionPolicy.forget()
     return policy
 
 

@@ -26,6 +26,14 @@ def pytest_configure(config):
     django.setup()
 
 
+@pytest.fixture(autouse=True)
+def _retention_policy_fresh():
+    """Each test sees its own database's retention policy, not one a process cached before."""
+    from reads.models import RetentionPolicy
+
+    RetentionPolicy.forget()
+
+
 @pytest.fixture
 def personas(db):
     """One user per role, plus one holding two roles: the people every access test speaks for."""
