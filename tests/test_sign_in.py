@@ -178,3 +178,30 @@ def test_sensitive_actions_need_a_confirmation_in_the_last_five_minutes(client, 
     api = client.patch(f"/api/v1/hotlists/{hotlist.pk}/", {"name": "Renamed"},
                        content_type="application/json")  # fmt: skip
     assert api.status_code == 200 and api.json()["name"] == "Renamed"
+
+
+def test_new_backup_codes_replace_the_old_ones_after_a_confirmation(client, personas):
+    from access.mfa import backup_codes_issue
+
+    investigator = personas["investigator"]
+    old = backup_codes_issue(user=investigator)
+    sign_in_verified(client, investigator)
+    home = client.get("/").content.decode()
+    assert reverse("access:backup_codes") in home and reverse("access:enrol") in home
+    session = client.session
+    session[CONFIRMED_AT] = time.time() - 6 * 60
+    session.save()
+    assert client.post(reverse("access:backup_codes"))["Location"].startswith(
+        reverse("access:confirm")
+    )
+    assert client.get(reverse("access:enrol"))["Location"].startswith(reverse("access:confirm"))
+    client.post(reverse("access:confirm"),
+                {"password": PASSWORD, "token": totp_code(investigator)})  # fmt: skip
+    page = client.post(reverse("access:backup_codes")).content.decode()
+    new = [item.split("<code>")[1][:11] for item in page.split("<li>")[1:]]
+    assert len(new) == 10 and not set(new) & set(old)
+    client.post(reverse("logout"))
+    sign_in(client, "investigator")
+    refused = client.post(reverse("access:verify"), {"token": old[0]})
+    assert "does not match" in refused.content.decode()
+    assert client.post(reverse("access:verify"), {"token": new[0]})["Location"] == "/"
