@@ -54,6 +54,27 @@ def offence_categories(db):
 
 
 @pytest.fixture
+def camera(db):
+    """A camera at a live site."""
+    from tests.factories import CameraFactory
+
+    return CameraFactory()
+
+
+@pytest.fixture
+def api(camera):
+    """The camera API, as `camera` with a credential of its own."""
+    from rest_framework.test import APIClient
+
+    from cameras.services import camera_credential_issue
+
+    client = APIClient()
+    token = camera_credential_issue(camera=camera, acting_user=None)[1]
+    client.credentials(HTTP_AUTHORIZATION=f"Camera {token}")
+    return client
+
+
+@pytest.fixture
 def client_for(client, personas):
     """A test client signed in as the named persona (both sign-in steps done)."""
     from tests.factories import sign_in_verified

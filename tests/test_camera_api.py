@@ -35,11 +35,6 @@ def a_read(capture_id="c1", vrm="AB12 CDE", seconds_ago=1, **fields) -> dict:
 
 
 @pytest.fixture
-def camera():
-    return CameraFactory()
-
-
-@pytest.fixture
 def token(camera):
     return camera_credential_issue(camera=camera, acting_user=None)[1]
 

@@ -16,7 +16,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
-from rest_framework.test import APIClient
 
 from anpr_site.celery import app
 from cameras.services import camera_credential_issue, read_id_for
@@ -128,19 +127,6 @@ def b64(content: bytes) -> str:
 def a_read(capture_id="c1", vrm="AB12 CDE", at: datetime | None = None, **fields) -> dict:
     at = at or timezone.now() - timedelta(seconds=1)
     return {"capture_id": capture_id, "vrm": vrm, "captured_at": at.isoformat(), **fields}
-
-
-@pytest.fixture
-def camera():
-    return CameraFactory()
-
-
-@pytest.fixture
-def api(camera):
-    client = APIClient()
-    token = camera_credential_issue(camera=camera, acting_user=None)[1]
-    client.credentials(HTTP_AUTHORIZATION=f"Camera {token}")
-    return client
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from reads import partitions
 from reads.models import Read
 from reads.services import read_batch_ingest
 from reads.tasks import partitions_ensure_task
-from tests.factories import CameraFactory, HotlistEntryFactory, HotlistFactory
+from tests.factories import HotlistEntryFactory, HotlistFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("read_store")]
 
@@ -34,11 +34,6 @@ def ingest(camera, reads):
         camera_id=camera.pk, site_id=camera.site_id, received_at=timezone.now().isoformat(),
         reads=reads,
     )  # fmt: skip
-
-
-@pytest.fixture
-def camera():
-    return CameraFactory()
 
 
 def test_partitions_exist_for_today_and_a_week_ahead():

@@ -40,11 +40,6 @@ def media(settings, tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def camera():
-    return CameraFactory()
-
-
 def folder_of(media, day=DAY):
     return media / "exports" / "national" / day.isoformat()
 

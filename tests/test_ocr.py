@@ -16,18 +16,16 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
-from rest_framework.test import APIClient
 
 from anpr_site.celery import app
 from cameras import ocr, synthetic
 from cameras.localise import plate_candidates
 from cameras.models import Camera, UnreadFrame
-from cameras.services import camera_credential_issue
 from cameras.synthetic import HELD_OUT, PlateStyle, jpeg_bytes, render_plate, render_scene
 from hotlist.models import Alert
 from reads.models import Read
 from reads.retention import unread_frames_expire
-from tests.factories import CameraFactory, HotlistEntryFactory
+from tests.factories import HotlistEntryFactory
 
 URL = "/api/v1/cameras/frames/"
 # Plates that read back exactly; each in another style and place.
@@ -126,19 +124,6 @@ def test_a_corrupt_model_is_a_clear_error(model_settings, tmp_path):
 def ocr_queue_length() -> int:
     with app.connection_for_write() as connection:
         return connection.default_channel.queue_declare("ocr").message_count
-
-
-@pytest.fixture
-def camera(db):
-    return CameraFactory()
-
-
-@pytest.fixture
-def api(camera):
-    token = camera_credential_issue(camera=camera, acting_user=None)[1]
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Camera {token}")
-    return client
 
 
 SENT_AT = timezone.now()

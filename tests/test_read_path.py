@@ -7,29 +7,14 @@ import time
 import pytest
 from django.db import connection
 from django.db.models import Count
-from rest_framework.test import APIClient
 
-from cameras.services import camera_credential_issue
 from hotlist.models import Alert
 from reads.models import Read
 from tests.conftest import test_database_url
-from tests.factories import CameraFactory, HotlistEntryFactory
+from tests.factories import HotlistEntryFactory
 from tests.test_camera_api import a_read
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("read_store")]
-
-
-@pytest.fixture
-def camera(transactional_db):
-    return CameraFactory()
-
-
-@pytest.fixture
-def api(camera):
-    client = APIClient()
-    token = camera_credential_issue(camera=camera, acting_user=None)[1]
-    client.credentials(HTTP_AUTHORIZATION=f"Camera {token}")
-    return client
 
 
 def submit(api, reads):
