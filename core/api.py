@@ -17,9 +17,7 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def authenticate(self, request):
         result = super().authenticate(request)
-        if result is None or not getattr(result[0], "is_verified", lambda: False)():
-            return None
-        return result
+        return result if result and result[0].is_verified() else None  # OTPMiddleware's
 
     def authenticate_header(self, request) -> str:
         return 'Session realm="api"'

@@ -69,11 +69,11 @@ class HotlistEntryViewSet(
         return self.hotlist().entries.all()
 
     def create(self, request, *args, **kwargs):
-        self.hotlist()  # a list the caller does not keep is 404 before the body is read
+        self.kept = self.hotlist()  # a list the caller does not keep is 404 before the body
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
-        self._save(serializer, serializer.Meta.model(hotlist=self.hotlist()))
+        self._save(serializer, serializer.Meta.model(hotlist=self.kept))
 
     def perform_update(self, serializer):
         self._save(serializer, serializer.instance)
