@@ -2,9 +2,12 @@
 the worker path into stored reads and alerts, refusals of bad frames, and the folder watch."""
 
 import io
+import json
 import os
 import random
 import re
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import replace
@@ -381,14 +384,30 @@ def test_a_plate_twice_as_wide_as_high_is_one_line_and_a_uk_square_plate_two():
         assert len(_candidate(image, corners, "test").lines) == lines
 
 
+def labelled_photos(folder, plates=PLATES):
+    """A folder in the OpenALPR `endtoend` format: frames, and a NAME.txt with each one's box
+    and plate."""
+    folder.mkdir()
+    for n, (vrm, style, tilt) in enumerate(plates):
+        found = scene(vrm, style, tilt)
+        found.image.save(folder / f"car{n}.jpg", quality=90)
+        x, y, w, h = found.box
+        (folder / f"car{n}.txt").write_text(f"car{n}.jpg\t{x}\t{y}\t{w}\t{h}\t{vrm}\n")
+    return folder
+
+
 def test_training_is_seeded_resumes_and_writes_weights_easyocr_loads(model_settings, tmp_path):
     from cameras.recogniser.training import train
 
+    photos = labelled_photos(tmp_path / "photos")
     lines = []
     train(steps=4, seed=5, out=tmp_path, batch_size=4, until=2, log=lines.append)
-    train(steps=4, seed=5, out=tmp_path, batch_size=4, log=lines.append)
+    figures = train(steps=4, seed=5, out=tmp_path, batch_size=4, real=(photos,),
+                    log=lines.append)  # fmt: skip
     assert "resumed at step 2" in lines
-    assert any(line.startswith("step 4/4 ") and "validation exact" in line for line in lines)
+    assert any(line.startswith("step 4/4 ") and "validation exact" in line and ", photos " in line
+               for line in lines)  # fmt: skip
+    assert set(figures) == {"synthetic", "photos", "step"}  # the photographs were read from
     model_settings.OCR_RECOGNITION_NETWORK = "plate_crnn"
     model_settings.OCR_MODEL_DIR = str(tmp_path)
     text, confidence = ocr.read_crop(np.full((64, 200), 200, np.uint8))
@@ -416,3 +435,35 @@ def test_a_frame_that_cannot_be_decoded_or_holds_no_plate_is_kept_once_for_diagn
                        "frames/thin.png": "No plate found."}  # fmt: skip
     camera.refresh_from_db()
     assert camera.frames_unread == 2
+
+
+def test_the_ocr_benchmark_reports_the_documented_figures_from_a_folder_of_photos(tmp_path):
+    photos = labelled_photos(tmp_path / "photos")
+    out = tmp_path / "ocr.json"
+    subprocess.run([sys.executable, "bench/ocr.py", "--synthetic", "4", "--real", str(photos),
+                    "--json", str(out)], check=True, capture_output=True, timeout=600)  # fmt: skip
+    figures = json.loads(out.read_text())
+    for key in ("crop_ms_median", "crop_ms_p95", "frame_ms_median", "frame_ms_p95"):
+        assert figures[key] > 0
+    assert 0 <= figures["synthetic_exact"] <= 1
+    # The folder's plates are ones the reader reads exactly (see above), from the box and
+    # from the whole frame.
+    assert figures["real"]["photos"] == {"box_exact": 1.0, "e2e_exact": 1.0, "cer": 0.0}
+    assert figures["photos"]["photos"]["recognition"]["plates"] == len(PLATES)
+
+
+def test_characters_run_together_are_not_cut_off_the_plate_crop():
+    from cameras.localise import _candidate
+
+    plate = Image.new("RGB", (560, 110), (235, 235, 230))
+    draw = ImageDraw.Draw(plate)
+    font = ImageFont.truetype(str(synthetic.fonts()[0]), 80)
+    draw.text((20, 10), "ABCDE", font=font, fill=(20, 20, 20))
+    for n, char in enumerate("123"):  # set so tight that they run into one mark
+        draw.text((300 + 40 * n, 10), char, font=font, fill=(20, 20, 20), stroke_width=4,
+                  stroke_fill=(20, 20, 20))  # fmt: skip
+    image = bgr(plate)
+    corners = np.array([[0, 0], [559, 0], [559, 109], [0, 109]], np.float32)
+    (line,) = _candidate(image, corners, "test").lines
+    ink = np.nonzero(line.min(axis=0) < 100)[0]
+    assert ink.max() < line.shape[1] - 5  # the last character ends inside the crop, not at its edge

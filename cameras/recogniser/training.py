@@ -1,9 +1,14 @@
 """Training the plate recogniser (plate_crnn) on synthetic plates, seeded and resumable:
 
-    python -m cameras.recogniser.training [--steps 8500] [--seed 2026] [--out FOLDER] [--until N]
+    python -m cameras.recogniser.training [--steps N] [--seed N] [--out FOLDER] [--until N]
+        [--real DIR ...]
 
 prints progress and validation accuracy as it goes and writes plate_crnn.pth into --out (this
 folder by default). It needs no database or settings. See MODEL_CARD.md.
+
+Real labelled photographs (--real, folders in the OpenALPR `endtoend` format) are only read
+from, never learnt from: each validation also reads their plates from the true box, and the
+weights written are those of the validation that read them best (with the synthetic set).
 
 Each sample is a plate rendered by cameras/synthetic.py (UK formats as often as on the road)
 or world.py (other countries' plates), degraded, washed out at times, set on a ground and
@@ -14,6 +19,7 @@ localiser or a labeller would. Real photographs are never used here.
 
 import argparse
 import math
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -26,7 +32,7 @@ import yaml
 from PIL import Image
 from torch import nn
 
-from cameras.localise import _candidate
+from cameras.localise import _candidate, _ordered
 from cameras.synthetic import PlateStyle, degrade, render_plate, square_lines, uk_vrm
 
 from .plate_crnn import Model
@@ -36,6 +42,7 @@ FOLDER = Path(__file__).resolve().parent
 CONFIG = yaml.safe_load((FOLDER / "plate_crnn.yaml").read_text())
 ALPHABET = CONFIG["character_list"]
 UK_SHARE = 0.45  # the rest: other countries' plates (world.py)
+STEPS, SEED = 10_000, 2026
 VALIDATION_SEED = 777  # never used for training, nor by the tests or bench/ocr.py
 
 
@@ -55,14 +62,19 @@ def sample(rng: random.Random) -> tuple[np.ndarray, str] | None:
         mean = array.mean()
         array = mean + rng.uniform(-30, 30) + (array - mean) * rng.uniform(0.25, 0.7)
         plate = Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
-    # On a ground (a car, a frame), cropped as a localiser or a labeller would box it: loose
-    # or tight, a little off.
+    # On a ground (a car, often a dark frame or recess), cropped as a localiser or a labeller
+    # would box it: loose or tight, a little off.
     w, h = plate.size
     margin = round(0.3 * h)
-    ground = Image.new("RGB", (w + 2 * margin, h + 2 * margin),
-                       tuple(rng.randint(0, 255) for _ in range(3)))  # fmt: skip
-    ground.paste(plate, (margin, margin))
-    image = np.ascontiguousarray(np.asarray(ground)[:, :, ::-1])
+    top = 255 if rng.random() < 0.6 else 60
+    ground = np.random.default_rng(rng.randrange(2**32)).normal(
+        [rng.randint(0, top) for _ in range(3)],
+        rng.uniform(0, 20),
+        (h + 2 * margin, w + 2 * margin, 3),
+    )
+    image = np.clip(ground, 0, 255).astype(np.uint8)
+    image[margin : margin + h, margin : margin + w] = np.asarray(plate)
+    image = np.ascontiguousarray(image[:, :, ::-1])
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32) + margin
     outward = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32)
     jitter = np.array([[rng.uniform(-0.015, 0.06) * w, rng.uniform(-0.06, 0.2) * h]
@@ -84,6 +96,29 @@ def batch(lines: list[np.ndarray]) -> torch.Tensor:
     padded = [np.pad(line, ((0, 0), (0, width - line.shape[1])), mode="edge") for line in lines]
     tensor = torch.from_numpy(np.stack(padded)).float().div(255).sub(0.5).div(0.5)
     return tensor.unsqueeze(1)
+
+
+def photo_labels(folder: Path) -> list[tuple[Path, np.ndarray, str]]:
+    """A folder of labelled photographs (`NAME.txt`: `file x y w h PLATE`, tab separated): each
+    image's path, its plate's corners and its plate."""
+    labels = []
+    for label in sorted(folder.glob("*.txt")):
+        name, x, y, w, h, plate = label.read_text().split("\t")[:6]
+        x, y, w, h = (int(v) for v in (x, y, w, h))
+        quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+        labels.append((folder / name, quad, "".join(c for c in plate.upper() if c.isalnum())))
+    return labels
+
+
+def photo_samples(folder: Path) -> list[tuple[list[np.ndarray], str]]:
+    """The line crops of each labelled photograph's plate, from its true box, and its plate."""
+    found = []
+    for path, quad, plate in photo_labels(folder):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        candidate = None if image is None else _candidate(image, _ordered(quad), "truth")
+        if candidate is not None:
+            found.append((candidate.lines, plate))
+    return found
 
 
 def samples(seed: int, count: int) -> list[tuple[np.ndarray, str]]:
@@ -130,72 +165,102 @@ def greedy(logits: torch.Tensor) -> list[str]:
 
 def train(
     *, steps: int, seed: int, out: Path, batch_size: int = 32, until: int | None = None,
-    workers: int = 1, log=print,
-) -> float:  # fmt: skip
+    workers: int = 1, threads: int = 1, real: tuple[Path, ...] = (), log=print,
+) -> dict[str, float]:  # fmt: skip
     """Train for `steps` steps (or stop after step `until`, to go on later), resuming from the
-    checkpoint in `out`, on a GPU when there is one; returns the validation exact-match rate.
-    `workers` processes render the plates."""
+    checkpoint in `out`, on a GPU when there is one. `workers` processes render the plates,
+    `threads` run the network on a CPU. Returns the validation figures of the weights written:
+    the last step's, or with `real` folders the best validation's (by the mean of the
+    synthetic set's exact rate and each folder's)."""
     torch.manual_seed(seed)
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    params = CONFIG["network_params"]
-    model = Model(num_class=len(ALPHABET) + 1, **params).to(device)
+    model = Model(num_class=len(ALPHABET) + 1, **CONFIG["network_params"]).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=steps)
     checkpoint = out / "plate_crnn.ckpt"
-    step = 0
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False, map_location=device)
-        if state.get("steps", steps) != steps:
-            raise ValueError(
-                f"The checkpoint is for a run of {state['steps']} steps: resume "
-                f"with --steps {state['steps']}, or train into another folder."
-            )
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        step = state["step"]
-        log(f"resumed at step {step}")
-    validation = samples(VALIDATION_SEED, 400)
+    step, best = _resume(checkpoint, steps, model, optimiser, schedule, log)
+    validation = {"synthetic": [([line], text) for line, text in samples(VALIDATION_SEED, 400)]}
+    validation |= {folder.name: photo_samples(folder) for folder in real}
+    if set(best["figures"]) - {"step"} != set(validation):
+        best = UNCHOSEN  # chosen on other sets, or not yet: choose anew
     loss_fn = nn.CTCLoss(blank=0, zero_infinity=True)
     loader = torch.utils.data.DataLoader(Stream(seed, batch_size, step), batch_size=None,
                                          num_workers=workers)  # fmt: skip
-    started, accuracy = time.monotonic(), 0.0
+    started = time.monotonic()
     for images, texts in loader:
         if step >= min(steps, until or steps):
             break
-        model.train()
-        logits = model(images.to(device)).log_softmax(2).permute(1, 0, 2).cpu()  # (T, N, C)
-        targets = torch.tensor([ALPHABET.index(c) + 1 for text in texts for c in text])
-        loss = loss_fn(logits, targets, torch.full((len(texts),), logits.size(0)),
-                       torch.tensor([len(text) for text in texts]))  # fmt: skip
-        optimiser.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        optimiser.step()
+        loss = _learn(model, optimiser, loss_fn, images.to(device), texts)
         schedule.step()
         step += 1
         if step % 200 == 0 or step in (steps, until):
-            accuracy = validate(model, validation)
-            log(f"step {step}/{steps} loss {loss.item():.3f} validation exact {accuracy:.1%} "
-                f"({time.monotonic() - started:.0f} s)")  # fmt: skip
+            figures = {name: validate(model, items) for name, items in validation.items()}
+            score = sum(figures.values()) / len(figures)
+            if score > best["score"] or not real:
+                weights = {key: value.clone() for key, value in model.state_dict().items()}
+                best = {"figures": figures | {"step": step}, "score": score, "model": weights}
+            others = "".join(f", {name} {rate:.1%}" for name, rate in list(figures.items())[1:])
+            log(f"step {step}/{steps} loss {loss:.3f} validation exact {figures['synthetic']:.1%}"
+                f"{others} ({time.monotonic() - started:.0f} s)")  # fmt: skip
             torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                        "schedule": schedule.state_dict(), "step": step, "steps": steps},
-                       checkpoint)  # fmt: skip
+                        "schedule": schedule.state_dict(), "step": step, "steps": steps,
+                        "best": best}, checkpoint)  # fmt: skip
+    if best["model"] is not None:
+        model.load_state_dict(best["model"])
     export(model, out / "plate_crnn.pth")
-    return accuracy
+    return best["figures"]
 
 
-def validate(model: Model, validation: list[tuple[np.ndarray, str]]) -> float:
+UNCHOSEN: dict = {"figures": {}, "score": -1.0, "model": None}
+
+
+def _resume(checkpoint: Path, steps: int, model, optimiser, schedule, log) -> tuple[int, dict]:
+    """The step a run stopped at and the best validation so far, the model, optimiser and
+    schedule as they were; step 0 for a new run."""
+    if not checkpoint.exists():
+        return 0, UNCHOSEN
+    state = torch.load(checkpoint, weights_only=False, map_location=next(model.parameters()).device)
+    if state.get("steps", steps) != steps:
+        raise ValueError(
+            f"The checkpoint is for a run of {state['steps']} steps: resume "
+            f"with --steps {state['steps']}, or train into another folder."
+        )
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    schedule.load_state_dict(state["schedule"])
+    log(f"resumed at step {state['step']}")
+    return state["step"], state.get("best", UNCHOSEN)
+
+
+def _learn(model: Model, optimiser, loss_fn, images: torch.Tensor, texts: list[str]) -> float:
+    """One optimiser step on a batch; its CTC loss."""
+    model.train()
+    logits = model(images).log_softmax(2).permute(1, 0, 2).cpu()  # (T, N, C)
+    targets = torch.tensor([ALPHABET.index(c) + 1 for text in texts for c in text])
+    loss = loss_fn(logits, targets, torch.full((len(texts),), logits.size(0)),
+                   torch.tensor([len(text) for text in texts]))  # fmt: skip
+    optimiser.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+    optimiser.step()
+    return loss.item()
+
+
+def validate(model: Model, validation: list[tuple[list[np.ndarray], str]]) -> float:
+    """The share of plates read exactly, their lines read apart and joined."""
     model.eval()
     device = next(model.parameters()).device
-    right = 0
+    lines = [(n, line) for n, (crops, _) in enumerate(validation) for line in crops]
+    reads = [""] * len(validation)
     with torch.no_grad():
-        for start in range(0, len(validation), 50):
-            chunk = validation[start : start + 50]
-            reads = greedy(model(batch([line for line, _ in chunk]).to(device)))
-            right += sum(read == text for read, (_, text) in zip(reads, chunk, strict=True))
-    return right / len(validation)
+        for start in range(0, len(lines), 50):
+            chunk = lines[start : start + 50]
+            for (n, _), read in zip(chunk, greedy(model(batch([c for _, c in chunk]).to(device))),
+                                    strict=True):  # fmt: skip
+                reads[n] += read
+    return sum(read == text for read, (_, text) in zip(reads, validation, strict=True)) / max(
+        1, len(validation))  # fmt: skip
 
 
 def export(model: Model, path: Path) -> None:
@@ -206,18 +271,35 @@ def export(model: Model, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=8500)
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", type=Path, default=FOLDER)
     parser.add_argument("--until", type=int, help="stop after this step; run again to go on")
     parser.add_argument("--workers", type=int, default=1, help="processes rendering plates")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="threads running the network on a CPU")  # fmt: skip
+    parser.add_argument(
+        "--real",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="folders of labelled photographs to validate on (never trained on)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    accuracy = train(steps=args.steps, seed=args.seed, out=args.out, batch_size=args.batch_size,
-                     until=args.until, workers=args.workers,
-                     log=lambda line: print(line, flush=True))  # fmt: skip
-    print(f"Validation exact {accuracy:.1%}; weights in {args.out / 'plate_crnn.pth'}")
+    figures = train(
+        steps=args.steps,
+        seed=args.seed,
+        out=args.out,
+        batch_size=args.batch_size,
+        until=args.until,
+        workers=args.workers,
+        threads=args.threads,
+        real=tuple(args.real),
+        log=lambda line: print(line, flush=True),
+    )
+    print(f"Validation {figures}; weights in {args.out / 'plate_crnn.pth'}")
 
 
 if __name__ == "__main__":
