@@ -15,7 +15,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from reads.vrm import FIX_PENALTY, Reading, plate_readings
+from reads.vrm import FIX_PENALTY, Reading, is_foreign_layout, plate_readings
 
 from .apps import ocr_model_file
 from .localise import Candidate, plate_candidates
@@ -84,9 +84,10 @@ def read_candidate(candidate: Candidate) -> tuple[str, float]:
 
 def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bool:
     """Whether a reading in no UK format is a foreign plate rather than a sign or lettering:
-    long enough, read surely, with a digit (plates have them; words do not)."""
+    long enough, read surely, with a digit (plates have them; words do not), from a region that
+    looks like a plate or in a known foreign layout."""
     return (len(reading.vrm) >= FOREIGN_MIN_CHARACTERS and confidence >= FOREIGN_MIN_CONFIDENCE
-            and candidate.score >= FOREIGN_MIN_PLATENESS
+            and (candidate.score >= FOREIGN_MIN_PLATENESS or is_foreign_layout(reading.vrm))
             and any(c.isdigit() for c in reading.vrm))  # fmt: skip
 
 

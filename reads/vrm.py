@@ -45,10 +45,24 @@ UK_FORMATS: dict[str, tuple[list[str], float]] = {
 }  # fmt: skip
 # Letters a format never uses: I and Q appear nowhere in a current-format registration.
 NOT_ISSUED = {"current": "IQ"}
-# A read that fits no UK format: a foreign or special plate, kept as read. It outweighs one fix
-# into a rare UK format (suffix, Northern Irish, dateless), so a clean foreign read such as
-# ABC 1236 is not bent into ABC 123G.
+# A read that fits no UK format: a foreign or special plate. It outweighs one fix into a rare
+# UK format (suffix, Northern Irish, dateless), so a clean foreign read such as ABC 1236 is not
+# bent into ABC 123G.
 FOREIGN_PRIOR = 0.001
+# The commonest layouts of registrations in the Americas and Europe as printed (L a letter, D a
+# digit, a space between groups), with how often each is seen. Most keep letters and digits in
+# groups of their own, which is how a 1 drawn like an I is told from it. A foreign read within
+# MAX_FOREIGN_FIXES look-alike fixes of a layout is taken as fitting it, fixed by slot as UK
+# reads are (ABC I234 is ABC 1234); the nearest layout wins, and of those equally near, the
+# commoner. A read near none is kept as read. (The recogniser learns from plates in these
+# layouts: cameras/recogniser/world.py.)
+FOREIGN_LAYOUTS = {
+    "LLL DDDD": 6, "DLLLDDD": 4, "LLD LDL": 3, "LLL DDD": 3, "DDD LLL": 2, "LLLDLDD": 2,
+    "DDDDDDD": 1, "DDD DDDD": 1, "LL DDDDD": 1, "DLL DDD": 1, "LLLDDDD": 1, "DDDD LLL": 2,
+    "LL DDD LL": 2, "L LL DDDD": 2, "LL L DDD": 1, "DD LLL DD": 1, "LL DD LLL": 1,
+    "DLLL DDD": 1, "LLL DDDL": 1, "LL DDDD": 1, "L DDDDDD": 1, "DD DDD LL": 1, "DDDDDD": 1,
+}  # fmt: skip
+MAX_FOREIGN_FIXES = 2
 # A fix costs a factor of fifty: a read that fits a format exactly beats any fixed reading of
 # its length, and one fix into the current or prefix format beats taking it as foreign.
 FIX_PENALTY = 0.02
@@ -127,8 +141,43 @@ def _fixed(raw: str, confidence: float) -> list[Reading]:
                 readings.append(Reading(fixed, confidence * prior * FIX_PENALTY**fixes, fixes,
                                         name))  # fmt: skip
     if not any(reading.fixes == 0 for reading in readings):
-        readings.append(Reading(raw, confidence * FOREIGN_PRIOR))
+        readings += _foreign(raw, confidence)
     return readings
+
+
+def _foreign(raw: str, confidence: float) -> list[Reading]:
+    """A read that fits no UK format as read, fitted to each known foreign layout of its length
+    that it is within MAX_FOREIGN_FIXES of, and as read: first when it is near none of them,
+    else after them."""
+    readings = []
+    for pattern, share in _FOREIGN_PATTERNS.items():
+        fixed = _fix(raw, pattern) or ""
+        fixes = sum(a != b for a, b in zip(raw, fixed, strict=False))
+        typed = all(c.isdigit() == (slot == "D") for c, slot in zip(fixed, pattern, strict=False))
+        if fixed and typed and fixes <= MAX_FOREIGN_FIXES:
+            # A commoner layout breaks a tie, never outweighs a fix.
+            score = confidence * FOREIGN_PRIOR * FIX_PENALTY**fixes * (0.9 + 0.1 * share)
+            readings.append(Reading(fixed, score, fixes))
+    unfitted = FIX_PENALTY ** (MAX_FOREIGN_FIXES + 1) if readings else 1
+    return [*readings, Reading(raw, confidence * FOREIGN_PRIOR * unfitted)]
+
+
+def _layout_shares() -> dict[str, float]:
+    """Each foreign slot pattern and how common it is, the commonest 1."""
+    weights: dict[str, int] = {}
+    for layout, weight in FOREIGN_LAYOUTS.items():
+        pattern = layout.replace(" ", "")
+        weights[pattern] = weights.get(pattern, 0) + weight
+    return {pattern: weight / max(weights.values()) for pattern, weight in weights.items()}
+
+
+_FOREIGN_PATTERNS = _layout_shares()
+
+
+def is_foreign_layout(vrm: str) -> bool:
+    """Whether a canonical VRM has one of the known foreign layouts."""
+    pattern = "".join("D" if c.isdigit() else "L" for c in vrm)
+    return pattern in _FOREIGN_PATTERNS
 
 
 def _fix(raw: str, pattern: str) -> str | None:

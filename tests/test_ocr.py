@@ -365,6 +365,9 @@ def test_foreign_plates_are_read_as_printed(groups):
     from cameras.recogniser.world import render_world_plate
 
     plate = bgr(render_world_plate(groups, random.Random("".join(groups))))
+    plate = cv2.resize(
+        plate, None, fx=80 / plate.shape[0], fy=80 / plate.shape[0]
+    )  # as a camera sees it
     framed = cv2.copyMakeBorder(plate, 80, 80, 120, 120, cv2.BORDER_CONSTANT, value=(40, 40, 40))
     read = ocr.frame_read(framed)
     assert read is not None and read.reading.vrm == "".join(groups)

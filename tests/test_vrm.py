@@ -1,6 +1,7 @@
 """UK plate formats (R-READ-7): the normaliser fixes look-alike characters where a format fixes
-the slot's type, ranks readings by confidence, fixes and format, and passes foreign plates
-through unfixed. Property tests over generated plates."""
+the slot's type, ranks readings by confidence, fixes and format; foreign plates are fitted to
+known foreign layouts by the same look-alike fixes, or kept as read. Property tests over
+generated plates."""
 
 import pytest
 from hypothesis import given
@@ -76,6 +77,26 @@ def test_foreign_plates_pass_through_unfixed(vrm):
     readings = plate_readings([(vrm, 0.9)])
     assert readings[0].vrm == vrm
     assert readings[0].format is None
+
+
+@pytest.mark.parametrize("read, plate", [
+    ("ABCI234", "ABC1234"),  # LLL DDDD: a 1 drawn like an I
+    ("JSQI4I3", "JSQ1413"),  # two fixes
+    ("AB1C2D", "AB1C2D"),  # LLD LDL as read
+    ("ABIC2D", "AB1C2D"),
+    ("OKLI235", "OKL1235"),  # not 0KL I235 (D LLL DDD): equally near, the commoner layout
+    ("7AB0123", "7ABO123"),  # D LLL DDD: a 0 in a letter's slot is an O
+])  # fmt: skip
+def test_a_foreign_read_near_a_known_layout_is_fixed_by_slot(read, plate):
+    readings = plate_readings([(read, 0.9)])
+    assert readings[0].vrm == plate
+    assert readings[0].format is None
+    assert read in [r.vrm for r in readings]  # what was read stays an alternative
+
+
+def test_a_foreign_read_far_from_every_layout_is_kept_as_read():
+    assert plate_readings([("1A2B3C4", 0.9)])[0].vrm == "1A2B3C4"  # no layout of that shape
+    assert plate_readings([("K9X4M7P2", 0.9)])[0].vrm == "K9X4M7P2"  # nor of that length
 
 
 def test_a_clean_foreign_read_is_not_bent_into_a_rare_uk_format_by_one_fix():

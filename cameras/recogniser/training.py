@@ -165,19 +165,27 @@ def greedy(logits: torch.Tensor) -> list[str]:
 
 def train(
     *, steps: int, seed: int, out: Path, batch_size: int = 32, until: int | None = None,
-    workers: int = 1, threads: int = 1, real: tuple[Path, ...] = (), log=print,
+    workers: int = 1, threads: int = 1, real: tuple[Path, ...] = (), init: Path | None = None,
+    learning_rate: float = 2e-3, log=print,
 ) -> dict[str, float]:  # fmt: skip
     """Train for `steps` steps (or stop after step `until`, to go on later), resuming from the
-    checkpoint in `out`, on a GPU when there is one. `workers` processes render the plates,
-    `threads` run the network on a CPU. Returns the validation figures of the weights written:
-    the last step's, or with `real` folders the best validation's (by the mean of the
-    synthetic set's exact rate and each folder's)."""
+    checkpoint in `out`, on a GPU when there is one; a new run starts from the weights in
+    `init` (plate_crnn.pth as written here) when given, else from random ones. `workers`
+    processes render the plates, `threads` run the network on a CPU. Returns the validation
+    figures of the weights written: the last step's, or with `real` folders the best
+    validation's (by the mean of the synthetic set's exact rate and each folder's)."""
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = Model(num_class=len(ALPHABET) + 1, **CONFIG["network_params"]).to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=steps)
+    if init:
+        weights = torch.load(init, map_location=device)
+        model.load_state_dict(
+            {key.removeprefix("module."): value for key, value in weights.items()}
+        )
+    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=learning_rate,
+                                                   total_steps=steps)  # fmt: skip
     checkpoint = out / "plate_crnn.ckpt"
     step, best = _resume(checkpoint, steps, model, optimiser, schedule, log)
     validation = {"synthetic": [([line], text) for line, text in samples(VALIDATION_SEED, 400)]}
@@ -276,6 +284,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", type=Path, default=FOLDER)
     parser.add_argument("--until", type=int, help="stop after this step; run again to go on")
+    parser.add_argument("--init", type=Path, help="start from these weights (plate_crnn.pth)")
+    parser.add_argument("--learning-rate", type=float, default=2e-3, help="the peak rate")
     parser.add_argument("--workers", type=int, default=1, help="processes rendering plates")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="threads running the network on a CPU")  # fmt: skip
@@ -297,6 +307,8 @@ def main() -> None:
         workers=args.workers,
         threads=args.threads,
         real=tuple(args.real),
+        init=args.init,
+        learning_rate=args.learning_rate,
         log=lambda line: print(line, flush=True),
     )
     print(f"Validation {figures}; weights in {args.out / 'plate_crnn.pth'}")

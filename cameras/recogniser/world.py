@@ -1,7 +1,10 @@
 """Other countries' plates, for training the recogniser to read foreign vehicles too: Latin
-plates of many layouts (European, American, South American and generic), drawn with many open
-typefaces on plain, tinted, graded and pictorial grounds, with the state or city name, slogans,
-separators, stickers, frames and bolts that a plate carries beside its registration.
+plates in the layouts the plate rules know (reads/vrm.py FOREIGN_LAYOUTS, as often as they are
+seen) and in no known layout, drawn with many open typefaces (DIN, the US highway alphabets and
+others plates use) on plain, tinted, graded and pictorial grounds, with the state or city name,
+slogans, separators, stickers, emblems, pictures, frames and bolts that a plate carries beside
+its registration. 1 and I, and 0 and O, are often drawn alike, as on many plates, so the
+recogniser learns to tell them apart by the layout.
 
 No photograph is copied: the styles are drawn from how such plates are specified and look.
 """
@@ -13,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from reads.vrm import FOREIGN_LAYOUTS
 
 FONTS = [
     "truetype/liberation/LiberationSansNarrow-Bold.ttf",
@@ -34,25 +39,38 @@ FONTS = [
     "opentype/dosis/Dosis-Bold.otf",  # rounded, narrow: like South American plates
     "opentype/dosis/Dosis-ExtraBold.otf",
     "opentype/jura/Jura-Bold.otf",  # squared
-    "opentype/b612/B612-Bold.otf",  # DIN-like
+    "opentype/b612/B612-Bold.otf",
+    "truetype/opendin/OSP-DIN.ttf",  # DIN 1451: German and Brazilian plates, and many others
+    "truetype/roadgeek/RG2014B.ttf",  # the US highway alphabets, as on many American plates
+    "truetype/roadgeek/RG2014C.ttf",
+    "truetype/roadgeek/RG2014D.ttf",
+    "truetype/roadgeek/RG2014E.ttf",
+    "truetype/roadgeek/RG2014EM.ttf",
+    "truetype/routed-gothic/routed-gothic-narrow.ttf",  # engraved, even strokes
+    "opentype/national-park/NationalPark-Heavy.otf",
+    "truetype/paratype/PTN77F.ttf",  # PT Sans Narrow Bold
+    "truetype/clear-sans/ClearSans-Bold.ttf",
+    "opentype/league-spartan/LeagueSpartan-Bold.otf",  # geometric
+    "opentype/bebas-neue/BebasNeue-Regular.otf",  # tall, condensed
 ]
 FONT_ROOT = Path("/usr/share/fonts")
 PACKAGES = (
     "fonts-liberation fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf "
-    "fonts-roboto-unhinted fonts-urw-base35 fonts-dosis fonts-jura fonts-b612"
+    "fonts-roboto-unhinted fonts-urw-base35 fonts-dosis fonts-jura fonts-b612 fonts-opendin "
+    "fonts-roadgeek fonts-routed-gothic fonts-national-park fonts-paratype fonts-clear-sans "
+    "fonts-league-spartan fonts-bebas-neue"
 )
-# Layouts: L a letter, D a digit, a space between groups.
-LAYOUTS = ["LLL DDDD", "LLLDLDD", "DLLL DDD", "LLL DDD", "DDD LLL", "LL DDD LL", "DDDD LLL",
-           "L LL DDDD", "LL DDDDD", "LLL DDDL", "DD LLL DD", "LL DD LLL", "DDDDDD", "LLLDDD",
-           "L DDDDDD", "DD DDD LL"]  # fmt: skip
 WORDS = ["CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "ILLINOIS", "OHIO", "ARIZONA", "NEVADA",
-         "OREGON", "GEORGIA", "SP-SAO PAULO", "RJ-RIO DE JANEIRO", "BA-SALVADOR", "PR-CURITIBA",
-         "MG-BELO HORIZONTE", "DF-BRASILIA", "BRASIL", "MERCOSUL", "SUNSHINE STATE",
+         "OREGON", "GEORGIA", "MISSOURI", "WASHINGTON", "NEW JERSEY", "INDIANA", "ALASKA",
+         "SP-SAO PAULO", "RJ-RIO DE JANEIRO", "BA-SALVADOR", "PR-CURITIBA", "DF-BRASILIA",
+         "MG-BELO HORIZONTE", "ES-CARIACICA", "BRASIL", "MERCOSUL", "SUNSHINE STATE",
          "DMV.CA.GOV", "LAND OF LINCOLN", "THE EMPIRE STATE", "GRAND CANYON STATE",
-         "BEAUTIFUL", "EXPLORE", "VETERAN", "DEALER", "AUTO SALES", "MOTORS"]  # fmt: skip
+         "SHOW-ME STATE", "GARDEN STATE", "LONE STAR STATE", "GREAT LAKES", "BEAUTIFUL",
+         "EXPLORE", "VETERAN", "DEALER", "AUTO SALES", "MOTORS", "COLLECTOR"]  # fmt: skip
 LIGHT = [(238, 238, 232), (250, 250, 250), (215, 218, 220), (190, 195, 198), (232, 222, 190),
          (205, 220, 240), (250, 232, 140), (222, 236, 222), (240, 215, 215)]  # fmt: skip
 DARK = [(18, 18, 18), (20, 30, 90), (110, 20, 25), (15, 70, 35), (60, 40, 30), (40, 40, 40)]
+INK = [*DARK, (175, 25, 35), (25, 65, 170), (20, 110, 60)]  # bright red, blue and green too
 
 
 @cache
@@ -77,12 +95,12 @@ def _glyph(char: str, font: int) -> Image.Image:
 
 def world_text(rng: random.Random) -> list[str]:
     """A foreign registration as the groups it is printed in."""
-    if rng.random() < 0.15:  # no known layout: 4-8 letters and digits in one to three groups
+    if rng.random() < 0.08:  # no known layout: 4-8 letters and digits in one to three groups
         text = "".join(rng.choice(string.ascii_uppercase + string.digits)
                        for _ in range(rng.randint(4, 8)))  # fmt: skip
         cuts = sorted(rng.sample(range(1, len(text)), rng.randint(0, 2)))
         return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-    layout = rng.choice(LAYOUTS)
+    layout = rng.choices(list(FOREIGN_LAYOUTS), weights=list(FOREIGN_LAYOUTS.values()))[0]
     pick = {"L": string.ascii_uppercase, "D": string.digits}
     return ["".join(rng.choice(pick[c]) for c in group) for group in layout.split()]
 
@@ -97,8 +115,8 @@ def render_world_plate(groups: list[str], rng: random.Random) -> Image.Image:
     width = round(height * rng.choice([rng.uniform(1.8, 2.3), rng.uniform(2.8, 3.5),
                                        rng.uniform(4.0, 5.0)]))  # fmt: skip
     inverted = rng.random() < 0.12  # light characters on a dark plate
-    ground, ink = _colour(rng, DARK if inverted else LIGHT), _colour(rng, LIGHT if inverted
-                                                                      else DARK)  # fmt: skip
+    ground = _colour(rng, DARK if inverted else LIGHT)
+    ink = _colour(rng, LIGHT if inverted else INK)
     plate = Image.new("RGB", (width, height), ground)
     _pictorial(plate, rng, ground)
     draw = ImageDraw.Draw(plate)
@@ -163,16 +181,19 @@ def _words(draw, text: str, origin, width: float, size: float, fill) -> None:
 def _registration(plate: Image.Image, groups: list[str], rng: random.Random, left: float,
                   top: float, char_h: float, ink) -> None:  # fmt: skip
     """The characters, in one face, stretched as the layout needs, groups set apart by a
-    space, a hyphen, a dot or a sticker."""
+    space, a hyphen, a dot, a sticker or an emblem, at times a picture beside them."""
     font = rng.randrange(len(fonts()))
-    # Plate typefaces often draw 1 as a bare stroke and 0 as round as O: only the layout tells.
-    bar_one, round_zero = rng.random() < 0.35, rng.random() < 0.25
-    aspect, gap = rng.uniform(0.42, 0.72), rng.uniform(0.04, 0.2)
-    separator = rng.choice(["space", "space", "hyphen", "dot", "sticker", "none"])
-    group_gap = {"none": gap, "space": rng.uniform(0.3, 0.8)}.get(separator, rng.uniform(0.5, 0.9))
+    # Plate typefaces often draw 1 as a bare stroke like I, and 0 and O alike: only the layout
+    # tells them apart.
+    one = "I" if rng.random() < 0.45 else None
+    zero = rng.choice("0O") if rng.random() < 0.45 else None
+    aspect, gap = rng.uniform(0.42, 0.72), rng.uniform(0.01, 0.2)
+    separator = rng.choice(["space", "space", "hyphen", "dot", "sticker", "emblem", "none"])
+    group_gap = {"none": gap, "space": rng.uniform(0.3, 0.8), "emblem": rng.uniform(0.7, 1.0)}.get(
+        separator, rng.uniform(0.5, 0.9))  # fmt: skip
 
     def drawn(c: str) -> str:
-        return "I" if c == "1" and bar_one else "O" if c == "0" and round_zero else c
+        return (one or c) if c in "1I" else (zero or c) if c in "0O" else c
 
     def char_w(c: str) -> float:
         glyph = _glyph(drawn(c), font)
@@ -182,6 +203,10 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
     needed = sum(char_w(c) + gap for g in groups for c in g) + group_gap * (len(groups) - 1)
     scale = min(char_h, available / needed)  # characters shrink in width to fit
     x = left + (plate.width - left - needed * scale) / 2 + rng.uniform(-0.03, 0.03) * plate.width
+    if rng.random() < 0.25:  # a picture beside the characters: a cactus, a tree, a logo
+        r = char_h * rng.uniform(0.3, 0.55)
+        side = rng.choice([x - r - 0.1 * char_h, x + needed * scale + r + 0.1 * char_h])
+        _pictogram(plate, rng, (side, top + char_h * rng.uniform(0.4, 0.6)), r)
     bold = rng.choice([0, 0, 0, 1, -1 if char_h > 40 else 0])
     mark = Image.new("L", plate.size, 0)
     for n, group in enumerate(groups):
@@ -197,6 +222,8 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
                 r = rng.uniform(0.1, 0.2) * char_h
                 ImageDraw.Draw(plate).rectangle([mid - r, y - r, mid + r, y + r],
                                                 fill=_colour(rng, LIGHT + DARK))  # fmt: skip
+            elif separator == "emblem":  # a state's emblem or a small picture
+                _pictogram(plate, rng, (mid, y), (group_gap - gap) * scale * rng.uniform(0.3, 0.45))
             x += (group_gap - gap) * scale
         for c in group:
             glyph = _glyph(drawn(c), font).resize((max(1, round(char_w(c) * scale)), round(char_h)),
@@ -207,3 +234,44 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
         size = 3 if char_h < 60 else 5
         mark = mark.filter(ImageFilter.MaxFilter(size) if bold > 0 else ImageFilter.MinFilter(size))
     plate.paste(ink, (0, 0), mark)
+
+
+VIVID = [(200, 30, 40), (20, 90, 190), (30, 140, 60), (240, 170, 20), (230, 110, 20),
+         (120, 40, 140), (20, 20, 20)]  # fmt: skip
+
+
+def _pictogram(plate: Image.Image, rng: random.Random, centre, r: float) -> None:
+    """A small picture `r` from its centre: a cactus, a tree, a disc, a diamond or a star, in
+    one or two bright colours (the reader must pass over it)."""
+    draw = ImageDraw.Draw(plate)
+    x, y = centre
+    colour = _colour(rng, VIVID)
+    kind = rng.choice(["cactus", "tree", "disc", "diamond", "star"])
+    if kind == "cactus":  # a trunk and two arms
+        w = r * 0.35
+        draw.rounded_rectangle([x - w / 2, y - r, x + w / 2, y + r], radius=w / 2, fill=colour)
+        for side, high in ((-1, rng.uniform(-0.3, 0.2)), (1, rng.uniform(-0.6, 0))):
+            arm = x + side * r * 0.55
+            draw.rounded_rectangle([min(x, arm) - w / 4, y + high * r, max(x, arm) + w / 4,
+                                    y + high * r + w * 0.8], radius=w / 3, fill=colour)  # fmt: skip
+            draw.rounded_rectangle([arm - w / 3, y + (high - 0.5) * r, arm + w / 3,
+                                    y + high * r + w * 0.8], radius=w / 3, fill=colour)  # fmt: skip
+    elif kind == "tree":
+        draw.polygon([(x, y - r), (x - r * 0.7, y + r * 0.5), (x + r * 0.7, y + r * 0.5)],
+                     fill=colour)  # fmt: skip
+        draw.rectangle([x - r * 0.12, y + r * 0.5, x + r * 0.12, y + r], fill=(90, 60, 30))
+    elif kind == "disc":
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=colour)
+        inner = r * rng.uniform(0.3, 0.7)
+        draw.ellipse([x - inner, y - inner, x + inner, y + inner], fill=_colour(rng, VIVID + LIGHT))
+    elif kind == "diamond":
+        draw.polygon([(x, y - r), (x + r * 0.8, y), (x, y + r), (x - r * 0.8, y)], fill=colour)
+    else:
+        points = [
+            (
+                x + r * (1 if k % 2 == 0 else 0.45) * np.sin(k * np.pi / 5),
+                y - r * (1 if k % 2 == 0 else 0.45) * np.cos(k * np.pi / 5),
+            )
+            for k in range(10)
+        ]
+        draw.polygon(points, fill=colour)  # fmt: skip
