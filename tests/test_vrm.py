@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reads.vrm import (
-    TO_DIGIT,
     TO_LETTER,
     UK_FORMATS,
     InvalidVRM,
@@ -51,12 +50,13 @@ def test_look_alikes_in_a_current_plate_are_fixed_back(vrm, data):
     """A letter read as its look-alike digit (or the reverse), in up to two slots: the plate is
     among the readings, and first whenever what was read fits no UK format as it is, unless
     another format explains it with fewer fixes."""
-    fixable = [i for i, char in enumerate(vrm) if char in TO_DIGIT or char in TO_LETTER]
+    misread = TO_LETTER | {letter: digit for digit, letter in TO_LETTER.items()}
+    fixable = [i for i, char in enumerate(vrm) if char in misread]
     slots = data.draw(st.lists(st.sampled_from(fixable), max_size=2, unique=True)
                       if fixable else st.just([]))  # fmt: skip
     read = list(vrm)
     for i in slots:
-        read[i] = TO_DIGIT.get(read[i]) or TO_LETTER[read[i]]
+        read[i] = misread[read[i]]
     read = "".join(read)
     readings = plate_readings([(read, 0.9)])
     assert vrm in [r.vrm for r in readings]
@@ -102,6 +102,43 @@ def test_a_foreign_read_far_from_every_layout_is_kept_as_read():
 def test_a_clean_foreign_read_is_not_bent_into_a_rare_uk_format_by_one_fix():
     assert plate_readings([("JQV5526", 0.9)])[0].vrm == "JQV5526"  # not ABC 123G (suffix)
     assert plate_readings([("AB12C0E", 0.9)])[0].vrm == "AB12COE"  # one fix, current: fixed
+
+
+def test_a_year_letter_never_issued_rules_a_suffix_or_prefix_format_out():
+    assert uk_format("ABC123D") == "suffix" and uk_format("ABC123I") is None
+    assert uk_format("A123BCD") == "prefix" and uk_format("O123BCD") is None
+    # So a Brazilian ABC 1231 read with its last 1 as I is fitted back, not taken as British.
+    assert plate_readings([("OUM731I", 0.6)])[0].vrm == "OUM7311"
+
+
+def test_a_zero_read_as_d_or_q_in_a_digits_slot_is_fixed():
+    assert plate_readings([("NTHD518", 0.6)])[0].vrm == "NTH0518"  # ABC 1234
+    assert plate_readings([("AB1Q CDE", 0.6)])[0].vrm == "AB10CDE"
+    assert plate_readings([("AB12 CDE", 0.6)])[0].vrm == "AB12CDE"  # a D in a letter's slot stays
+
+
+def sure(text: str, **unsure: dict[str, float]) -> list[dict[str, float]]:
+    """What a recogniser saw: each character of `text` for certain, except at the places
+    named `at<index>`, where it saw the characters given with their probabilities."""
+    return [unsure.get(f"at{i}", {c: 1.0}) for i, c in enumerate(text)]
+
+
+def test_the_recognisers_odds_choose_between_layouts():
+    # An I it was unsure of: as a 1 in the commonest layout (ABC 1234), not in a rare one.
+    assert plate_readings([(sure("OUM731I", at6={"I": 0.6, "1": 0.4}), 0.6)])[0].vrm == "OUM7311"
+    # Sure of an 8 and a 1, where a 2-fix look-alike reading (BSI 6841) would fit ABC 1234.
+    read = sure("8S16841", at0={"8": 0.99, "B": 0.001}, at2={"1": 0.99, "I": 0.002})
+    assert plate_readings([(read, 0.9)])[0].vrm == "8S16841"
+    # A squared O read as a D in a letter's slot: the layout cannot tell, the odds can't either.
+    assert plate_readings([(sure("DDC9387", at0={"D": 0.8, "O": 0.2}), 0.9)])[0].vrm == "DDC9387"
+
+
+def test_a_character_the_recogniser_found_nearly_as_likely_fixes_a_uk_plate():
+    # Not a look-alike pair (R-READ-7), but the recogniser's second choice fits the format.
+    read = sure("AB12CD4", at6={"4": 0.55, "A": 0.45})
+    assert plate_readings([(read, 0.8)])[0].vrm == "AB12CDA"
+    # A look-alike costs at most FIX_PENALTY however sure the recogniser was of what it read.
+    assert plate_readings([(sure("AB12C0E", at5={"0": 1.0}), 0.8)])[0].vrm == "AB12COE"
 
 
 def test_each_uk_format_is_recognised():

@@ -18,7 +18,6 @@ localiser or a labeller would. Real photographs are never used here.
 """
 
 import argparse
-import math
 import os
 import random
 import time
@@ -35,12 +34,13 @@ from torch import nn
 from cameras.localise import _candidate, _ordered
 from cameras.synthetic import PlateStyle, degrade, render_plate, square_lines, uk_vrm
 
+from .decoding import line_read, network_input
 from .plate_crnn import Model
 from .world import render_world_plate, world_text
 
 FOLDER = Path(__file__).resolve().parent
 CONFIG = yaml.safe_load((FOLDER / "plate_crnn.yaml").read_text())
-ALPHABET = CONFIG["character_list"]
+ALPHABET, HEIGHT = CONFIG["character_list"], CONFIG["imgH"]
 UK_SHARE = 0.45  # the rest: other countries' plates (world.py)
 STEPS, SEED = 10_000, 2026
 VALIDATION_SEED = 777  # never used for training, nor by the tests or bench/ocr.py
@@ -57,6 +57,14 @@ def sample(rng: random.Random) -> tuple[np.ndarray, str] | None:
         groups = world_text(rng)
         plate, texts = render_world_plate(groups, rng), ["".join(groups)]
     plate = degrade(plate, rng, rng.uniform(0.0, 1.2))
+    if rng.random() < 0.15:  # the vehicle moved during the exposure, or the lens was not focused
+        array = np.asarray(plate)
+        length = max(2, round(plate.height * rng.uniform(0.03, 0.12)))
+        if rng.random() < 0.5:
+            array = cv2.filter2D(array, -1, np.full((1, length), 1 / length, np.float32))
+        else:
+            array = cv2.GaussianBlur(array, (0, 0), length / 3)
+        plate = Image.fromarray(array)
     if rng.random() < 0.3:  # haze, glare or a washed-out exposure: little contrast left
         array = np.asarray(plate).astype(np.float32)
         mean = array.mean()
@@ -84,18 +92,6 @@ def sample(rng: random.Random) -> tuple[np.ndarray, str] | None:
         return None
     line = rng.randrange(len(candidate.lines))
     return candidate.lines[line], texts[line]
-
-
-def batch(lines: list[np.ndarray]) -> torch.Tensor:
-    """Crops as EasyOCR feeds them: imgH high, scaled to [-1, 1], right-padded with the last
-    column."""
-    height = CONFIG["imgH"]
-    lines = [cv2.resize(line, (math.ceil(height * line.shape[1] / line.shape[0]), height),
-                        interpolation=cv2.INTER_CUBIC) for line in lines]  # fmt: skip
-    width = max(line.shape[1] for line in lines)
-    padded = [np.pad(line, ((0, 0), (0, width - line.shape[1])), mode="edge") for line in lines]
-    tensor = torch.from_numpy(np.stack(padded)).float().div(255).sub(0.5).div(0.5)
-    return tensor.unsqueeze(1)
 
 
 def photo_labels(folder: Path) -> list[tuple[Path, np.ndarray, str]]:
@@ -146,21 +142,14 @@ class Stream(torch.utils.data.IterableDataset):
         while True:
             items = samples(self.seed * 1_000_003 + n, self.size)
             texts = [text for _, text in items]
-            yield batch([line for line, _ in items]), texts
+            yield network_input([line for line, _ in items], HEIGHT), texts
             n += every
 
 
 def greedy(logits: torch.Tensor) -> list[str]:
-    best = logits.argmax(dim=2).tolist()
-    texts = []
-    for row in best:
-        chars, previous = [], 0
-        for index in row:
-            if index and index != previous:
-                chars.append(ALPHABET[index - 1])
-            previous = index
-        texts.append("".join(chars))
-    return texts
+    """The text of each line of a batch, read as the OCR worker reads it."""
+    probabilities = logits.softmax(dim=2).cpu().numpy()
+    return [line_read(line, ALPHABET).text for line in probabilities]
 
 
 def train(
@@ -256,17 +245,13 @@ def _learn(model: Model, optimiser, loss_fn, images: torch.Tensor, texts: list[s
 
 
 def validate(model: Model, validation: list[tuple[list[np.ndarray], str]]) -> float:
-    """The share of plates read exactly, their lines read apart and joined."""
+    """The share of plates read exactly, each line read on its own as the OCR worker reads it,
+    the lines joined."""
     model.eval()
     device = next(model.parameters()).device
-    lines = [(n, line) for n, (crops, _) in enumerate(validation) for line in crops]
-    reads = [""] * len(validation)
     with torch.no_grad():
-        for start in range(0, len(lines), 50):
-            chunk = lines[start : start + 50]
-            for (n, _), read in zip(chunk, greedy(model(batch([c for _, c in chunk]).to(device))),
-                                    strict=True):  # fmt: skip
-                reads[n] += read
+        reads = ["".join(greedy(model(network_input([line], HEIGHT).to(device)))[0]
+                         for line in lines) for lines, _ in validation]  # fmt: skip
     return sum(read == text for read, (_, text) in zip(reads, validation, strict=True)) / max(
         1, len(validation))  # fmt: skip
 

@@ -93,6 +93,18 @@ def _glyph(char: str, font: int) -> Image.Image:
     return mask.crop(mask.getbbox())
 
 
+@cache
+def _squared_ring(font: int, corner: float) -> Image.Image:
+    """An O or 0 drawn as a rounded rectangle in the face's stroke, as DIN-like plate faces
+    (Brazil's among them) draw it: `corner` is the corners' radius as a share of the width."""
+    o = _glyph("O", font)
+    stroke = max(6, int((np.asarray(o)[o.height // 2] > 127).sum() // 2))
+    mask = Image.new("L", o.size, 0)
+    box = [0, 0, o.width - 1, o.height - 1]
+    ImageDraw.Draw(mask).rounded_rectangle(box, corner * o.width, outline=255, width=stroke)
+    return mask
+
+
 def world_text(rng: random.Random) -> list[str]:
     """A foreign registration as the groups it is printed in."""
     if rng.random() < 0.08:  # no known layout: 4-8 letters and digits in one to three groups
@@ -187,6 +199,7 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
     # tells them apart.
     one = "I" if rng.random() < 0.45 else None
     zero = rng.choice("0O") if rng.random() < 0.45 else None
+    ring = rng.choice([0.2, 0.3, 0.45]) if rng.random() < 0.35 else None  # a squared O and 0
     aspect, gap = rng.uniform(0.42, 0.72), rng.uniform(0.01, 0.2)
     separator = rng.choice(["space", "space", "hyphen", "dot", "sticker", "emblem", "none"])
     group_gap = {"none": gap, "space": rng.uniform(0.3, 0.8), "emblem": rng.uniform(0.7, 1.0)}.get(
@@ -195,8 +208,11 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
     def drawn(c: str) -> str:
         return (one or c) if c in "1I" else (zero or c) if c in "0O" else c
 
+    def shape(c: str) -> Image.Image:
+        return _squared_ring(font, ring) if ring and c in "0O" else _glyph(drawn(c), font)
+
     def char_w(c: str) -> float:
-        glyph = _glyph(drawn(c), font)
+        glyph = shape(c)
         return min(aspect, glyph.width / glyph.height) if c in "1I" else aspect
 
     available = plate.width - left - 0.08 * plate.width
@@ -226,7 +242,7 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
                 _pictogram(plate, rng, (mid, y), (group_gap - gap) * scale * rng.uniform(0.3, 0.45))
             x += (group_gap - gap) * scale
         for c in group:
-            glyph = _glyph(drawn(c), font).resize((max(1, round(char_w(c) * scale)), round(char_h)),
+            glyph = shape(c).resize((max(1, round(char_w(c) * scale)), round(char_h)),
                                            Image.Resampling.BILINEAR)  # fmt: skip
             mark.paste(glyph, (round(x), round(top)))
             x += (char_w(c) + gap) * scale
