@@ -65,6 +65,7 @@ FOREIGN_LAYOUTS = {
     "DDDDDDD": 1, "DDD DDDD": 1, "LL DDDDD": 1, "DLL DDD": 1, "LLLDDDD": 1, "DDDD LLL": 2,
     "LL DDD LL": 2, "L LL DDDD": 2, "LL L DDD": 1, "DD LLL DD": 1, "LL DD LLL": 1,
     "DLLL DDD": 1, "LLL DDDL": 1, "LL DDDD": 1, "L DDDDDD": 1, "DD DDD LL": 1, "DDDDDD": 1,
+    "DLDDDDD": 1, "DDDDDLD": 1,  # Californian commercial vehicles
 }  # fmt: skip
 MAX_FOREIGN_FIXES = 2
 # How likely a foreign plate is in none of the known layouts, beside the commonest layout: the
@@ -81,7 +82,7 @@ TO_LETTER = {"0": "O", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}
 TO_DIGIT = {letter: digit for digit, letter in TO_LETTER.items()} | {"D": "0", "Q": "0"}
 LOOK_ALIKE = {c: (alike, FIX_PENALTY**2) for c, alike in (TO_LETTER | TO_DIGIT).items()}
 # Many foreign plates' typefaces draw 1 like I and 0 like O, so the recogniser's odds between
-# them say little: fixing one into a foreign layout costs at most this.
+# them say little there: fixing one into a foreign layout costs at most this.
 DRAWN_ALIKE = {a: (b, 0.3) for a, b in ("1I", "I1", "0O", "O0")}
 LETTERS, DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
 # What the recogniser saw at one character's place: each character it may be, with its

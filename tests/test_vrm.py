@@ -49,7 +49,7 @@ def test_a_plate_read_as_it_is_stays_as_it_is_and_comes_first(vrm, confidence):
 def test_look_alikes_in_a_current_plate_are_fixed_back(vrm, data):
     """A letter read as its look-alike digit (or the reverse), in up to two slots: the plate is
     among the readings, and first whenever what was read fits no UK format as it is, unless
-    another format explains it with fewer fixes."""
+    another format, or a foreign layout, explains it with no more fixes."""
     misread = TO_LETTER | {letter: digit for digit, letter in TO_LETTER.items()}
     fixable = [i for i, char in enumerate(vrm) if char in misread]
     slots = data.draw(st.lists(st.sampled_from(fixable), max_size=2, unique=True)
@@ -62,7 +62,7 @@ def test_look_alikes_in_a_current_plate_are_fixed_back(vrm, data):
     assert vrm in [r.vrm for r in readings]
     if uk_format(read) is None:
         top = readings[0]
-        assert (top.vrm, top.fixes) == (vrm, len(slots)) or top.fixes < len(slots)
+        assert (top.vrm, top.fixes) == (vrm, len(slots)) or top.fixes <= len(slots)
 
 
 @given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -", min_size=1, max_size=20))

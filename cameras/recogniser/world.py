@@ -19,6 +19,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from reads.vrm import FOREIGN_LAYOUTS
 
+from .strokes import StrokeFace
+
 FONTS = [
     "truetype/liberation/LiberationSansNarrow-Bold.ttf",
     "truetype/liberation/LiberationSans-Bold.ttf",
@@ -53,6 +55,7 @@ FONTS = [
     "opentype/league-spartan/LeagueSpartan-Bold.otf",  # geometric
     "opentype/bebas-neue/BebasNeue-Regular.otf",  # tall, condensed
 ]
+MONOLINE_SHARE = 0.4  # plates drawn in a face from strokes.py rather than one of FONTS
 FONT_ROOT = Path("/usr/share/fonts")
 PACKAGES = (
     "fonts-liberation fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf "
@@ -200,6 +203,8 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
     one = "I" if rng.random() < 0.45 else None
     zero = rng.choice("0O") if rng.random() < 0.45 else None
     ring = rng.choice([0.2, 0.3, 0.45]) if rng.random() < 0.35 else None  # a squared O and 0
+    # Or a monoline face drawn from skeletons, like the plate faces no registry ships.
+    monoline = StrokeFace.random(rng) if rng.random() < MONOLINE_SHARE else None
     aspect, gap = rng.uniform(0.42, 0.72), rng.uniform(0.01, 0.2)
     separator = rng.choice(["space", "space", "hyphen", "dot", "sticker", "emblem", "none"])
     group_gap = {"none": gap, "space": rng.uniform(0.3, 0.8), "emblem": rng.uniform(0.7, 1.0)}.get(
@@ -208,7 +213,10 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
     def drawn(c: str) -> str:
         return (one or c) if c in "1I" else (zero or c) if c in "0O" else c
 
+    @cache
     def shape(c: str) -> Image.Image:
+        if monoline:
+            return monoline.glyph(drawn(c))
         return _squared_ring(font, ring) if ring and c in "0O" else _glyph(drawn(c), font)
 
     def char_w(c: str) -> float:
