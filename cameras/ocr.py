@@ -32,8 +32,9 @@ EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end counts as a fix
 # A reading that fits no UK format is taken as a foreign plate only when it is this sure.
 FOREIGN_MIN_CHARACTERS, FOREIGN_MIN_CONFIDENCE, FOREIGN_MIN_PLATENESS = 4, 0.5, 0.2
 # Choosing which region of a frame is the plate: what a reading that needed fixes, or fits no
-# UK format, counts for beside one that fits a format as read.
-FIXED_WEIGHT, FOREIGN_WEIGHT = 0.6, 0.5
+# UK format, counts for beside one that fits a format as read: in a known foreign layout as
+# read, or in no known layout (more often a dealer's name or a telephone number than a plate).
+FIXED_WEIGHT, FOREIGN_WEIGHT, UNKNOWN_WEIGHT = 0.6, 0.5, 0.2
 
 
 class OCRModelError(ImproperlyConfigured):
@@ -114,10 +115,14 @@ def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bo
 def _evidence(reading: Reading, confidence: float, candidate: Candidate) -> float:
     """How surely a region holds the frame's plate: the recogniser's confidence, how plate-like
     the region looks, how many characters it holds (most plates have five or more), and whether
-    its best reading fits a UK format as read, with fixes, or not at all. Unlike a reading's
-    score (which ranks readings of one region, where a format's rarity matters), a foreign
-    plate read cleanly here beats a sign that happens to spell a rare UK format."""
-    weight = FOREIGN_WEIGHT if reading.format is None else FIXED_WEIGHT if reading.fixes else 1
+    its best reading fits a UK format as read, with fixes, a known foreign layout or none.
+    Unlike a reading's score (which ranks readings of one region, where a format's rarity
+    matters), a foreign plate read cleanly here beats a sign that happens to spell a rare UK
+    format."""
+    if reading.format:
+        weight = FIXED_WEIGHT if reading.fixes else 1
+    else:
+        weight = FOREIGN_WEIGHT if is_foreign_layout(reading.vrm) else UNKNOWN_WEIGHT
     length = min(1.0, len(reading.vrm) / 5)
     return confidence * weight * length * (0.5 + candidate.score / 2)
 

@@ -2,6 +2,7 @@
 the worker path into stored reads and alerts, refusals of bad frames, and the folder watch."""
 
 import io
+import itertools
 import json
 import os
 import random
@@ -384,6 +385,23 @@ def test_plates_in_a_typeface_it_never_saw_are_read_exactly():
         read = ocr.frame_read(cv2.copyMakeBorder(plate, 60, 60, 80, 80, cv2.BORDER_CONSTANT,
                                                  value=(70, 70, 70)))  # fmt: skip
         assert read is not None and read.reading.vrm == vrm, style
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_each_monoline_face_draws_every_plate_character_and_no_two_alike(seed):
+    from cameras.recogniser.strokes import StrokeFace
+
+    face = StrokeFace.random(random.Random(seed))
+    shapes = {}
+    for char in ocr.ALLOWLIST:
+        glyph = np.asarray(face.glyph(char)) > 127
+        assert glyph.shape[0] > 90 and glyph.any(), char  # about 110 high, inked
+        shapes[char] = cv2.resize(glyph.astype(np.float32), (24, 40))
+    # 0 and O are drawn alike on many plates, as here; every other pair differs in a
+    # twenty-fifth or more of its area (a W is no upside-down M, nor 8 a B, nor D a square O).
+    for a, b in itertools.combinations(ocr.ALLOWLIST, 2):
+        if {a, b} != {"0", "O"}:
+            assert np.abs(shapes[a] - shapes[b]).mean() > 0.04, (a, b)
 
 
 @pytest.mark.parametrize("groups", [["ABC", "1234"], ["7", "XKR", "512"], ["B", "KX", "4821"],

@@ -17,13 +17,16 @@ from PIL import Image, ImageDraw
 
 W, H = 60.0, 100.0
 M = H / 2
-Point = tuple[float, float] | tuple[float, float, bool]  # a third item False: a sharp corner
+# A third item: False for a sharp corner, or the least radius of its curve.
+Point = tuple[float, float] | tuple[float, float, bool | float]
 Stroke = list[Point]
 
 
 def _o(left: float = 0, top: float = 0, right: float = W, bottom: float = H) -> Stroke:
-    """A closed bowl (its first corner repeated at the end)."""
-    return [(left, top), (right, top), (right, bottom), (left, bottom), (left, top)]
+    """A closed bowl (its first corner repeated at the end), never quite square: a square one
+    would be a D."""
+    r = 0.15 * W
+    return [(left, top, r), (right, top, r), (right, bottom, r), (left, bottom, r), (left, top, r)]
 
 
 def _skeletons(v: dict[str, float]) -> dict[str, list[Stroke]]:
@@ -75,7 +78,7 @@ def _skeletons(v: dict[str, float]) -> dict[str, list[Stroke]]:
         "B": [[(0, M, False), (0.9 * W, M), (0.9 * W, 0), (0, 0, False), (0, H, False), (W, H),
                (W, M), (0.9 * W, M)]],
         "C": [[(W, 0.2 * H), (W, 0), (0, 0), (0, H), (W, H), (W, 0.8 * H)]],
-        "D": [[(0, 0, False), (W, 0), (W, H), (0, H, False), (0, 0, False)]],
+        "D": [[(0, 0, False), (W, 0, 0.45 * W), (W, H, 0.45 * W), (0, H, False), (0, 0, False)]],
         "E": [[(W, 0, False), (0, 0, False), (0, H, False), (W, H, False)],
               [(0, M), (0.8 * W, M)]],
         "F": [[(W, 0, False), (0, 0, False), (0, H, False)], [(0, M), (0.8 * W, M)]],
@@ -96,8 +99,7 @@ def _skeletons(v: dict[str, float]) -> dict[str, list[Stroke]]:
         "P": [[(0, H, False), (0, 0, False), (W, 0), (W, 0.55 * H), (0, 0.55 * H, False)]],
         "Q": [_o(), [(0.55 * W, 0.75 * H, False), (1.05 * W, 1.05 * H, False)]],
         "R": [[(0, H, False), (0, 0, False), (W, 0), (W, 0.55 * H), (0, 0.55 * H, False)],
-              [(0.45 * W, 0.55 * H, False), (W, H, False)] if v["r_leg"] < 0.6 else
-              [(0.8 * W, 0.55 * H), (W, 0.65 * H), (W, H)]],
+              [((0.2 + 0.5 * v["r_leg"]) * W, 0.55 * H, False), (W, H, False)]],
         "S": [[(W, 0.18 * H), (W, 0), (0, 0), (0, M), (W, M), (W, H), (0, H), (0, 0.82 * H)]],
         "T": [[(0, 0), (W, 0)], [(0.5 * W, 0), (0.5 * W, H)]],
         "U": [[(0, 0), (0, H), (W, H), (W, 0)]],
@@ -120,12 +122,14 @@ def _rounded(stroke: Stroke, radius: float) -> list[tuple[float, float]]:
     for i, point in enumerate(points):
         x, y = point[0], point[1]
         ends = not closed and i in (0, len(points) - 1)
-        if ends or (len(point) == 3 and not point[2]) or radius <= 0:
+        least = point[2] if len(point) == 3 else 0.0
+        if ends or least is False or max(radius, least) <= 0:
             out.append((x, y))
             continue
+        corner = max(radius, least)
         (ax, ay), (cx, cy) = points[i - 1][:2], points[(i + 1) % len(points)][:2]
         before, after = math.dist((ax, ay), (x, y)), math.dist((cx, cy), (x, y))
-        s, t = min(radius, before / 2) / before, min(radius, after / 2) / after
+        s, t = min(corner, before / 2) / before, min(corner, after / 2) / after
         p0, p2 = (x + (ax - x) * s, y + (ay - y) * s), (x + (cx - x) * t, y + (cy - y) * t)
         for k in range(9):
             u = k / 8
