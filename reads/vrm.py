@@ -156,10 +156,17 @@ def plate_readings(candidates: list[tuple[str | list[Position], float]]) -> list
         positions = _text_positions(read) if isinstance(read, str) else read
         if not positions:
             continue
+        positions = [_as_odds(position) for position in positions]
         for reading in _fitted(positions, max(0.0, min(1.0, confidence))):
             if reading.vrm not in best or reading.score > best[reading.vrm].score:
                 best[reading.vrm] = reading
     return sorted(best.values(), key=lambda r: (-r.score, r.fixes, r.vrm))
+
+
+def _as_odds(position: Position) -> Position:
+    """Each character's odds beside the likeliest, which comes first."""
+    top = max(position.values())
+    return {c: p / top for c, p in sorted(position.items(), key=lambda item: -item[1])}
 
 
 def _text_positions(text: str) -> list[Position]:
@@ -195,18 +202,19 @@ def _foreign(positions: list[Position], confidence: float) -> list[Reading]:
         if fit and fit[2] <= MAX_FOREIGN_FIXES:
             score = confidence * FOREIGN_PRIOR * share * fit[1]
             readings.append(Reading(fit[0], score, fit[2]))
-    raw = "".join(max(position, key=position.__getitem__) for position in positions)
+    raw = "".join(next(iter(position)) for position in positions)
     return [*readings, Reading(raw, confidence * FOREIGN_PRIOR * UNKNOWN_LAYOUT)]
 
 
 def _fit(positions: list[Position], slots: tuple[str, ...], floors: dict[str, tuple[str, float]]
          ) -> tuple[str, float, int] | None:  # fmt: skip
-    """The likeliest characters the slots allow, their odds beside those read, and how many
-    differ from those read; None when a slot allows none of the characters seen there."""
+    """The likeliest characters the slots allow (`positions` as odds, the character read first),
+    their odds beside those read, and how many differ from those read; None when a slot allows
+    none of the characters seen there."""
     chars, odds, fixes = [], 1.0, 0
     for position, allowed in zip(positions, slots, strict=True):
-        read = max(position, key=position.__getitem__)
-        options = {c: p / position[read] for c, p in position.items() if c in allowed}
+        read = next(iter(position))
+        options = {c: p for c, p in position.items() if c in allowed}
         alike, floor = floors.get(read, ("", 0.0))
         if alike and alike in allowed:
             options[alike] = max(options.get(alike, 0.0), floor)
