@@ -162,6 +162,11 @@ def _draw_text(plate: Image.Image, text: str, x: float, top: float, font: int, p
         x += width + GAP
 
 
+@cache
+def _band_face(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(fonts()[-1]), size)
+
+
 def _band(plate: Image.Image, band: str, px: float) -> float:
     """The side band: blue with UK or GB, a flag, or the green flash of a zero-emission car."""
     draw = ImageDraw.Draw(plate)
@@ -175,7 +180,7 @@ def _band(plate: Image.Image, band: str, px: float) -> float:
         draw.rectangle([mid_x - 2 * px, flag[1], mid_x + 2 * px, flag[3]], fill=(200, 16, 46))
         draw.rectangle([flag[0], mid_y - 2 * px, flag[2], mid_y + 2 * px], fill=(200, 16, 46))
     if band in ("UK", "GB"):
-        font = ImageFont.truetype(str(fonts()[-1]), max(8, round(22 * px)))
+        font = _band_face(max(8, round(22 * px)))
         box = draw.textbbox((0, 0), band, font=font)
         draw.text(((width - box[2]) / 2, height - box[3] - 8 * px), band, font=font,
                   fill=(255, 255, 255))  # fmt: skip

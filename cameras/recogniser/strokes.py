@@ -159,8 +159,8 @@ class StrokeFace:
                    variants={name: rng.random() for name in details})  # fmt: skip
 
     def glyph(self, char: str) -> Image.Image:
-        """The character's ink as a mask cropped to its box, about 110 pixels high."""
-        scale = 1.1
+        """The character's ink as a mask cropped to its box, about 75 pixels high."""
+        scale = 0.75
         width = self.stroke * H * scale
         pad = width  # room for the stroke, and for Q's tail
         mask = Image.new("L", (round(1.1 * W * scale + 2 * pad), round(1.1 * H * scale + 2 * pad)))

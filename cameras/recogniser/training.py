@@ -75,11 +75,10 @@ def sample(rng: random.Random) -> tuple[np.ndarray, str] | None:
     w, h = plate.size
     margin = round(0.3 * h)
     top = 255 if rng.random() < 0.6 else 60
-    ground = np.random.default_rng(rng.randrange(2**32)).normal(
-        [rng.randint(0, top) for _ in range(3)],
-        rng.uniform(0, 20),
-        (h + 2 * margin, w + 2 * margin, 3),
-    )
+    colour, grain = [rng.randint(0, top) for _ in range(3)], rng.uniform(0, 20)
+    noise = np.random.default_rng(rng.randrange(2**32)).standard_normal(
+        (h + 2 * margin, w + 2 * margin, 3), dtype=np.float32)  # fmt: skip
+    ground = noise * grain + np.array(colour, np.float32)
     image = np.clip(ground, 0, 255).astype(np.uint8)
     image[margin : margin + h, margin : margin + w] = np.asarray(plate)
     image = np.ascontiguousarray(image[:, :, ::-1])

@@ -87,9 +87,14 @@ def fonts() -> list[Path]:
 
 
 @cache
+def _face(font: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(fonts()[font]), size)
+
+
+@cache
 def _glyph(char: str, font: int) -> Image.Image:
     """A character's ink as a mask cropped to its box, drawn in 110-pixel type."""
-    face = ImageFont.truetype(str(fonts()[font]), 110)
+    face = _face(font, 110)
     left, top, right, bottom = face.getbbox(char)
     mask = Image.new("L", (right - left + 4, bottom - top + 4), 0)
     ImageDraw.Draw(mask).text((2 - left, 2 - top), char, font=face, fill=255)
@@ -187,7 +192,7 @@ def _words(draw, text: str, origin, width: float, size: float, fill) -> None:
     """Small lettering centred in a band `width` wide."""
     if size < 5:
         return
-    face = ImageFont.truetype(str(fonts()[0 if len(text) > 8 else 5]), max(5, round(size)))
+    face = _face(0 if len(text) > 8 else 5, max(5, round(size)))
     box = draw.textbbox((0, 0), text, font=face)
     x = origin[0] + max(0, (width - (box[2] - box[0])) / 2)
     draw.text((x, origin[1] - box[1]), text, font=face, fill=fill)
