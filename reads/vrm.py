@@ -72,8 +72,8 @@ MAX_FOREIGN_FIXES = 2
 # read as it is scores this.
 UNKNOWN_LAYOUT = 0.01
 # What a fix costs when only text was read: a factor of fifty. A read that fits a format
-# exactly beats any fixed reading of its length, and one fix into the current or prefix format
-# beats taking it as foreign. (A recogniser's read carries its own odds: see plate_readings.)
+# exactly beats any fixed reading of its length, and one fix into the current format beats
+# taking it as foreign. (A recogniser's read carries its own odds: see plate_readings.)
 FIX_PENALTY = 0.02
 # Look-alike characters (R-READ-7): what a digit read in a letter's slot is, and the reverse;
 # a 0 read as D or Q (squared or with a notch) is a 0 in a digit's slot too. Fixing one into a
@@ -86,7 +86,7 @@ LOOK_ALIKE = {c: (alike, FIX_PENALTY**2) for c, alike in (TO_LETTER | TO_DIGIT).
 DRAWN_ALIKE = {a: (b, 0.3) for a, b in ("1I", "I1", "0O", "O0")}
 LETTERS, DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
 # What the recogniser saw at one character's place: each character it may be, with its
-# probability (the likeliest first).
+# probability.
 Position = dict[str, float]
 
 
@@ -192,8 +192,7 @@ def _fitted(positions: list[Position], confidence: float) -> list[Reading]:
 
 def _foreign(positions: list[Position], confidence: float) -> list[Reading]:
     """A read that fits no UK format as read, fitted to each known foreign layout of its length
-    that it is within MAX_FOREIGN_FIXES of, and as read: first when it is near none of them,
-    else after them."""
+    that it is within MAX_FOREIGN_FIXES of, and as read (a plate in no known layout)."""
     readings = []
     for pattern, share in _FOREIGN_PATTERNS.items():
         if len(pattern) != len(positions):

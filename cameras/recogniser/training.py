@@ -43,6 +43,7 @@ CONFIG = yaml.safe_load((FOLDER / "plate_crnn.yaml").read_text())
 ALPHABET, HEIGHT = CONFIG["character_list"], CONFIG["imgH"]
 UK_SHARE = 0.45  # the rest: other countries' plates (world.py)
 STEPS, SEED = 10_000, 2026
+AVERAGE_DECAY = 0.999
 VALIDATION_SEED = 777  # never used for training, nor by the tests or bench/ocr.py
 
 
@@ -159,9 +160,10 @@ def train(
     """Train for `steps` steps (or stop after step `until`, to go on later), resuming from the
     checkpoint in `out`, on a GPU when there is one; a new run starts from the weights in
     `init` (plate_crnn.pth as written here) when given, else from random ones. `workers`
-    processes render the plates, `threads` run the network on a CPU. Returns the validation
-    figures of the weights written: the last step's, or with `real` folders the best
-    validation's (by the mean of the synthetic set's exact rate and each folder's)."""
+    processes render the plates, `threads` run the network on a CPU. The weights validated and
+    written are the running average of the steps' weights. Returns the validation figures of
+    the weights written: the last step's, or with `real` folders the best validation's (by the
+    mean of the synthetic set's exact rate and each folder's)."""
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -174,8 +176,13 @@ def train(
     optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=learning_rate,
                                                    total_steps=steps)  # fmt: skip
+    # Validated and written: the average of the weights along the way (each step's counting
+    # 1 - AVERAGE_DECAY), steadier on photographs than any one step's.
+    average = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(AVERAGE_DECAY),
+        use_buffers=True)  # fmt: skip
     checkpoint = out / "plate_crnn.ckpt"
-    step, best = _resume(checkpoint, steps, model, optimiser, schedule, log)
+    step, best = _resume(checkpoint, steps, model, optimiser, schedule, average, log)
     validation = {"synthetic": [([line], text) for line, text in samples(VALIDATION_SEED, 400)]}
     validation |= {folder.name: photo_samples(folder) for folder in real}
     if set(best["figures"]) - {"step"} != set(validation):
@@ -189,31 +196,33 @@ def train(
             break
         loss = _learn(model, optimiser, loss_fn, images.to(device), texts)
         schedule.step()
+        average.update_parameters(model)
         step += 1
         if step % 200 == 0 or step in (steps, until):
-            figures = {name: validate(model, items) for name, items in validation.items()}
+            figures = {name: validate(average.module, items) for name, items in validation.items()}
             score = sum(figures.values()) / len(figures)
             if score > best["score"] or not real:
-                weights = {key: value.clone() for key, value in model.state_dict().items()}
+                weights = {key: value.clone() for key, value in average.module.state_dict().items()}
                 best = {"figures": figures | {"step": step}, "score": score, "model": weights}
             others = "".join(f", {name} {rate:.1%}" for name, rate in list(figures.items())[1:])
             log(f"step {step}/{steps} loss {loss:.3f} validation exact {figures['synthetic']:.1%}"
                 f"{others} ({time.monotonic() - started:.0f} s)")  # fmt: skip
             torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                        "schedule": schedule.state_dict(), "step": step, "steps": steps,
-                        "best": best}, checkpoint)  # fmt: skip
+                        "schedule": schedule.state_dict(), "average": average.state_dict(),
+                        "step": step, "steps": steps, "best": best}, checkpoint)  # fmt: skip
     if best["model"] is not None:
-        model.load_state_dict(best["model"])
-    export(model, out / "plate_crnn.pth")
+        average.module.load_state_dict(best["model"])
+    export(average.module, out / "plate_crnn.pth")
     return best["figures"]
 
 
 UNCHOSEN: dict = {"figures": {}, "score": -1.0, "model": None}
 
 
-def _resume(checkpoint: Path, steps: int, model, optimiser, schedule, log) -> tuple[int, dict]:
-    """The step a run stopped at and the best validation so far, the model, optimiser and
-    schedule as they were; step 0 for a new run."""
+def _resume(checkpoint: Path, steps: int, model, optimiser, schedule, average, log
+            ) -> tuple[int, dict]:  # fmt: skip
+    """The step a run stopped at and the best validation so far, the model, optimiser,
+    schedule and average weights as they were; step 0 for a new run."""
     if not checkpoint.exists():
         return 0, UNCHOSEN
     state = torch.load(checkpoint, weights_only=False, map_location=next(model.parameters()).device)
@@ -225,6 +234,7 @@ def _resume(checkpoint: Path, steps: int, model, optimiser, schedule, log) -> tu
     model.load_state_dict(state["model"])
     optimiser.load_state_dict(state["optimiser"])
     schedule.load_state_dict(state["schedule"])
+    average.load_state_dict(state["average"])
     log(f"resumed at step {state['step']}")
     return state["step"], state.get("best", UNCHOSEN)
 
