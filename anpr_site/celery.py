@@ -3,13 +3,28 @@
 import os
 import sys
 
-from celery import Celery
+import celery
+from celery.exceptions import Reject
 from celery.signals import worker_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
 
-app = Celery("anpr_site")
+
+class Task(celery.Task):
+    """Celery's task, but a retry the broker cannot take (it is down) puts the message back on
+    the queue instead of dropping it, as Celery would: an accepted read or frame is never lost.
+    Put back at once when the broker answers again, or, acknowledged late, handed out again
+    after the visibility timeout."""
+
+    def retry(self, *args, **kwargs):
+        try:
+            return super().retry(*args, **kwargs)
+        except Reject as rejected:
+            raise Reject(rejected.reason, requeue=True) from rejected
+
+
+app = celery.Celery("anpr_site", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Tasks go straight to their queue by name (the nameless direct exchange): no exchange binding
 # look-up per message, and no queue can receive another's tasks.

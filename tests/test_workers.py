@@ -3,12 +3,15 @@
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import Reject
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+from redis import RedisError
 
 from access.tasks import sessions_clear_task
 from anpr_site.celery import app
+from reads.tasks import read_batch_ingest_task
 
 pytestmark = pytest.mark.slow
 
@@ -50,3 +53,17 @@ def test_each_task_goes_to_its_own_queue_only():
         }
         connection.default_channel.queue_purge("ingest")
     assert counts == {"ingest": 1, "ocr": 0, "default": 0}
+
+
+def test_a_retry_the_broker_cannot_take_puts_the_batch_back_on_the_queue():
+    """Celery drops a task whose retry cannot be queued; ours go back, for a worker to take
+    once the broker is back (a Redis restart once lost a batch this way)."""
+    task = read_batch_ingest_task
+    with app.connection_for_write("redis://127.0.0.1:1/0") as down:  # nothing listens there
+        task.push_request(id="batch", retries=0, called_directly=False, delivery_info={})
+        try:
+            with pytest.raises(Reject) as rejected:
+                task.retry(exc=RedisError("down"), connection=down, retry_policy={"max_retries": 0})
+        finally:
+            task.pop_request()
+    assert rejected.value.requeue
