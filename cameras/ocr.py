@@ -151,7 +151,10 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
         readings = plate_readings([(positions, confidence),
                                    (positions[1:], confidence * EDGE_PENALTY),
                                    (positions[:-1], confidence * EDGE_PENALTY)])  # fmt: skip
-        if readings and (readings[0].format or _plate_like(readings[0], confidence, candidate)):
+        # The readings a plate could have: a UK format, or foreign and plate-like (a region
+        # whose best reading is lettering may still hold a plate once an end is dropped).
+        readings = [r for r in readings if r.format or _plate_like(r, confidence, candidate)]
+        if readings:
             found.append((_evidence(readings[0], confidence, candidate), read.text, confidence,
                           readings, candidate))  # fmt: skip
     if not found:

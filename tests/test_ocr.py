@@ -99,6 +99,18 @@ def test_a_white_plate_on_a_white_car_beside_other_lettering_is_read():
     assert read is not None and read.reading.vrm == "WR19KXT"
 
 
+def test_a_plate_is_read_when_its_region_reads_best_with_a_mark_before_it():
+    # A faint plate with a mark before its characters (drawn as an I): IFD7U4U is in no known
+    # layout and too unsure to stand as a foreign plate, FD7U4U (LLD LDL) is a plate.
+    frame = Image.new("RGB", (900, 500), (60, 62, 66))
+    draw = ImageDraw.Draw(frame)
+    draw.rectangle([300, 200, 600, 290], fill=(160, 160, 160))
+    draw.text((320, 215), "IFD7U4U", fill=(80, 80, 80),
+              font=ImageFont.truetype(str(synthetic.fonts()[3]), 52))  # fmt: skip
+    read = ocr.frame_read(bgr(frame))
+    assert read is not None and read.reading.vrm == "FD7U4U"
+
+
 def test_a_frame_without_a_plate_reads_as_nothing():
     empty = render_scene("AB12CDE", random.Random(3)).image
     empty.paste((90, 90, 90), (0, 0, *empty.size))
