@@ -28,8 +28,9 @@ ALLOWLIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 STOCK_HEIGHT = 64  # EasyOCR's own networks read crops this high
 MAX_ALTERNATIVES = 5
 MIN_CHARACTERS = 2  # the shortest registration (dateless: A 1)
-EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end counts as a fix
-# A reading that fits no UK format is taken as a foreign plate only when it is this sure.
+EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end: as unlikely as a fixed text read
+# A reading that fits no UK format is taken as a foreign plate when it is this long, has a
+# digit, and is in a known foreign layout or read this surely from a region this plate-like.
 FOREIGN_MIN_CHARACTERS, FOREIGN_MIN_CONFIDENCE, FOREIGN_MIN_PLATENESS = 4, 0.5, 0.2
 # Choosing which region of a frame is the plate: what a reading that needed fixes, or fits no
 # UK format, counts for beside one that fits a format as read: in a known foreign layout as

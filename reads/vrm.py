@@ -50,8 +50,9 @@ NOT_ISSUED = {"current": "IQ"}
 # was never I, O, Q, U or Z.
 NOT_YEAR_LETTERS, YEAR_LETTER = "IOQUZ", {"suffix": -1, "prefix": 0}
 # A read that fits no UK format: a foreign or special plate, about one in a hundred on British
-# roads. It outweighs one look-alike fix into a rare UK format (suffix, Northern Irish,
-# dateless), so a clean foreign read such as ABC 1236 is not bent into ABC 123G.
+# roads. In a known foreign layout it outweighs one look-alike fix into a rare UK format
+# (suffix, Northern Irish, dateless), so a clean foreign read such as ABC 1236 is not bent into
+# ABC 123G.
 FOREIGN_PRIOR = 0.01
 # The commonest layouts of registrations in the Americas and Europe as printed (L a letter, D a
 # digit, a space between groups), with how often each is seen. Most keep letters and digits in
@@ -149,12 +150,13 @@ def plate_readings(candidates: list[tuple[str | list[Position], float]]) -> list
     common the format is, times for each character fixed its odds beside the one read (the
     recogniser's own; for a look-alike at least FIX_PENALTY squared, R-READ-7). Text is taken
     as sure of each character, its look-alike at odds FIX_PENALTY. A candidate that fits no
-    format as read is also fitted to the known foreign layouts, and kept as read.
+    format as read is also fitted to the known foreign layouts, and kept as read. A candidate
+    longer than any registration (MAX_LENGTH) is lettering, not a plate: it gives none.
     """
     best: dict[str, Reading] = {}
     for read, confidence in candidates:
         positions = _text_positions(read) if isinstance(read, str) else read
-        if not positions:
+        if not positions or len(positions) > MAX_LENGTH:
             continue
         positions = [_as_odds(position) for position in positions]
         for reading in _fitted(positions, max(0.0, min(1.0, confidence))):

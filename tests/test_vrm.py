@@ -137,7 +137,8 @@ def test_a_character_the_recogniser_found_nearly_as_likely_fixes_a_uk_plate():
     # Not a look-alike pair (R-READ-7), but the recogniser's second choice fits the format.
     read = sure("AB12CD4", at6={"4": 0.55, "A": 0.45})
     assert plate_readings([(read, 0.8)])[0].vrm == "AB12CDA"
-    # A look-alike costs at most FIX_PENALTY however sure the recogniser was of what it read.
+    # A look-alike costs at most FIX_PENALTY squared however sure the recogniser was of what
+    # it read.
     assert plate_readings([(sure("AB12C0E", at5={"0": 1.0}), 0.8)])[0].vrm == "AB12COE"
 
 
@@ -168,3 +169,8 @@ def test_look_alike_letters_and_other_spaces_are_not_a_vrm(raw):
     # upper() would quietly turn some of these into plates that never match a hotlist.
     with pytest.raises(InvalidVRM, match="characters other than letters and digits"):
         canonical_vrm(raw)
+
+
+def test_a_read_longer_than_any_registration_gives_no_reading():
+    assert plate_readings([("0800555017212", 0.9)]) == []
+    assert plate_readings([("080055501721", 0.9)]) != []  # twelve: the longest kept

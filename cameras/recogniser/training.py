@@ -14,7 +14,7 @@ Each sample is a plate rendered by cameras/synthetic.py (UK formats as often as 
 or world.py (other countries' plates), degraded, washed out at times, set on a ground and
 cropped through the same localisation crop as in service (warp, cut to the band of its
 characters, 64 high, a square plate line by line) from a box placed loosely or tightly as a
-localiser or a labeller would. Real photographs are never used here.
+localiser or a labeller would. No photograph is ever trained on.
 """
 
 import argparse
