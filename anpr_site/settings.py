@@ -420,6 +420,9 @@ SPECTACULAR_SETTINGS = {
 SEARCH_WINDOW_DAYS = env_int("SEARCH_WINDOW_DAYS", 90)
 EXTENDED_ACCESS_GRANT_DAYS = env_int("EXTENDED_ACCESS_GRANT_DAYS", 28)
 RETROSPECTIVE_MATCH_DAYS = env_int("RETROSPECTIVE_MATCH_DAYS", 14)
+# Each ingest worker rebuilds its hotlist matching index when a change is announced, and at least
+# this often (a change made while Redis was down is announced to nobody).
+HOTLIST_INDEX_MAX_AGE_SECONDS = env_int("HOTLIST_INDEX_MAX_AGE_SECONDS", 60)
 # A force's incident and crime references (upper case, spaces removed), and how to describe them.
 CASE_REFERENCE_PATTERN = os.environ.get(
     "CASE_REFERENCE_PATTERN", r"(?=[A-Z0-9/-]*\d)[A-Z0-9][A-Z0-9/-]{4,39}"

@@ -2,10 +2,12 @@
 
 Each ingest worker holds the active entries in dictionaries keyed by canonical VRM and by an
 OCR-confusion key (each character mapped to its look-alike class), and rebuilds them when the
-hotlist version counter in Redis changes. Matching a read is a few dictionary look-ups: no
-database or Redis call per read.
+hotlist version counter in Redis changes, and at least every HOTLIST_INDEX_MAX_AGE_SECONDS (a
+change made while Redis was down moves no counter). Matching a read is a few dictionary
+look-ups: no database or Redis call per read.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,12 +58,18 @@ class MatchIndex:
 
     def __init__(self, entries: list[IndexedEntry], version: int = 0):
         self.version = version
+        self.loaded_at = time.monotonic()
         self.exact: dict[str, list[IndexedEntry]] = {}
         self.fuzzy: dict[str, list[IndexedEntry]] = {}
         for entry in entries:
             self.exact.setdefault(entry.vrm, []).append(entry)
             if entry.tolerance:
                 self.fuzzy.setdefault(confusion_key(entry.vrm), []).append(entry)
+
+    @property
+    def age(self) -> float:
+        """Seconds since it was loaded."""
+        return time.monotonic() - self.loaded_at
 
     def __len__(self) -> int:
         return sum(len(entries) for entries in self.exact.values())
@@ -107,18 +115,25 @@ def current_version() -> int:
 
 
 def bump_version() -> None:
-    """Tell every worker to rebuild its index, once the change that calls this has committed."""
-    transaction.on_commit(lambda: redis_client().incr(VERSION_KEY))
+    """Tell every worker to rebuild its index, once the change that calls this has committed.
+    With Redis down the change stands all the same (the failure is logged): the workers' indexes
+    catch up within HOTLIST_INDEX_MAX_AGE_SECONDS."""
+    transaction.on_commit(lambda: redis_client().incr(VERSION_KEY), robust=True)
 
 
 _index: MatchIndex | None = None
 
 
 def get_index() -> MatchIndex:
-    """This process's index, rebuilt when the version in Redis has moved (one GET per call)."""
+    """This process's index, rebuilt when the version in Redis has moved (one GET per call)
+    or it is older than HOTLIST_INDEX_MAX_AGE_SECONDS."""
     global _index
     version = current_version()
-    if _index is None or _index.version != version:
+    if (
+        _index is None
+        or _index.version != version
+        or _index.age > settings.HOTLIST_INDEX_MAX_AGE_SECONDS
+    ):
         _index = MatchIndex.load(version)
     return _index
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hotlist.matching import LOOK_ALIKES, IndexedEntry, MatchIndex, confusion_key
-from hotlist.models import Alert
+from hotlist.models import Alert, HotlistEntry
 from reads import partitions
 from reads.models import Read
 from reads.services import read_batch_ingest
@@ -154,6 +154,20 @@ def test_editing_an_entry_reaches_the_matching_index(camera):
     HotlistEntryFactory(vrm="LA7ER01")  # committed: bumps the version the index checks
     ingest(camera, [plain_read("LA7ER01")])
     assert Alert.objects.count() == 1
+
+
+def test_an_entry_nobody_announced_is_matched_once_the_index_is_older_than_its_limit(
+    camera, settings
+):
+    hotlist = HotlistFactory()
+    ingest(camera, [plain_read("QU1ET01")])  # the worker's index is loaded
+    # Written without the announcement every change makes, as when Redis was down for it.
+    HotlistEntry.objects.bulk_create([HotlistEntryFactory.build(vrm="QU1ET01", hotlist=hotlist)])
+    ingest(camera, [plain_read("QU1ET01")])
+    assert not Alert.objects.exists()  # the index is younger than its limit: not seen yet
+    settings.HOTLIST_INDEX_MAX_AGE_SECONDS = 0
+    ingest(camera, [plain_read("QU1ET01")])
+    assert Alert.objects.get().read_vrm == "QU1ET01"
 
 
 # --- The index itself ---------------------------------------------------------------------------
