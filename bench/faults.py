@@ -15,7 +15,8 @@ queue drains and counts, per read id: stored, duplicated (also by camera and cap
 missing (accepted, not stored), and the alerts every accepted hotlisted read must have (one).
 
 - worker_kill: SIGKILL to a whole ingest worker (main process and pool) while it stores a
-  batch; a replacement is started, as a supervisor would.
+  batch (held at its camera's row, which the drill keeps locked until the kill); a replacement
+  is started, as a supervisor would.
 - redis_restart: Redis stopped (SIGTERM; `--redis-stop kill` for SIGKILL), kept down `--outage`
   seconds, started again on the same append-only file and socket.
 - postgres_restart: PostgreSQL stopped by an immediate shutdown (`pg_ctl -m immediate`'s
@@ -59,8 +60,11 @@ from core.embedded import Embedded
 
 DRILLS = ("worker_kill", "redis_restart", "postgres_restart", "postgres_restart_idle")
 # Celery's log lines for a task that ends without being stored or retried: failed (acknowledged
-# all the same), internal error, or rejected without requeue (logged as its arguments' tuple).
-TASK_DROPPED = re.compile(r"_task\[[-0-9a-f]+\] (raised unexpected|INTERNAL ERROR|\()")
+# all the same), internal error, or rejected without requeue (logged as the rejection's
+# (reason, requeue) tuple; a requeued one runs again). Not a warning that quotes the task.
+TASK_DROPPED = re.compile(
+    r"\] Task [\w.]+_task\[[-0-9a-f]+\] (raised unexpected|INTERNAL ERROR|\(.*, False\)$)", re.M
+)
 TASK_RECEIVED = re.compile(r"_task\[([-0-9a-f]+)\] received")
 TASK_RETRIED = re.compile(r"_task\[([-0-9a-f]+)\] retry: Retry in ")
 FORK = multiprocessing.get_context("fork")
@@ -273,13 +277,33 @@ def mid_batch(workers: str = "ingest-%", timeout: float = 30) -> bool:
     return False
 
 
+def waiting_in_batch(worker: str, timeout: float = 30) -> bool:
+    """Wait until the ingest worker is waiting for a lock inside a batch's transaction; False if
+    it was not seen to within `timeout`."""
+    waiting = ("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s"
+               " AND xact_start IS NOT NULL AND wait_event_type = 'Lock'")  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        query("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot otherwise
+        if query(waiting, [worker])[0][0]:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def worker_kill(stack: Stack) -> str:
-    """SIGKILL a whole ingest worker (main process and pool) inside a batch's transaction."""
+    """SIGKILL a whole ingest worker (main process and pool) inside a batch's transaction. The
+    cameras' rows are held locked meanwhile, so that its batch waits, uncommitted, at the
+    update of its camera's counters: a batch can never finish between seen and killed."""
+    from django.db import transaction
+
     name = next(iter(stack.workers))
-    caught = mid_batch(name)
-    process = stack.workers.pop(name)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    with transaction.atomic():
+        query("SELECT id FROM cameras_camera FOR UPDATE")
+        caught = waiting_in_batch(name)
+        process = stack.workers.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
     # A supervisor (systemd, compose's restart policy) starts a replacement.
     stack.start_worker(f"{name}-replacement")
     return f"{MID[caught]}: killed {name} (SIGKILL to the worker and its pool), replacement started"
