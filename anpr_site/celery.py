@@ -2,10 +2,11 @@
 
 import os
 import sys
+import warnings
 
 import celery
-from celery.exceptions import Reject
-from celery.signals import worker_init
+from celery.exceptions import CPendingDeprecationWarning, Reject
+from celery.signals import celeryd_after_setup, worker_init
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anpr_site.settings")
@@ -39,6 +40,16 @@ app.conf.task_routes = {
     "cameras.tasks.ocr_*": {"queue": "ocr"},
 }
 app.autodiscover_tasks()
+
+
+@celeryd_after_setup.connect
+def cancel_notice_silence(**kwargs) -> None:
+    """Running tasks are kept on a broker connection loss on purpose (settings.py says why):
+    Celery's notice, at every loss, that it may cancel them by default one day is log noise.
+    Set here, after Celery's logging set-up has made its warnings always shown."""
+    warnings.filterwarnings(
+        "ignore", r"\s*In Celery 5\.1 we introduced", CPendingDeprecationWarning
+    )
 
 
 @worker_init.connect

@@ -197,9 +197,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a broker outage is waited out, however long
-# A task running when the broker connection drops is cancelled and, acknowledged late, delivered
-# again (the fault drills, bench/faults.py, prove nothing is lost or stored twice).
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A task running when the broker connection drops runs to its end: a batch is stored at once.
+# Its late acknowledgement may be lost with the connection; the message is then handed out again
+# after the visibility timeout and found stored (ingest is idempotent). Cancelling it instead
+# loses it while Redis, the result backend too, is down: Celery then takes the cancelled task
+# for revoked and acknowledges it once Redis is back (the fault drills, bench/faults.py, catch
+# that).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Celery closes the database connection around every task unless told to reuse it: at hundreds
 # of ingest tasks a second, reconnecting cost more than the work.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)

@@ -17,8 +17,9 @@ missing (accepted, not stored), and the alerts every accepted hotlisted read mus
 - worker_kill: SIGKILL to a whole ingest worker (main process and pool) while it stores a
   batch (held at its camera's row, which the drill keeps locked until the kill); a replacement
   is started, as a supervisor would.
-- redis_restart: Redis stopped (SIGTERM; `--redis-stop kill` for SIGKILL), kept down `--outage`
-  seconds, started again on the same append-only file and socket.
+- redis_restart: Redis stopped (SIGTERM; `--redis-stop kill` for SIGKILL) while an ingest worker
+  stores a batch (held at its camera's row until every worker has lost its broker connection),
+  kept down `--outage` seconds, started again on the same append-only file and socket.
 - postgres_restart: PostgreSQL stopped by an immediate shutdown (`pg_ctl -m immediate`'s
   SIGQUIT: backends end at once, no checkpoint, crash recovery on start) while a worker stores a
   batch, kept down `--outage` seconds, started on the same data folder and socket.
@@ -65,6 +66,7 @@ DRILLS = ("worker_kill", "redis_restart", "postgres_restart", "postgres_restart_
 TASK_DROPPED = re.compile(
     r"\] Task [\w.]+_task\[[-0-9a-f]+\] (raised unexpected|INTERNAL ERROR|\(.*, False\)$)", re.M
 )
+BROKER_LOST = "Connection to broker lost"
 TASK_RECEIVED = re.compile(r"_task\[([-0-9a-f]+)\] received")
 TASK_RETRIED = re.compile(r"_task\[([-0-9a-f]+)\] retry: Retry in ")
 FORK = multiprocessing.get_context("fork")
@@ -202,12 +204,19 @@ class Stack:
         found += [f"{name} does not answer" for name in sorted(names - answered)]
         return found
 
+    def ingest_logs(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in self.logs.glob("ingest-*.log"))
+
+    def log_count(self, text: str) -> int:
+        """How often the ingest workers have logged `text` so far."""
+        return self.ingest_logs().count(text)
+
     def task_outcomes(self) -> Counter:
         """Ingest tasks retried, redelivered (received again, not as a retry: a dead worker's,
         handed out again) and failed (a failed batch is acknowledged: dropped), so far; and
         stored alerts whose live announcement failed (the consoles see them on their next
         refresh from the database)."""
-        text = "".join(p.read_text(errors="replace") for p in self.logs.glob("ingest-*.log"))
+        text = self.ingest_logs()
         received = Counter(TASK_RECEIVED.findall(text))
         retried = Counter(TASK_RETRIED.findall(text))
         again = sum(max(0, n - 1 - retried[task]) for task, n in received.items())
@@ -262,33 +271,37 @@ def query(sql: str, params: list | None = None, timeout: float = 120) -> list[tu
 # --- Faults ----------------------------------------------------------------------------------
 
 
-def mid_batch(workers: str = "ingest-%", timeout: float = 30) -> bool:
+def wait_until(condition, timeout: float = 30, pause: float = 0.01) -> bool:
+    """Whether `condition()` came true within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(pause)
+    return False
+
+
+def mid_batch(workers: str = "ingest-%") -> bool:
     """Wait until an ingest worker (by its database sessions' name) is storing a batch (its
     transaction open, at the staging table's COPY and INSERT), so the fault strikes mid-batch;
-    False if none was seen within `timeout`."""
+    False if none was seen within 30 s."""
     in_batch = ("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s"
                 " AND xact_start IS NOT NULL AND state <> 'idle'"
                 " AND query LIKE '%%reads_staging%%'")  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if query(in_batch, [workers])[0][0]:
-            return True
-        time.sleep(0.001)
-    return False
+    return wait_until(lambda: query(in_batch, [workers])[0][0], pause=0.001)
 
 
-def waiting_in_batch(worker: str, timeout: float = 30) -> bool:
+def waiting_in_batch(worker: str) -> bool:
     """Wait until the ingest worker is waiting for a lock inside a batch's transaction; False if
-    it was not seen to within `timeout`."""
+    it was not seen to within 30 s."""
     waiting = ("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s"
                " AND xact_start IS NOT NULL AND wait_event_type = 'Lock'")  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def seen() -> bool:
         query("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot otherwise
-        if query(waiting, [worker])[0][0]:
-            return True
-        time.sleep(0.01)
-    return False
+        return query(waiting, [worker])[0][0] > 0
+
+    return wait_until(seen)
 
 
 def worker_kill(stack: Stack) -> str:
@@ -310,31 +323,39 @@ def worker_kill(stack: Stack) -> str:
 
 
 def redis_restart(stack: Stack) -> str:
+    """Stop Redis while an ingest worker stores a batch. The cameras' rows are held locked until
+    every worker has seen its broker connection drop, so that batch is certainly still in flight
+    then: it must be stored all the same, or handed out again."""
+    from django.db import transaction
+
     how = stack.args.redis_stop
-    caught = mid_batch()
-    if how == "term":
-        stack.embedded.stop_redis()
-    else:
-        pid = int((stack.embedded.redis_dir / "redis.pid").read_text())
-        os.kill(pid, signal.SIGKILL)
-        Embedded._wait(lambda: not Embedded._redis_alive(stack.env["REDIS_URL"]), "Redis")
+    drops = stack.log_count(BROKER_LOST)
+    with transaction.atomic():
+        query("SELECT id FROM cameras_camera FOR UPDATE")
+        caught = waiting_in_batch("ingest-%")
+        if how == "term":
+            stack.embedded.stop_redis()
+        else:
+            pid = int((stack.embedded.redis_dir / "redis.pid").read_text())
+            os.kill(pid, signal.SIGKILL)
+            Embedded._wait(lambda: not Embedded._redis_alive(stack.env["REDIS_URL"]), "Redis")
+        seen = wait_until(lambda: stack.log_count(BROKER_LOST) >= drops + len(stack.workers))
     time.sleep(stack.args.outage)
     stack.embedded.start_redis()  # the same socket and append-only file
-    return f"{MID[caught]}: Redis stopped (SIG{how.upper()}), {stack.args.outage:g} s down"
+    return f"{MID[caught and seen]}: Redis stopped (SIG{how.upper()}), {stack.args.outage:g} s down"
 
 
-def between_batches(workers: int, timeout: float = 30) -> bool:
+def between_batches(workers: int) -> bool:
     """Wait until every ingest worker holds an open database session and none is inside a
-    transaction; False if that was not seen within `timeout`."""
+    transaction; False if that was not seen within 30 s."""
     sessions = ("SELECT count(*), count(xact_start) FROM pg_stat_activity"
                 " WHERE application_name LIKE 'ingest-%%'")  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def idle() -> bool:
         open_sessions, in_transaction = query(sessions)[0]
-        if open_sessions >= workers and not in_transaction:
-            return True
-        time.sleep(0.001)
-    return False
+        return open_sessions >= workers and not in_transaction
+
+    return wait_until(idle, pause=0.001)
 
 
 def postgres_restart(stack: Stack) -> str:
