@@ -128,6 +128,17 @@ def _evidence(reading: Reading, confidence: float, candidate: Candidate) -> floa
     return confidence * weight * length * (0.5 + candidate.score / 2)
 
 
+def _line_of(item: tuple, other: tuple) -> bool:
+    """Whether a region and its reading are one line of another region's two-line plate: its
+    centre inside that plate and its reading inside that plate's."""
+    (*_, readings, candidate), (*_, whole, plate) = item, other
+    x, y, w, h = candidate.box
+    left, top, width, height = plate.box
+    inside = left <= x + w / 2 <= left + width and top <= y + h / 2 <= top + height
+    vrm, plate_vrm = readings[0].vrm, whole[0].vrm
+    return len(plate.lines) > 1 and inside and len(vrm) < len(plate_vrm) and vrm in plate_vrm
+
+
 @dataclass(frozen=True)
 class PlateRead:
     """What a frame shows: the best reading, its alternatives, the OCR confidence and the
@@ -158,6 +169,9 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
         if readings:
             found.append((_evidence(readings[0], confidence, candidate), read.text, confidence,
                           readings, candidate))  # fmt: skip
+    # A line of a square plate found on its own is part of that plate, not a plate of its own
+    # (a short line such as AB12 may fit a format by itself, and reads more surely alone).
+    found = [item for item in found if not any(_line_of(item, other) for other in found)]
     if not found:
         return None
     found.sort(key=lambda item: -item[0])

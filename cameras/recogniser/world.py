@@ -74,6 +74,8 @@ LIGHT = [(238, 238, 232), (250, 250, 250), (215, 218, 220), (190, 195, 198), (23
          (205, 220, 240), (250, 232, 140), (222, 236, 222), (240, 215, 215)]  # fmt: skip
 DARK = [(18, 18, 18), (20, 30, 90), (110, 20, 25), (15, 70, 35), (60, 40, 30), (40, 40, 40)]
 INK = [*DARK, (175, 25, 35), (25, 65, 170), (20, 110, 60)]  # bright red, blue and green too
+# How a registration's groups are set apart, as often as each is drawn.
+SEPARATORS = ("space", "space", "hyphen", "dot", "sticker", "sticker", "emblem", "none")
 
 
 @cache
@@ -129,8 +131,10 @@ def _colour(rng: random.Random, palette: list) -> tuple[int, int, int]:
     return tuple(min(255, max(0, c + rng.randint(-18, 18))) for c in rng.choice(palette))
 
 
-def render_world_plate(groups: list[str], rng: random.Random) -> Image.Image:
-    """A plate (RGB) carrying `groups`, in a random foreign style."""
+def render_world_plate(groups: list[str], rng: random.Random, separator: str | None = None
+                       ) -> Image.Image:  # fmt: skip
+    """A plate (RGB) carrying `groups`, in a random foreign style; `separator` sets how the
+    groups are set apart (SEPARATORS), otherwise chosen at random."""
     height = rng.randint(26, 96)
     width = round(height * rng.choice([rng.uniform(1.8, 2.3), rng.uniform(2.8, 3.5),
                                        rng.uniform(4.0, 5.0)]))  # fmt: skip
@@ -155,7 +159,7 @@ def render_world_plate(groups: list[str], rng: random.Random) -> Image.Image:
         _words(draw, rng.choice(WORDS), (left, top + char_h + (height - top - char_h) * 0.2),
                width - left, min((height - top - char_h) * 0.7, height * 0.16),
                _colour(rng, DARK))  # fmt: skip
-    _registration(plate, groups, rng, left, top, char_h, ink)
+    _registration(plate, groups, rng, left, top, char_h, ink, separator)
     if rng.random() < 0.5:
         inset = rng.uniform(0, 0.05) * height
         draw.rounded_rectangle([inset, inset, width - 1 - inset, height - 1 - inset],
@@ -199,9 +203,10 @@ def _words(draw, text: str, origin, width: float, size: float, fill) -> None:
 
 
 def _registration(plate: Image.Image, groups: list[str], rng: random.Random, left: float,
-                  top: float, char_h: float, ink) -> None:  # fmt: skip
+                  top: float, char_h: float, ink, separator: str | None) -> None:  # fmt: skip
     """The characters, in one face, stretched as the layout needs, groups set apart by a
-    space, a hyphen, a dot, a sticker or an emblem, at times a picture beside them."""
+    space, a hyphen, a dot, a sticker or an emblem, at times a picture beside them or small
+    letters stacked after them."""
     font = rng.randrange(len(fonts()))
     # Plate typefaces often draw 1 as a bare stroke like I, and 0 and O alike: only the layout
     # tells them apart.
@@ -211,7 +216,7 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
     # Or a monoline face drawn from skeletons, like the plate faces no registry ships.
     monoline = StrokeFace.random(rng) if rng.random() < MONOLINE_SHARE else None
     aspect, gap = rng.uniform(0.42, 0.72), rng.uniform(0.01, 0.2)
-    separator = rng.choice(["space", "space", "hyphen", "dot", "sticker", "emblem", "none"])
+    separator = separator or rng.choice(SEPARATORS)
     group_gap = {"none": gap, "space": rng.uniform(0.3, 0.8), "emblem": rng.uniform(0.7, 1.0)}.get(
         separator, rng.uniform(0.5, 0.9))  # fmt: skip
 
@@ -228,8 +233,11 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
         glyph = shape(c)
         return min(aspect, glyph.width / glyph.height) if c in "1I" else aspect
 
+    # At times two small letters stacked after them: a disabled driver's or a class mark.
+    stacked = rng.sample(string.ascii_uppercase, 2) if rng.random() < 0.1 else []
     available = plate.width - left - 0.08 * plate.width
     needed = sum(char_w(c) + gap for g in groups for c in g) + group_gap * (len(groups) - 1)
+    needed += (0.4 * aspect + gap) * bool(stacked)
     scale = min(char_h, available / needed)  # characters shrink in width to fit
     x = left + (plate.width - left - needed * scale) / 2 + rng.uniform(-0.03, 0.03) * plate.width
     if rng.random() < 0.25:  # a picture beside the characters: a cactus, a tree, a logo
@@ -248,9 +256,7 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
                 r = 0.05 * char_h
                 ImageDraw.Draw(mark).ellipse([mid - r, y - r, mid + r, y + r], fill=255)
             elif separator == "sticker":
-                r = rng.uniform(0.1, 0.2) * char_h
-                ImageDraw.Draw(plate).rectangle([mid - r, y - r, mid + r, y + r],
-                                                fill=_colour(rng, LIGHT + DARK))  # fmt: skip
+                _sticker(plate, rng, (mid, y), (group_gap - gap) * scale, char_h, ink)
             elif separator == "emblem":  # a state's emblem or a small picture
                 _pictogram(plate, rng, (mid, y), (group_gap - gap) * scale * rng.uniform(0.3, 0.45))
             x += (group_gap - gap) * scale
@@ -259,10 +265,44 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
                                            Image.Resampling.BILINEAR)  # fmt: skip
             mark.paste(glyph, (round(x), round(top)))
             x += (char_w(c) + gap) * scale
+    for k, c in enumerate(stacked):
+        glyph = shape(c).resize((max(1, round(aspect * 0.4 * scale)), round(0.4 * char_h)))
+        mark.paste(glyph, (round(x), round(top + k * 0.6 * char_h)))
     if bold:
         size = 3 if char_h < 60 else 5
         mark = mark.filter(ImageFilter.MaxFilter(size) if bold > 0 else ImageFilter.MinFilter(size))
     plate.paste(ink, (0, 0), mark)
+
+
+def _sticker(plate: Image.Image, rng: random.Random, centre, room: float, char_h: float,
+             ink) -> None:  # fmt: skip
+    """A small mark between groups, as many American plates carry: a registration sticker, a
+    state's outline or a boxed emblem, often in the characters' own ink (the reader must not
+    take it for a character)."""
+    draw = ImageDraw.Draw(plate)
+    x, y = centre
+    w = min(room * rng.uniform(0.5, 0.9), char_h * rng.uniform(0.25, 0.55)) / 2
+    h = char_h * rng.uniform(0.25, 0.55) / 2
+    y += rng.uniform(-0.15, 0.15) * char_h
+    colour = ink if rng.random() < 0.5 else _colour(rng, DARK + VIVID)
+    pale = _colour(rng, LIGHT)
+    line = max(1, round(char_h * rng.uniform(0.04, 0.08)))
+    kind = rng.choice(["tag", "tag", "outline", "state"])
+    if kind == "state":  # an outline of a state: a rough polygon, filled
+        points = [
+            (x + w * rng.uniform(0.6, 1.1) * np.cos(a), y + h * rng.uniform(0.6, 1.1) * np.sin(a))
+            for a in np.linspace(0, 2 * np.pi, rng.randint(5, 9), endpoint=False)
+        ]
+        draw.polygon(points, fill=colour)
+        return
+    if kind == "outline":
+        draw.rectangle([x - w, y - h, x + w, y + h], outline=colour, width=line)
+    else:
+        draw.rectangle([x - w, y - h, x + w, y + h], fill=colour)
+    for _ in range(rng.randint(0, 3)):  # the sticker's own printing: a year, a bar, a dot
+        row = y + rng.uniform(-0.6, 0.6) * h
+        draw.line([x - w * rng.uniform(0.3, 0.7), row, x + w * rng.uniform(0.3, 0.7), row],
+                  fill=pale if kind == "tag" else colour, width=max(1, line // 2))  # fmt: skip
 
 
 VIVID = [(200, 30, 40), (20, 90, 190), (30, 140, 60), (240, 170, 20), (230, 110, 20),
@@ -270,13 +310,22 @@ VIVID = [(200, 30, 40), (20, 90, 190), (30, 140, 60), (240, 170, 20), (230, 110,
 
 
 def _pictogram(plate: Image.Image, rng: random.Random, centre, r: float) -> None:
-    """A small picture `r` from its centre: a cactus, a tree, a disc, a diamond or a star, in
-    one or two bright colours (the reader must pass over it)."""
+    """A small picture `r` from its centre: a cactus, a tree, a disc, a diamond, a star or the
+    wheelchair of a disabled driver's plate, in one or two bright colours (the reader must pass
+    over it)."""
     draw = ImageDraw.Draw(plate)
     x, y = centre
     colour = _colour(rng, VIVID)
-    kind = rng.choice(["cactus", "tree", "disc", "diamond", "star"])
-    if kind == "cactus":  # a trunk and two arms
+    kind = rng.choice(["cactus", "tree", "disc", "diamond", "star", "access"])
+    if kind == "access":  # a figure in a wheelchair, pale on a square
+        pale, line = _colour(rng, LIGHT), max(1, round(r * 0.14))
+        draw.rectangle([x - r, y - r, x + r, y + r], fill=colour)
+        draw.ellipse([x - 0.35 * r, y - 0.85 * r, x - 0.05 * r, y - 0.55 * r], fill=pale)
+        draw.line([(x - 0.2 * r, y - 0.45 * r), (x - 0.2 * r, y + 0.1 * r), (x + 0.35 * r,
+                   y + 0.1 * r), (x + 0.55 * r, y + 0.6 * r)], fill=pale, width=line)  # fmt: skip
+        draw.arc([x - 0.65 * r, y - 0.15 * r, x + 0.25 * r, y + 0.75 * r], 60, 330, fill=pale,
+                 width=line)  # fmt: skip
+    elif kind == "cactus":  # a trunk and two arms
         w = r * 0.35
         draw.rounded_rectangle([x - w / 2, y - r, x + w / 2, y + r], radius=w / 2, fill=colour)
         for side, high in ((-1, rng.uniform(-0.3, 0.2)), (1, rng.uniform(-0.6, 0))):
