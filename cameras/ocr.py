@@ -104,6 +104,12 @@ def read_candidate(candidate: Candidate) -> LineRead:
                     min(line.confidence for line in lines))  # fmt: skip
 
 
+def _drop_cost(position: dict[str, float]) -> float:
+    """What leaving out a character read at an end costs: EDGE_PENALTY, times how unsure the
+    network was of it (at least a tenth)."""
+    return EDGE_PENALTY * max(0.1, 1 - max(position.values()))
+
+
 def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bool:
     """Whether a reading in no UK format is a foreign plate rather than a sign or lettering:
     long enough, with a digit (plates have them; words do not), and in a known foreign layout
@@ -159,10 +165,11 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
         positions, confidence = read.positions, read.confidence
         if len(positions) < MIN_CHARACTERS or confidence < settings.OCR_MIN_CONFIDENCE:
             continue
-        # A mark at either end may not be a character (a bolt, the band's edge): try without.
-        readings = plate_readings([(positions, confidence),
-                                   (positions[1:], confidence * EDGE_PENALTY),
-                                   (positions[:-1], confidence * EDGE_PENALTY)])  # fmt: skip
+        # A mark at either end may not be a character (a bolt, the band's edge): try without,
+        # at a cost the surer the network was of it.
+        first, last = _drop_cost(positions[0]), _drop_cost(positions[-1])
+        readings = plate_readings([(positions, confidence), (positions[1:], confidence * first),
+                                   (positions[:-1], confidence * last)])  # fmt: skip
         # The readings a plate could have: a UK format, or foreign and plate-like (a region
         # whose best reading is lettering may still hold a plate once an end is dropped).
         readings = [r for r in readings if r.format or _plate_like(r, confidence, candidate)]

@@ -448,6 +448,14 @@ def test_foreign_plates_are_read_as_printed(groups):
     assert read.reading.format is None  # kept as read: no UK format was forced on it
 
 
+@pytest.mark.parametrize("groups", [["7", "ABCK"], ["12", "ABCW"], ["ZZ", "3456V"]])
+def test_a_foreign_plate_is_not_cut_short_to_fit_a_rare_uk_format(groups):
+    # Without its last character each is a dateless UK registration (7 ABC, 12 ABC, ZZ 3456);
+    # the network read that character surely, so it is no bolt or border to leave out.
+    read = foreign_plate_read(groups)
+    assert read is not None and read.reading.vrm == "".join(groups)
+
+
 @pytest.mark.parametrize("groups", [["AG3", "F2J"], ["TT7", "E2A"], ["UF9", "A7R"]])
 def test_a_sticker_between_a_plates_groups_is_not_read_as_a_character(groups):
     read = foreign_plate_read(groups, separator="sticker")
