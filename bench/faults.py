@@ -50,6 +50,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -304,16 +305,23 @@ def waiting_in_batch(worker: str) -> bool:
     return wait_until(seen)
 
 
-def worker_kill(stack: Stack) -> str:
-    """SIGKILL a whole ingest worker (main process and pool) inside a batch's transaction. The
-    cameras' rows are held locked meanwhile, so that its batch waits, uncommitted, at the
-    update of its camera's counters: a batch can never finish between seen and killed."""
+@contextmanager
+def batch_held(worker: str = "ingest-%"):
+    """Hold the cameras' rows locked, so that a batch an ingest worker stores waits, uncommitted,
+    at the update of its camera's counters until the block ends; yields whether one was seen
+    waiting (within 30 s)."""
     from django.db import transaction
 
-    name = next(iter(stack.workers))
     with transaction.atomic():
         query("SELECT id FROM cameras_camera FOR UPDATE")
-        caught = waiting_in_batch(name)
+        yield waiting_in_batch(worker)
+
+
+def worker_kill(stack: Stack) -> str:
+    """SIGKILL a whole ingest worker (main process and pool) inside a batch's transaction, held
+    there so that the batch can never finish between seen and killed."""
+    name = next(iter(stack.workers))
+    with batch_held(name) as caught:
         process = stack.workers.pop(name)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -323,23 +331,21 @@ def worker_kill(stack: Stack) -> str:
 
 
 def redis_restart(stack: Stack) -> str:
-    """Stop Redis while an ingest worker stores a batch. The cameras' rows are held locked until
-    every worker has seen its broker connection drop, so that batch is certainly still in flight
-    then: it must be stored all the same, or handed out again."""
-    from django.db import transaction
-
+    """Stop Redis while an ingest worker stores a batch, held until every worker has seen its
+    broker connection drop, so that the batch is certainly still in flight then: it must be
+    stored all the same, or handed out again."""
     how = stack.args.redis_stop
     drops = stack.log_count(BROKER_LOST)
-    with transaction.atomic():
-        query("SELECT id FROM cameras_camera FOR UPDATE")
-        caught = waiting_in_batch("ingest-%")
+    with batch_held() as caught:
         if how == "term":
             stack.embedded.stop_redis()
         else:
             pid = int((stack.embedded.redis_dir / "redis.pid").read_text())
             os.kill(pid, signal.SIGKILL)
             Embedded._wait(lambda: not Embedded._redis_alive(stack.env["REDIS_URL"]), "Redis")
-        seen = wait_until(lambda: stack.log_count(BROKER_LOST) >= drops + len(stack.workers))
+        seen = wait_until(
+            lambda: stack.log_count(BROKER_LOST) >= drops + len(stack.workers), pause=0.05
+        )
     time.sleep(stack.args.outage)
     stack.embedded.start_redis()  # the same socket and append-only file
     return f"{MID[caught and seen]}: Redis stopped (SIG{how.upper()}), {stack.args.outage:g} s down"
