@@ -23,6 +23,10 @@ MAX_WIDTH = 1280  # larger frames are scaled down to find plates, then cropped a
 LONG_ASPECT = (2.0, 7.5)  # width / height of a long plate as seen (520 x 111 mm is 4.7)
 SQUARE_ASPECT = (1.0, 2.0)  # a square plate (285 x 203 mm is 1.4)
 MAX_CANDIDATES = 6
+# Characters narrower than this share of their height (those of a third of the foreign plates
+# the recogniser learnt from, one UK plate in seventy) are also read widened to it, by at most
+# MAX_WIDENING (ocr.read_candidate).
+CHARACTER_WIDTH, MAX_WIDENING = 0.55, 1.5
 SMALL = np.ones((3, 3), np.uint8)
 _CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
@@ -275,6 +279,18 @@ def _characters(line: np.ndarray) -> np.ndarray:
     x0 = min(m[cv2.CC_STAT_LEFT] for m in marks) - reach
     x1 = max(m[cv2.CC_STAT_LEFT] + m[cv2.CC_STAT_WIDTH] for m in marks) + reach
     return band[:, max(0, x0) : x1]
+
+
+def widened(line: np.ndarray) -> np.ndarray:
+    """The line stretched sideways so that its characters (four or more found) stand
+    CHARACTER_WIDTH as wide as high, by at most MAX_WIDENING; the line itself when they stand
+    wider."""
+    marks = _of_one_height(_marks(line, 0.35, 0.95))
+    if len(marks) < 4:
+        return line
+    aspect = np.median([m[cv2.CC_STAT_WIDTH] / m[cv2.CC_STAT_HEIGHT] for m in marks])
+    factor = min(MAX_WIDENING, CHARACTER_WIDTH / aspect)
+    return cv2.resize(line, (round(line.shape[1] * factor), line.shape[0])) if factor > 1 else line
 
 
 def _plateness(grey: np.ndarray) -> float:

@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from reads.vrm import FIX_PENALTY, Reading, is_foreign_layout, plate_readings
 
 from .apps import ocr_model_file
-from .localise import Candidate, plate_candidates
+from .localise import Candidate, plate_candidates, widened
 from .recogniser.decoding import LineRead, line_read, network_input
 
 ALLOWLIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -98,10 +98,24 @@ def read_crop(line: np.ndarray) -> LineRead:
 
 def read_candidate(candidate: Candidate) -> LineRead:
     """A plate's characters, its lines joined (a square plate has two), and the least sure
-    line's confidence."""
-    lines = [read_crop(line) for line in candidate.lines]
-    return LineRead([p for line in lines for p in line.positions],
-                    min(line.confidence for line in lines))  # fmt: skip
+    line's confidence. Characters narrower than most plates' (many American plates') are also
+    read widened (localise.widened); the read whose best plate reading scores higher stands."""
+    reads = [_read_lines(candidate.lines)]
+    wide = [widened(line) for line in candidate.lines]
+    if any(w is not line for w, line in zip(wide, candidate.lines, strict=True)):
+        reads.append(_read_lines(wide))
+    return max(reads, key=_best_score)
+
+
+def _read_lines(lines: list[np.ndarray]) -> LineRead:
+    reads = [read_crop(line) for line in lines]
+    return LineRead([p for read in reads for p in read.positions],
+                    min(read.confidence for read in reads))  # fmt: skip
+
+
+def _best_score(read: LineRead) -> float:
+    readings = plate_readings([(read.positions, read.confidence)])
+    return readings[0].score if readings else 0.0
 
 
 def _drop_cost(position: dict[str, float]) -> float:

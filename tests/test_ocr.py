@@ -428,13 +428,14 @@ def test_each_monoline_face_draws_every_plate_character_and_no_two_alike(seed):
             assert np.abs(shapes[a] - shapes[b]).mean() > 0.04, (a, b)
 
 
-def foreign_plate_read(groups: list[str], separator: str | None = None) -> ocr.PlateRead | None:
+def foreign_plate_read(groups: list[str], separator: str | None = None, squeeze: float = 1.0
+                       ) -> ocr.PlateRead | None:  # fmt: skip
     """A foreign plate, 80 pixels high as a camera sees it, in a frame of a camera's size (the
-    plate a sixth of its height), read."""
+    plate a sixth of its height), read; `squeeze` narrows it (and its typeface)."""
     from cameras.recogniser.world import render_world_plate
 
     plate = bgr(render_world_plate(groups, random.Random("".join(groups)), separator))
-    plate = cv2.resize(plate, None, fx=80 / plate.shape[0], fy=80 / plate.shape[0])
+    plate = cv2.resize(plate, None, fx=80 * squeeze / plate.shape[0], fy=80 / plate.shape[0])
     return ocr.frame_read(
         cv2.copyMakeBorder(plate, 200, 200, 200, 200, cv2.BORDER_CONSTANT, value=(40, 40, 40))
     )
@@ -460,6 +461,22 @@ def test_a_foreign_plate_is_not_cut_short_to_fit_a_rare_uk_format(groups):
 def test_a_sticker_between_a_plates_groups_is_not_read_as_a_character(groups):
     read = foreign_plate_read(groups, separator="sticker")
     assert read is not None and read.reading.vrm == "".join(groups)
+
+
+@pytest.mark.parametrize("groups", [["ZW", "X", "807"], ["VNJ9840"], ["82", "596", "NN"]])
+def test_a_plate_in_a_typeface_narrower_than_most_is_read(groups):
+    # Squeezed to 0.6 of its width, its characters are a third as wide as high: each is read
+    # wrongly, or not at all, unless also read widened.
+    read = foreign_plate_read(groups, squeeze=0.6)
+    assert read is not None and read.reading.vrm == "".join(groups)
+
+
+def test_uk_plates_are_not_read_twice():
+    from cameras.localise import widened
+
+    for seed, (vrm, style, _) in enumerate(PLATES):
+        (line,) = plate_candidates(bgr(scene(vrm, style, 0.0, seed=seed).image))[0].lines
+        assert widened(line) is line, vrm  # their characters are as wide as the reader likes
 
 
 def test_a_plate_twice_as_wide_as_high_is_one_line_and_a_uk_square_plate_two():
