@@ -100,11 +100,11 @@ def read_candidate(candidate: Candidate) -> LineRead:
     """A plate's characters, its lines joined (a square plate has two), and the least sure
     line's confidence. Characters narrower than most plates' (many American plates') are also
     read widened (localise.widened); the read whose best plate reading scores higher stands."""
-    reads = [_read_lines(candidate.lines)]
+    read = _read_lines(candidate.lines)
     wide = [widened(line) for line in candidate.lines]
-    if any(w is not line for w, line in zip(wide, candidate.lines, strict=True)):
-        reads.append(_read_lines(wide))
-    return max(reads, key=_best_score)
+    if all(w is line for w, line in zip(wide, candidate.lines, strict=True)):
+        return read  # read once: nothing to choose between
+    return max(read, _read_lines(wide), key=_best_score)
 
 
 def _read_lines(lines: list[np.ndarray]) -> LineRead:
