@@ -58,7 +58,7 @@ def reader():
             "or OCR_DOWNLOAD_ENABLED=true to let EasyOCR fetch it."
         )
     try:
-        return easyocr.Reader(
+        loaded = easyocr.Reader(
             ["en"], gpu=False, detector=False, recog_network=network, verbose=False,
             model_storage_directory=str(folder), download_enabled=settings.OCR_DOWNLOAD_ENABLED,
             user_network_directory=settings.OCR_USER_NETWORK_DIR or None,
@@ -69,6 +69,11 @@ def reader():
             f"({type(error).__name__}: {error}). It may be corrupt or incomplete: reinstall "
             "it, or point OCR_MODEL_DIR at a good copy."
         ) from error
+    # read_crop runs the network itself, so it must be in inference mode (batch norm by its
+    # learnt statistics). EasyOCR's CPU quantisation sets that only as a side effect, and
+    # skips it silently where torch has no quantisation engine.
+    loaded.recognizer.eval()
+    return loaded
 
 
 @lru_cache(maxsize=1)

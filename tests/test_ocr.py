@@ -389,6 +389,7 @@ def test_the_default_network_is_the_committed_plate_network_and_loads_offline(mo
     assert model_settings.OCR_RECOGNITION_NETWORK == "plate_crnn"
     assert not model_settings.OCR_DOWNLOAD_ENABLED
     assert type(ocr.reader().recognizer).__module__ == "plate_crnn"
+    assert not ocr.reader().recognizer.training  # batch norm by its learnt statistics
 
 
 def test_easyocrs_stock_network_stays_selectable(model_settings):
