@@ -389,7 +389,23 @@ def test_the_default_network_is_the_committed_plate_network_and_loads_offline(mo
     assert model_settings.OCR_RECOGNITION_NETWORK == "plate_crnn"
     assert not model_settings.OCR_DOWNLOAD_ENABLED
     assert type(ocr.reader().recognizer).__module__ == "plate_crnn"
-    assert not ocr.reader().recognizer.training  # batch norm by its learnt statistics
+
+
+def test_the_network_reads_in_inference_mode_where_torch_cannot_quantise(
+    model_settings, monkeypatch
+):
+    """EasyOCR quantises the network on a CPU and ignores a failure (a torch built without a
+    quantisation engine); batch norm must still use its learnt statistics, not each crop's."""
+    import torch
+
+    def no_engine(*args, **kwargs):
+        raise RuntimeError("no quantisation engine")
+
+    monkeypatch.setattr(torch.quantization, "quantize_dynamic", no_engine)
+    assert not ocr.reader().recognizer.training
+    vrm, style, tilt = PLATES[0]
+    read = ocr.frame_read(bgr(scene(vrm, style, tilt).image))
+    assert read is not None and read.reading.vrm == vrm
 
 
 def test_easyocrs_stock_network_stays_selectable(model_settings):
