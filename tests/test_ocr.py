@@ -385,6 +385,35 @@ def test_a_line_is_read_with_the_networks_second_choices():
     assert read.confidence == pytest.approx(custom_mean(np.array([0.9, 0.8, 1, 0.55, 0.5, 0.7])))
 
 
+def test_a_plates_region_is_read_again_with_its_ends_cut_out_and_in_and_reads_alike():
+    from cameras.localise import _candidate, nudged
+
+    frame = bgr(render_plate("KR25XND", PlateStyle(rear=True), px_per_mm=0.5))
+    h, w = frame.shape[:2]
+    corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
+    frame = cv2.copyMakeBorder(frame, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=(60, 60, 60))
+    candidate = _candidate(frame, corners + 40, "test")
+    views = [candidate.lines, *nudged(frame, candidate)]
+    (line,), (wider,), (narrower,) = views
+    assert narrower.shape[1] < line.shape[1] < wider.shape[1]
+    assert [read.text for read in ocr._read_views(views)] == ["KR25XND"] * 3
+
+
+def test_of_a_regions_reads_the_reading_most_give_stands_as_the_surest_of_them_read_it():
+    from cameras.recogniser.decoding import LineRead
+
+    def read(text: str, confidence: float) -> LineRead:
+        return LineRead([{char: 1.0} for char in text], confidence)
+
+    # One cut reads the last character otherwise, and more surely; another reads a holder's
+    # rim as a character: most read AB12CDE, so it stands, as the surer of those read it.
+    reads = [read("AB12CDE", 0.6), read("AB12CDF", 0.95), read("AB12CDE", 0.7),
+             read("1AB1234", 0.9)]  # fmt: skip
+    region = ocr._agreed(reads)
+    assert region.read is reads[2] and region.agreement == 0.5
+    assert ocr._agreed([read("", 0.0), read("", 0.0)]).agreement == 0  # nothing to agree on
+
+
 def test_the_default_network_is_the_committed_plate_network_and_loads_offline(model_settings):
     assert model_settings.OCR_RECOGNITION_NETWORK == "plate_crnn"
     assert not model_settings.OCR_DOWNLOAD_ENABLED
@@ -535,7 +564,7 @@ def test_training_is_seeded_resumes_and_writes_weights_easyocr_loads(model_setti
     assert set(figures) == {"synthetic", "photos", "step"}  # the photographs were read from
     model_settings.OCR_RECOGNITION_NETWORK = "plate_crnn"
     model_settings.OCR_MODEL_DIR = str(tmp_path)
-    read = ocr.read_crop(np.full((64, 200), 200, np.uint8))
+    (read,) = ocr.read_crops([np.full((64, 200), 200, np.uint8)])
     assert isinstance(read.text, str) and 0 <= read.confidence <= 1
 
 
