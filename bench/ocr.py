@@ -11,12 +11,14 @@ Measures, with the configured recognition network (OCR_RECOGNITION_NETWORK):
   degradation): exact plates and character error rate, recognition only (the true plate box)
   and end to end (the plate found in a scene);
 - the same on folders of real labelled photographs in the OpenALPR `endtoend` format (one
-  `NAME.txt` per image: `file x y w h PLATE`, tab separated).
+  `NAME.txt` per image: `file x y w h PLATE`, tab separated);
+- reads where there is no plate: each frame again with its plate painted out, and the share
+  that still gave a read (lettering, a fence or a grille taken for a plate).
 
 Prints progress to stderr, a table, and the figures as JSON (`crop_ms_median`, `crop_ms_p95`,
-`frame_ms_median`, `frame_ms_p95`, `synthetic_exact`, and per real folder
-`real.<folder>.box_exact`, `.e2e_exact`, `.cer`, with the full figures beside them). Needs no
-database.
+`frame_ms_median`, `frame_ms_p95`, `synthetic_exact`, `synthetic_no_plate_reads`, and per real
+folder `real.<folder>.box_exact`, `.e2e_exact`, `.cer`, `.no_plate_reads`, with the full
+figures beside them). Needs no database.
 """
 
 import argparse
@@ -79,6 +81,16 @@ def frame_read(image: np.ndarray) -> str:
     return found.reading.vrm if found else ""
 
 
+def without_plate(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The frame with its plate, and a third of the plate's height around it, painted over
+    from what surrounds it: the same scene with no plate in view."""
+    (x, y), (x2, y2) = quad.min(axis=0).astype(int), quad.max(axis=0).astype(int)
+    margin = (y2 - y) // 3
+    mask = np.zeros(image.shape[:2], np.uint8)
+    mask[max(0, y - margin) : y2 + margin, max(0, x - margin) : x2 + margin] = 255
+    return cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
+
+
 class Tally:
     def __init__(self):
         self.exact, self.errors, self.count, self.ms = 0, 0.0, 0, []
@@ -115,7 +127,7 @@ def synthetic(count: int, seed: int) -> dict:
     (recognition only) and found and read in the whole frame (end to end); square two-line
     plates (read line by line) are also counted on their own."""
     rng = random.Random(seed)
-    crops, frames, squares = Tally(), Tally(), Tally()
+    crops, frames, squares, misread = Tally(), Tally(), Tally(), Tally()
     for n in range(count):
         vrm = uk_vrm(rng)
         style = replace(PlateStyle.random(rng), font=HELD_OUT)
@@ -128,15 +140,18 @@ def synthetic(count: int, seed: int) -> dict:
             squares.add(read, vrm, ms)
         read, ms = timed(frame_read, frame)
         frames.add(read, vrm, ms)
+        read, ms = timed(frame_read, without_plate(frame, np.array(scene.quad)))
+        misread.add(read, "", ms)
         if (n + 1) % 50 == 0:
             progress(f"synthetic {n + 1}/{count}: exact {crops.figures()['exact']:.1%} (box), "
                      f"{frames.figures()['exact']:.1%} (end to end)")  # fmt: skip
     return {"recognition": crops.figures(), "end_to_end": frames.figures(),
-            "square_plates_recognition": squares.figures()}  # fmt: skip
+            "square_plates_recognition": squares.figures(),
+            "no_plate": misread.figures()}  # fmt: skip
 
 
 def photos(folder: Path) -> dict:
-    crops, frames = Tally(), Tally()
+    crops, frames, misread = Tally(), Tally(), Tally()
     labels = photo_labels(folder)
     for n, (path, quad, truth) in enumerate(labels):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -146,9 +161,12 @@ def photos(folder: Path) -> dict:
         crops.add(read, truth, ms)
         read, ms = timed(frame_read, image)
         frames.add(read, truth, ms)
+        read, ms = timed(frame_read, without_plate(image, quad))
+        misread.add(read, "", ms)
         if (n + 1) % 50 == 0:
             progress(f"{folder.name} {n + 1}/{len(labels)}")
-    return {"recognition": crops.figures(), "end_to_end": frames.figures()}
+    return {"recognition": crops.figures(), "end_to_end": frames.figures(),
+            "no_plate": misread.figures()}  # fmt: skip
 
 
 def progress(line: str) -> None:
@@ -165,11 +183,18 @@ def summary(result: dict) -> dict:
         "frame_ms_p95": synthetic["end_to_end"]["ms_p95"],
         "synthetic_exact": synthetic["recognition"]["exact"],
         "synthetic_e2e_exact": synthetic["end_to_end"]["exact"],
+        "synthetic_no_plate_reads": no_plate_reads(synthetic),
         "real": {name: {"box_exact": figures["recognition"]["exact"],
                         "e2e_exact": figures["end_to_end"]["exact"],
-                        "cer": figures["recognition"]["cer"]}
+                        "cer": figures["recognition"]["cer"],
+                        "no_plate_reads": no_plate_reads(figures)}
                  for name, figures in result["photos"].items()},
     }  # fmt: skip
+
+
+def no_plate_reads(figures: dict) -> float:
+    """The share of frames with the plate painted out that still gave a read."""
+    return round(1 - figures["no_plate"]["exact"], 4)
 
 
 def table(result: dict) -> str:
@@ -177,12 +202,12 @@ def table(result: dict) -> str:
     rows += [(f"{name} (photographs)", figures) for name, figures in result["photos"].items()]
     lines = [f"{result['network']}, one core",
              f"{'set':<26}{'plates':>7}{'box exact':>11}{'CER':>7}{'ms/crop':>9}"
-             f"{'e2e exact':>11}{'CER':>7}{'ms/frame':>10}"]  # fmt: skip
+             f"{'e2e exact':>11}{'CER':>7}{'ms/frame':>10}{'no-plate reads':>16}"]  # fmt: skip
     for name, figures in rows:
         box, e2e = figures["recognition"], figures["end_to_end"]
         lines.append(f"{name:<26}{box['plates']:>7}{box['exact']:>11.1%}{box['cer']:>7.3f}"
                      f"{box['ms_median']:>9.1f}{e2e['exact']:>11.1%}{e2e['cer']:>7.3f}"
-                     f"{e2e['ms_median']:>10.1f}")  # fmt: skip
+                     f"{e2e['ms_median']:>10.1f}{no_plate_reads(figures):>16.1%}")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -36,6 +36,11 @@ EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end: as unlikely as a f
 # A reading that fits no UK format is taken as a foreign plate when it is this long, has a
 # digit, and is in a known foreign layout or read this surely from a region this plate-like.
 FOREIGN_MIN_CHARACTERS, FOREIGN_MIN_CONFIDENCE, FOREIGN_MIN_PLATENESS = 4, 0.5, 0.2
+# How surely (_evidence) a frame's best region must hold a plate: below it, the frame shows none
+# (what was read is lettering, a fence, a grille, not worth a read). A UK registration read
+# fairly surely clears it easily; a reading in no known layout needs a sure read of a region
+# that looks like a plate.
+MIN_EVIDENCE = 0.05
 # Choosing which region of a frame is the plate: what a reading that needed fixes, or fits no
 # UK format, counts for beside one that fits a format as read: in a known foreign layout as
 # read, or in no known layout (more often a dealer's name or a telephone number than a plate).
@@ -242,6 +247,7 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
     # A line of a square plate found on its own is part of that plate, not a plate of its own
     # (a short line such as AB12 may fit a format by itself, and reads more surely alone).
     found = [item for item in found if not any(_line_of(item, other) for other in found)]
+    found = [item for item in found if item[0] >= MIN_EVIDENCE]
     if not found:
         return None
     found.sort(key=lambda item: -item[0])
