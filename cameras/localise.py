@@ -167,7 +167,7 @@ def _character_rows(grey: np.ndarray) -> list:
     rects = [around(m) for m in rows if len(m) >= 4]
     for upper, lower in itertools.permutations(rows, 2):  # a square plate: two rows stacked
         char_h = max(np.median(h[upper]), np.median(h[lower]))
-        gap = y[lower].min() - (y[upper] + h[upper]).max()
+        gap = np.median(y[lower]) - np.median(y[upper] + h[upper])  # a stray mark aside
         shared = min((x[upper] + w[upper]).max(), (x[lower] + w[lower]).max()) - max(
             x[upper].min(), x[lower].min())  # fmt: skip
         narrower = min(np.ptp(np.r_[x[m], x[m] + w[m]]) for m in (upper, lower))
@@ -235,12 +235,20 @@ def nudged(frame: np.ndarray, candidate: Candidate) -> list[list[np.ndarray]]:
     return [found.lines for found in cut if found is not None]
 
 
-def _marks(line: np.ndarray, low: float, high: float, max_width: float | None = None) -> list:
+def _marks(line: np.ndarray, low: float, high: float, max_width: float | None = None,
+           dark_plate: bool = False) -> list:  # fmt: skip
     """Dark marks (x, y, width, height, area) between `low` and `high` of the line's height
     that are no wider than a character (or than `max_width`). Long horizontal runs of ink (a
-    border, a frame's edge) are taken out first, so characters touching them stand apart."""
+    border, a frame's edge) are taken out first, so characters touching them stand apart.
+    With `dark_plate`, a line mostly dark by the first threshold (a dark plate on a lighter
+    ground, which that threshold tells apart instead) is thresholded again within its dark
+    part, where the characters are the darkest."""
     height = line.shape[0]
     _, ink = cv2.threshold(line, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    if dark_plate and np.count_nonzero(ink) > ink.size / 2:
+        level, _ = cv2.threshold(line[ink > 0].reshape(-1, 1), 0, 255,
+                                 cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)  # fmt: skip
+        ink = np.where(line <= level, 255, 0).astype(np.uint8)
     runs = cv2.getStructuringElement(cv2.MORPH_RECT, (height, 1))
     ink = cv2.subtract(ink, cv2.morphologyEx(ink, cv2.MORPH_OPEN, runs))
     stats = cv2.connectedComponentsWithStats(ink)[2]
@@ -261,7 +269,8 @@ def _rows(grey: np.ndarray) -> list[np.ndarray]:
     """The text lines of a squarish plate: two when its characters stand in two rows (a UK
     square plate), else one (an American plate, twice as wide as high)."""
     height = grey.shape[0]
-    centres = [m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] / 2 for m in _marks(grey, 0.2, 0.48)]
+    marks = _marks(grey, 0.2, 0.48, dark_plate=True)
+    centres = [m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] / 2 for m in marks]
     upper, lower = sum(c < 0.45 * height for c in centres), sum(c > 0.55 * height for c in centres)
     if upper >= 2 and lower >= 2:
         return [grey[: height // 2], grey[height // 2 :]]

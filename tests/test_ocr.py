@@ -86,6 +86,18 @@ def test_a_square_plate_is_read_line_by_line():
     assert read is not None and read.reading.vrm == "AB12CDE"
 
 
+@pytest.mark.parametrize("vrm", ["H86YNF", "LBZ3151", "VN58TRW"])
+def test_a_dark_square_plate_on_a_lighter_ground_is_read_as_its_two_lines(vrm):
+    # In shadow, or at dusk: the whole plate is darker than the car around it, so one
+    # threshold over the region takes the plate, not its characters, for ink.
+    plate = render_plate(vrm, PlateStyle(square=True, rear=False), px_per_mm=0.6)
+    plate = Image.eval(plate, lambda value: value // 4)
+    frame = Image.new("RGB", (800, 450), (215, 90, 140))
+    frame.paste(plate, (300, 120))
+    read = ocr.frame_read(bgr(frame))
+    assert read is not None and read.reading.vrm == vrm
+
+
 @pytest.mark.parametrize("vrm, seed", [("AB12CDE", 45), ("CD11SFP", 51), ("OZ13TTY", 31)])
 def test_a_square_plate_is_read_whole_though_its_top_line_alone_fits_a_format(vrm, seed):
     # AB12, CD11 (dateless) and OZ13 (Northern Irish) are registrations by themselves, and in
