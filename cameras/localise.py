@@ -200,6 +200,21 @@ def _ordered(quad: np.ndarray) -> np.ndarray:
 
 
 def _candidate(frame: np.ndarray, quad: np.ndarray, source: str) -> Candidate | None:
+    cut = _cut(frame, quad)
+    if cut is None:
+        return None
+    plate, grey, lines = cut
+    # Plate-like: a row of characters (the best guide, whatever the plate's colours) with
+    # contrast and edges across it.
+    characters = sum(len(_of_one_height(_marks(line, 0.35, 0.95))) for line in lines)
+    score = min(1.0, characters / 7) * (0.3 + 0.7 * _plateness(grey))
+    return Candidate(quad, lines, plate, score, source)
+
+
+def _cut(frame: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray, list] | None:
+    """The region inside `quad` warped flat (the colour plate patch, and grey) and its text
+    lines, each cut to the band of its characters, CROP_HEIGHT high; None when too small or
+    empty."""
     width = float(np.linalg.norm(quad[1] - quad[0]))
     height = float(np.linalg.norm(quad[3] - quad[0]))
     if height < 6 or width < 20:
@@ -216,13 +231,7 @@ def _candidate(frame: np.ndarray, quad: np.ndarray, source: str) -> Candidate | 
     lines = [_characters(line) for line in lines]
     lines = [cv2.resize(line, (max(CROP_HEIGHT, line.shape[1] * CROP_HEIGHT // line.shape[0]),
                                CROP_HEIGHT)) for line in lines if min(line.shape) > 0]  # fmt: skip
-    if not lines:
-        return None
-    # Plate-like: a row of characters (the best guide, whatever the plate's colours) with
-    # contrast and edges across it.
-    characters = sum(len(_of_one_height(_marks(line, 0.35, 0.95))) for line in lines)
-    score = min(1.0, characters / 7) * (0.3 + 0.7 * _plateness(grey))
-    return Candidate(quad, lines, plate, score, source)
+    return (plate, grey, lines) if lines else None
 
 
 def nudged(frame: np.ndarray, candidate: Candidate) -> list[list[np.ndarray]]:
@@ -231,8 +240,8 @@ def nudged(frame: np.ndarray, candidate: Candidate) -> list[list[np.ndarray]]:
     quad = candidate.quad
     along = (quad[1] - quad[0] + quad[2] - quad[3]) / 2
     sides = np.array([[-1], [1], [1], [-1]], np.float32)  # the left corners out to the left
-    cut = [_candidate(frame, quad + sides * along * share, candidate.source) for share in NUDGES]
-    return [found.lines for found in cut if found is not None]
+    cuts = [_cut(frame, quad + sides * along * share) for share in NUDGES]
+    return [cut[2] for cut in cuts if cut is not None]
 
 
 def _marks(line: np.ndarray, low: float, high: float, max_width: float | None = None,
