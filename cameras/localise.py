@@ -120,8 +120,10 @@ def _edge_regions(grey: np.ndarray, inverted: bool = False) -> list:
 def _character_rows(grey: np.ndarray) -> list:
     """Rotated rectangles around rows of four to ten dark marks of one height side by side, or
     two shorter rows stacked: a plate's characters, found where edge density is not enough
-    (busy scenes, light cars). Long horizontal runs of ink (a plate's frame or border, the
-    edge of a bumper) are taken out first, so characters touching them stand apart."""
+    (busy scenes, light cars). A row is also taken with any marks up to three characters wide
+    beside it: characters run together, by blur or set close, may be the plate's last ones.
+    Long horizontal runs of ink (a plate's frame or border, the edge of a bumper) are taken
+    out first, so characters touching them stand apart."""
     height = grey.shape[0]
     block = max(15, height // 25) | 1
     ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
@@ -130,16 +132,20 @@ def _character_rows(grey: np.ndarray) -> list:
     ink = cv2.subtract(ink, cv2.morphologyEx(ink, cv2.MORPH_OPEN, runs))
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink)
     x, y, w, h, area = stats[1:].T.astype(np.float32)
-    keep = ((h >= max(8, 0.012 * height)) & (h <= 0.15 * height) & (w <= h) & (w >= 0.1 * h)
+    # Characters, and characters run together (by blur, or set close): up to three wide.
+    keep = ((h >= max(8, 0.012 * height)) & (h <= 0.15 * height) & (w <= 3 * h) & (w >= 0.1 * h)
             & (area >= 0.15 * w * h) & (area <= 0.9 * w * h))  # fmt: skip
     x, y, w, h = x[keep], y[keep], w[keep], h[keep]
-    if len(x) < 4:
+    single = w <= h
+    if np.count_nonzero(single) < 4:
         return []
     cx, cy = x + w / 2, y + h / 2
     taller = np.maximum(h[:, None], h[None, :])
+    beyond = np.maximum(0, w - h) / 2  # how much further a run-together mark's centre lies
+    reach = 2 * taller + beyond[:, None] + beyond[None, :]
     linked = ((np.abs(h[:, None] - h[None, :]) < 0.3 * taller)
               & (np.abs(cy[:, None] - cy[None, :]) < 0.3 * taller)
-              & (np.abs(cx[:, None] - cx[None, :]) < 2 * taller))  # fmt: skip
+              & (np.abs(cx[:, None] - cx[None, :]) < reach))  # fmt: skip
     root = list(range(len(x)))
 
     def find(i: int) -> int:
@@ -153,7 +159,9 @@ def _character_rows(grey: np.ndarray) -> list:
     groups: dict[int, list[int]] = {}
     for i in range(len(x)):
         groups.setdefault(find(i), []).append(i)
-    rows = [np.array(members) for members in groups.values() if 3 <= len(members) <= 10]
+    # A row: three to ten single characters, and any run together beside them.
+    rows = [np.array(members) for members in groups.values()
+            if 3 <= np.count_nonzero(single[members]) <= 10]  # fmt: skip
 
     def around(m: np.ndarray):  # the plate: the marks, and a character or so either side
         left, top, right, bottom = x[m], y[m], x[m] + w[m], y[m] + h[m]
@@ -164,7 +172,12 @@ def _character_rows(grey: np.ndarray) -> list:
         char_h = float(np.median(h[m]))
         return centre, (long + 2 * char_h, max(short, char_h) + 0.7 * char_h), angle
 
-    rects = [around(m) for m in rows if len(m) >= 4]
+    rects = []
+    for m in rows:
+        if np.count_nonzero(single[m]) >= 4:
+            rects.append(around(m[single[m]]))
+            if not single[m].all():  # and with the marks run together beside it (the plate's
+                rects.append(around(m))  # last characters, or something beside the plate)
     for upper, lower in itertools.permutations(rows, 2):  # a square plate: two rows stacked
         char_h = max(np.median(h[upper]), np.median(h[lower]))
         gap = np.median(y[lower]) - np.median(y[upper] + h[upper])  # a stray mark aside

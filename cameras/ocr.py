@@ -212,6 +212,21 @@ def _line_of(item: tuple, other: tuple) -> bool:
     return len(plate.lines) > 1 and inside and len(vrm) < len(plate_vrm) and vrm in plate_vrm
 
 
+def region_readings(read: LineRead, candidate: Candidate) -> list[Reading]:
+    """The readings a region's read could be of a plate, best first: a UK format, or foreign
+    and plate-like; none for a read too short or unsure to be a plate."""
+    positions, confidence = read.positions, read.confidence
+    if len(positions) < MIN_CHARACTERS or confidence < settings.OCR_MIN_CONFIDENCE:
+        return []
+    # A mark at either end may not be a character (a bolt, the band's edge): try without, at
+    # a cost the surer the network was of it.
+    first, last = _drop_cost(positions[0]), _drop_cost(positions[-1])
+    readings = plate_readings([(positions, confidence), (positions[1:], confidence * first),
+                               (positions[:-1], confidence * last)])  # fmt: skip
+    # A region whose best reading is lettering may still hold a plate once an end is dropped.
+    return [r for r in readings if r.format or _plate_like(r, confidence, candidate)]
+
+
 @dataclass(frozen=True)
 class PlateRead:
     """What a frame shows: the best reading, its alternatives, the OCR confidence and the
@@ -229,21 +244,9 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
     found = []
     for candidate in plate_candidates(frame):
         region = read_candidate(frame, candidate)
-        read = region.read
-        positions, confidence = read.positions, read.confidence
-        if len(positions) < MIN_CHARACTERS or confidence < settings.OCR_MIN_CONFIDENCE:
-            continue
-        # A mark at either end may not be a character (a bolt, the band's edge): try without,
-        # at a cost the surer the network was of it.
-        first, last = _drop_cost(positions[0]), _drop_cost(positions[-1])
-        readings = plate_readings([(positions, confidence), (positions[1:], confidence * first),
-                                   (positions[:-1], confidence * last)])  # fmt: skip
-        # The readings a plate could have: a UK format, or foreign and plate-like (a region
-        # whose best reading is lettering may still hold a plate once an end is dropped).
-        readings = [r for r in readings if r.format or _plate_like(r, confidence, candidate)]
-        if readings:
-            found.append((_evidence(readings[0], region, candidate), read.text, confidence,
-                          readings, candidate))  # fmt: skip
+        if readings := region_readings(region.read, candidate):
+            found.append((_evidence(readings[0], region, candidate), region.read.text,
+                          region.read.confidence, readings, candidate))  # fmt: skip
     # A line of a square plate found on its own is part of that plate, not a plate of its own
     # (a short line such as AB12 may fit a format by itself, and reads more surely alone).
     found = [item for item in found if not any(_line_of(item, other) for other in found)]

@@ -72,6 +72,24 @@ def test_localisation_finds_the_plate_in_every_style(options):
         assert max((overlap(box, found.box) for box in boxes), default=0) > 0.5, (seed, boxes)
 
 
+def test_a_plate_whose_last_characters_run_together_is_proposed_to_its_end():
+    from cameras.localise import _character_rows
+
+    plate = np.asarray(render_plate("VF02ZMD", PlateStyle(rear=True), px_per_mm=0.45)).copy()
+    _, ink = cv2.threshold(cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY), 0, 255,
+                           cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)  # fmt: skip
+    marks = cv2.connectedComponentsWithStats(ink)[2][1:]
+    first, *_, m, d = sorted((s for s in marks if s[3] > plate.shape[0] / 2), key=lambda s: s[0])
+    middle = m[1] + m[3] // 2  # a bolt between M and D joins them
+    cv2.rectangle(plate, (int(m[0] + m[2] - 2), middle - 2), (int(d[0] + 2), middle + 2),
+                  (20, 20, 20), -1)  # fmt: skip
+    frame = np.clip(np.random.default_rng(1).normal(110, 25, (480, 800)), 0, 255).astype(np.uint8)
+    frame[200 : 200 + plate.shape[0], 300 : 300 + plate.shape[1]] = cv2.cvtColor(
+        plate, cv2.COLOR_RGB2GRAY)  # fmt: skip
+    spans = [cv2.boxPoints(rect)[:, 0] for rect in _character_rows(frame)]
+    assert any(xs.min() < 300 + first[0] and xs.max() > 300 + d[0] + d[2] for xs in spans)
+
+
 @pytest.mark.parametrize("vrm, style, tilt", PLATES)
 def test_rendered_plates_are_read_exactly_from_whole_frames(vrm, style, tilt):
     read = ocr.frame_read(bgr(scene(vrm, style, tilt).image))
