@@ -201,15 +201,15 @@ def _evidence(reading: Reading, region: RegionRead, candidate: Candidate) -> flo
     return confidence * weight * length * (0.5 + candidate.score / 2)
 
 
-def _line_of(item: tuple, other: tuple) -> bool:
-    """Whether a region and its reading are one line of another region's two-line plate: its
-    centre inside that plate and its reading inside that plate's."""
+def _part_of(item: tuple, other: tuple) -> bool:
+    """Whether a region and its reading are part of another region's plate: its centre inside
+    that region and its reading inside that region's longer one."""
     (*_, readings, candidate), (*_, whole, plate) = item, other
     x, y, w, h = candidate.box
     left, top, width, height = plate.box
     inside = left <= x + w / 2 <= left + width and top <= y + h / 2 <= top + height
     vrm, plate_vrm = readings[0].vrm, whole[0].vrm
-    return len(plate.lines) > 1 and inside and len(vrm) < len(plate_vrm) and vrm in plate_vrm
+    return inside and len(vrm) < len(plate_vrm) and vrm in plate_vrm
 
 
 def region_readings(read: LineRead, candidate: Candidate) -> list[Reading]:
@@ -247,10 +247,11 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
         if readings := region_readings(region.read, candidate):
             found.append((_evidence(readings[0], region, candidate), region.read.text,
                           region.read.confidence, readings, candidate))  # fmt: skip
-    # A line of a square plate found on its own is part of that plate, not a plate of its own
-    # (a short line such as AB12 may fit a format by itself, and reads more surely alone).
-    found = [item for item in found if not any(_line_of(item, other) for other in found)]
     found = [item for item in found if item[0] >= MIN_EVIDENCE]
+    # Part of a plate found on its own is not a plate of its own: a square plate's line, or a
+    # plate's last characters (a short read such as AB12 or T6858 may fit a UK format by
+    # itself, and read more surely alone).
+    found = [item for item in found if not any(_part_of(item, other) for other in found)]
     if not found:
         return None
     found.sort(key=lambda item: -item[0])

@@ -128,6 +128,25 @@ def test_a_square_plate_is_read_whole_though_its_top_line_alone_fits_a_format(vr
     assert read is not None and read.reading.vrm == vrm
 
 
+def test_a_plates_last_characters_found_alone_are_part_of_it_not_a_plate_of_their_own():
+    from cameras.localise import _candidate
+
+    frame = np.full((300, 700, 3), 60, np.uint8)
+    cv2.rectangle(frame, (100, 100), (560, 200), (235, 235, 235), -1)
+    cv2.putText(frame, "PUT 6858", (118, 178), cv2.FONT_HERSHEY_SIMPLEX, 2.6, (20, 20, 20), 8)
+
+    def found(left: int) -> tuple:  # a region from `left` to the plate's right end, as read
+        quad = np.array([[left, 100], [560, 100], [560, 200], [left, 200]], np.float32)
+        region = _candidate(frame, quad, "test")
+        return (0.0, "", 0.0, ocr.region_readings(ocr.read_candidate(frame, region).read, region),
+                region)  # fmt: skip
+
+    whole, tail = found(100), found(240)
+    assert whole[3][0].vrm == "PUT6858"
+    assert tail[3][0].vrm == "T6858" and tail[3][0].format  # a UK registration by itself
+    assert ocr._part_of(tail, whole) and not ocr._part_of(whole, tail)
+
+
 def test_a_white_plate_on_a_white_car_beside_other_lettering_is_read():
     frame = Image.new("RGB", (960, 540), (200, 202, 205))  # a light car filling the view
     draw = ImageDraw.Draw(frame)
