@@ -174,10 +174,11 @@ def _character_rows(grey: np.ndarray) -> list:
 
     rects = []
     for m in rows:
-        if np.count_nonzero(single[m]) >= 4:
-            rects.append(around(m[single[m]]))
-            if not single[m].all():  # and with the marks run together beside it (the plate's
-                rects.append(around(m))  # last characters, or something beside the plate)
+        characters = m[single[m]]
+        if len(characters) >= 4:
+            rects.append(around(characters))
+            if len(characters) < len(m):  # and with the marks run together beside them (the
+                rects.append(around(m))  # plate's last characters, or something beside it)
     for upper, lower in itertools.permutations(rows, 2):  # a square plate: two rows stacked
         char_h = max(np.median(h[upper]), np.median(h[lower]))
         gap = np.median(y[lower]) - np.median(y[upper] + h[upper])  # a stray mark aside
