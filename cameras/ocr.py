@@ -187,8 +187,10 @@ def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bo
 def _evidence(reading: Reading, region: RegionRead, candidate: Candidate) -> float:
     """How surely a region holds the frame's plate: the recogniser's confidence, the share of
     the ways it was read that agree (read_candidate), how plate-like it looks, how many
-    characters it holds (most plates have five or more), and whether its best reading fits a
-    UK format as read, with fixes, a known foreign layout or none.
+    characters it holds (most plates have five or more; counted squared, as lettering, badges
+    and texture read as two or three characters far more often than plates carry so few),
+    and whether its best reading fits a UK format as read, with fixes, a known foreign layout
+    or none.
     Unlike a reading's score (which ranks readings of one region, where a format's rarity
     matters), a foreign plate read cleanly here beats a sign that happens to spell a rare UK
     format."""
@@ -196,7 +198,7 @@ def _evidence(reading: Reading, region: RegionRead, candidate: Candidate) -> flo
         weight = FIXED_WEIGHT if reading.fixes else 1
     else:
         weight = FOREIGN_WEIGHT if is_foreign_layout(reading.vrm) else UNKNOWN_WEIGHT
-    length = min(1.0, len(reading.vrm) / 5)
+    length = min(1.0, len(reading.vrm) / 5) ** 2
     confidence = region.read.confidence * region.agreement
     return confidence * weight * length * (0.5 + candidate.score / 2)
 

@@ -96,6 +96,12 @@ def test_rendered_plates_are_read_exactly_from_whole_frames(vrm, style, tilt):
     assert read is not None and read.reading.vrm == vrm
 
 
+@pytest.mark.parametrize("vrm", ["K9", "AB1", "1A", "M88"])
+def test_a_short_dateless_registration_is_read_from_a_whole_frame(vrm):
+    read = ocr.frame_read(bgr(scene(vrm, PlateStyle(rear=True), 2.0).image))
+    assert read is not None and read.reading.vrm == vrm
+
+
 def test_a_square_plate_is_read_line_by_line():
     plate = render_plate("AB12CDE", PlateStyle(square=True), px_per_mm=0.8)
     frame = Image.new("RGB", (800, 450), (70, 70, 70))
@@ -187,6 +193,19 @@ def test_lettering_read_only_weakly_in_a_frame_without_a_plate_is_no_read(font):
     draw.rectangle([0, 0, 960, 120], fill=(120, 130, 150))
     draw.text((300, 250), "M25 J4", fill=(20, 20, 20),
               font=ImageFont.truetype(str(synthetic.fonts()[font]), 40))  # fmt: skip
+    assert ocr.frame_read(bgr(frame)) is None
+
+
+@pytest.mark.parametrize("font, size", [(0, 24), (0, 36), (1, 24), (1, 36)])
+def test_two_characters_read_only_weakly_in_a_frame_without_a_plate_are_no_read(font, size):
+    # A car's GT badge, read as G7 or 6T, unsurely, from a region that looks little like a
+    # plate: a dateless UK format by its length alone, and as short a read as lettering,
+    # badges and texture give far more often than plates do.
+    frame = Image.new("RGB", (960, 540), (60, 62, 70))
+    draw = ImageDraw.Draw(frame)
+    draw.rounded_rectangle([200, 150, 760, 480], radius=30, fill=(150, 30, 30))
+    draw.text((560, 300), "GT", fill=(215, 215, 220),
+              font=ImageFont.truetype(str(synthetic.fonts()[font]), size))  # fmt: skip
     assert ocr.frame_read(bgr(frame)) is None
 
 
