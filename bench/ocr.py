@@ -13,7 +13,10 @@ Measures, with the configured recognition network (OCR_RECOGNITION_NETWORK):
 - the same on folders of real labelled photographs in the OpenALPR `endtoend` format (one
   `NAME.txt` per image: `file x y w h PLATE`, tab separated);
 - reads where there is no plate: each frame again with its plate painted out, and the share
-  that still gave a read (lettering, a fence or a grille taken for a plate).
+  that still gave a read (lettering, a fence or a grille taken for a plate);
+- each scene or photograph with a wrong read (`misreads`: its plate, and what was read from the
+  box, from the frame and from the frame with the plate painted out), so two runs can be
+  compared plate by plate.
 
 Prints progress to stderr, a table, and the figures as JSON (`crop_ms_median`, `crop_ms_p95`,
 `frame_ms_median`, `frame_ms_p95`, `synthetic_exact`, `synthetic_no_plate_reads`, and per real
@@ -127,46 +130,54 @@ def synthetic(count: int, seed: int) -> dict:
     (recognition only) and found and read in the whole frame (end to end); square two-line
     plates (read line by line) are also counted on their own."""
     rng = random.Random(seed)
-    crops, frames, squares, misread = Tally(), Tally(), Tally(), Tally()
+    crops, frames, squares, no_plate, misreads = Tally(), Tally(), Tally(), Tally(), []
     for n in range(count):
         vrm = uk_vrm(rng)
         style = replace(PlateStyle.random(rng), font=HELD_OUT)
         scene = render_scene(vrm, rng, style=style, tilt=rng.uniform(-6, 6),
                              plate_width=rng.randint(110, 260), degradation=0.6)  # fmt: skip
         frame = decode(scene.image)
-        read, ms = timed(box_read, frame, np.array(scene.quad))
-        crops.add(read, vrm, ms)
+        box, ms = timed(box_read, frame, np.array(scene.quad))
+        crops.add(box, vrm, ms)
         if style.square:
-            squares.add(read, vrm, ms)
-        read, ms = timed(frame_read, frame)
-        frames.add(read, vrm, ms)
-        read, ms = timed(frame_read, without_plate(frame, np.array(scene.quad)))
-        misread.add(read, "", ms)
+            squares.add(box, vrm, ms)
+        whole, ms = timed(frame_read, frame)
+        frames.add(whole, vrm, ms)
+        painted, ms = timed(frame_read, without_plate(frame, np.array(scene.quad)))
+        no_plate.add(painted, "", ms)
+        if (box, whole, painted) != (vrm, vrm, ""):
+            misreads.append(misread(f"scene {n}", vrm, box, whole, painted))
         if (n + 1) % 50 == 0:
             progress(f"synthetic {n + 1}/{count}: exact {crops.figures()['exact']:.1%} (box), "
                      f"{frames.figures()['exact']:.1%} (end to end)")  # fmt: skip
     return {"recognition": crops.figures(), "end_to_end": frames.figures(),
-            "square_plates_recognition": squares.figures(),
-            "no_plate": misread.figures()}  # fmt: skip
+            "square_plates_recognition": squares.figures(), "no_plate": no_plate.figures(),
+            "misreads": misreads}  # fmt: skip
 
 
 def photos(folder: Path) -> dict:
-    crops, frames, misread = Tally(), Tally(), Tally()
+    crops, frames, no_plate, misreads = Tally(), Tally(), Tally(), []
     labels = photo_labels(folder)
     for n, (path, quad, truth) in enumerate(labels):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             continue
-        read, ms = timed(box_read, image, quad)
-        crops.add(read, truth, ms)
-        read, ms = timed(frame_read, image)
-        frames.add(read, truth, ms)
-        read, ms = timed(frame_read, without_plate(image, quad))
-        misread.add(read, "", ms)
+        box, ms = timed(box_read, image, quad)
+        crops.add(box, truth, ms)
+        whole, ms = timed(frame_read, image)
+        frames.add(whole, truth, ms)
+        painted, ms = timed(frame_read, without_plate(image, quad))
+        no_plate.add(painted, "", ms)
+        if (box, whole, painted) != (truth, truth, ""):
+            misreads.append(misread(path.name, truth, box, whole, painted))
         if (n + 1) % 50 == 0:
             progress(f"{folder.name} {n + 1}/{len(labels)}")
     return {"recognition": crops.figures(), "end_to_end": frames.figures(),
-            "no_plate": misread.figures()}  # fmt: skip
+            "no_plate": no_plate.figures(), "misreads": misreads}  # fmt: skip
+
+
+def misread(name: str, plate: str, box: str, whole: str, painted: str) -> dict:
+    return {"name": name, "plate": plate, "box": box, "end_to_end": whole, "painted_out": painted}
 
 
 def progress(line: str) -> None:

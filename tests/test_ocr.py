@@ -673,9 +673,13 @@ def test_a_frame_that_cannot_be_decoded_or_holds_no_plate_is_kept_once_for_diagn
 
 def test_the_ocr_benchmark_reports_the_documented_figures_from_a_folder_of_photos(tmp_path):
     photos = labelled_photos(tmp_path / "photos")
+    mislabelled = labelled_photos(tmp_path / "mislabelled", [PLATES[0]])
+    label = mislabelled / "car0.txt"
+    label.write_text(label.read_text().replace(PLATES[0][0], "CT75LLX"))
     out = tmp_path / "ocr.json"
     subprocess.run([sys.executable, "bench/ocr.py", "--synthetic", "4", "--real", str(photos),
-                    "--json", str(out)], check=True, capture_output=True, timeout=600)  # fmt: skip
+                    str(mislabelled), "--json", str(out)],
+                   check=True, capture_output=True, timeout=600)  # fmt: skip
     figures = json.loads(out.read_text())
     for key in ("crop_ms_median", "crop_ms_p95", "frame_ms_median", "frame_ms_p95"):
         assert figures[key] > 0
@@ -685,6 +689,11 @@ def test_the_ocr_benchmark_reports_the_documented_figures_from_a_folder_of_photo
     real = {"box_exact": 1.0, "e2e_exact": 1.0, "cer": 0.0, "no_plate_reads": 0.0}
     assert figures["real"]["photos"] == real
     assert figures["photos"]["photos"]["recognition"]["plates"] == len(PLATES)
+    assert figures["photos"]["photos"]["misreads"] == []
+    # A photograph read otherwise than labelled is listed with every read of it.
+    assert figures["photos"]["mislabelled"]["misreads"] == [
+        {"name": "car0.jpg", "plate": "CT75LLX", "box": "CT75LLY", "end_to_end": "CT75LLY",
+         "painted_out": ""}]  # fmt: skip
 
 
 def test_characters_run_together_are_not_cut_off_the_plate_crop():
