@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import yaml
@@ -203,14 +204,23 @@ def _evidence(reading: Reading, region: RegionRead, candidate: Candidate) -> flo
     return confidence * weight * length * (0.5 + candidate.score / 2)
 
 
-def _part_of(item: tuple, other: tuple) -> bool:
+class Found(NamedTuple):
+    """A region of a frame that may hold its plate: how surely, its read and the readings it
+    could be."""
+
+    evidence: float
+    read: LineRead
+    readings: list[Reading]
+    candidate: Candidate
+
+
+def _part_of(item: Found, other: Found) -> bool:
     """Whether a region and its reading are part of another region's plate: its centre inside
     that region and its reading inside that region's longer one."""
-    (*_, readings, candidate), (*_, whole, plate) = item, other
-    x, y, w, h = candidate.box
-    left, top, width, height = plate.box
+    x, y, w, h = item.candidate.box
+    left, top, width, height = other.candidate.box
     inside = left <= x + w / 2 <= left + width and top <= y + h / 2 <= top + height
-    vrm, plate_vrm = readings[0].vrm, whole[0].vrm
+    vrm, plate_vrm = item.readings[0].vrm, other.readings[0].vrm
     return inside and len(vrm) < len(plate_vrm) and vrm in plate_vrm
 
 
@@ -247,19 +257,19 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
     for candidate in plate_candidates(frame):
         region = read_candidate(frame, candidate)
         if readings := region_readings(region.read, candidate):
-            found.append((_evidence(readings[0], region, candidate), region.read.text,
-                          region.read.confidence, readings, candidate))  # fmt: skip
-    found = [item for item in found if item[0] >= MIN_EVIDENCE]
+            evidence = _evidence(readings[0], region, candidate)
+            found.append(Found(evidence, region.read, readings, candidate))
+    found = [item for item in found if item.evidence >= MIN_EVIDENCE]
     # Part of a plate found on its own is not a plate of its own: a square plate's line, or a
     # plate's last characters (a short read such as AB12 or T6858 may fit a UK format by
     # itself, and read more surely alone).
     found = [item for item in found if not any(_part_of(item, other) for other in found)]
     if not found:
         return None
-    found.sort(key=lambda item: -item[0])
-    _, text, confidence, readings, candidate = found[0]
-    others = readings[1:] + [r for item in found[1:] for r in item[3][:1]]
+    found.sort(key=lambda item: -item.evidence)
+    _, read, readings, candidate = found[0]
+    others = readings[1:] + [item.readings[0] for item in found[1:]]
     # Other readings of the same length: a character dropped at an end is not an alternative.
     alternatives = [r for r in others if r.vrm != readings[0].vrm
                     and len(r.vrm) == len(readings[0].vrm)][:MAX_ALTERNATIVES]  # fmt: skip
-    return PlateRead(readings[0], text, confidence, alternatives, candidate)
+    return PlateRead(readings[0], read.text, read.confidence, alternatives, candidate)

@@ -141,15 +141,15 @@ def test_a_plates_last_characters_found_alone_are_part_of_it_not_a_plate_of_thei
     cv2.rectangle(frame, (100, 100), (560, 200), (235, 235, 235), -1)
     cv2.putText(frame, "PUT 6858", (118, 178), cv2.FONT_HERSHEY_SIMPLEX, 2.6, (20, 20, 20), 8)
 
-    def found(left: int) -> tuple:  # a region from `left` to the plate's right end, as read
+    def found(left: int) -> ocr.Found:  # a region from `left` to the plate's right end
         quad = np.array([[left, 100], [560, 100], [560, 200], [left, 200]], np.float32)
         region = _candidate(frame, quad, "test")
-        return (0.0, "", 0.0, ocr.region_readings(ocr.read_candidate(frame, region).read, region),
-                region)  # fmt: skip
+        read = ocr.read_candidate(frame, region).read
+        return ocr.Found(0.0, read, ocr.region_readings(read, region), region)
 
     whole, tail = found(100), found(240)
-    assert whole[3][0].vrm == "PUT6858"
-    assert tail[3][0].vrm == "T6858" and tail[3][0].format  # a UK registration by itself
+    assert whole.readings[0].vrm == "PUT6858"
+    assert tail.readings[0].vrm == "T6858" and tail.readings[0].format  # UK by itself
     assert ocr._part_of(tail, whole) and not ocr._part_of(whole, tail)
 
 
