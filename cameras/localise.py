@@ -8,8 +8,10 @@ height side by side), on the grey frame and again with its contrast evened out (
 find plates the edges miss in busy scenes, in shadow and at night. (OpenCV's Haar plate
 cascade found no plate these two missed, on synthetic scenes or on real photographs, and took
 a third of a frame's time.) Each candidate is a rotated rectangle, warped flat (which undoes
-tilt) to a fixed height for the recogniser. A squarish plate is read as two lines when its
-characters stand in two rows (a UK square plate), else as one (an American plate).
+tilt) to a fixed height for the recogniser; a line whose characters still slope in it (a box
+square to the frame round a plate hung askew) is turned level. A squarish plate is read as two
+lines when its characters stand in two rows (a UK square plate), else as one (an American
+plate).
 """
 
 import itertools
@@ -30,6 +32,9 @@ CHARACTER_WIDTH, MAX_WIDENING = 0.55, 1.5
 # A region is also cut with its box's ends moved out and in by these shares of its width each
 # (within what the recogniser learnt from: boxes 1.5% inside to 6% outside a plate's width).
 NUDGES = (0.025, -0.015)
+# A line whose characters slope by between these many degrees is turned level before it is
+# read; its characters must stand along a line within this share of their height.
+LEVEL_FROM, LEVEL_UP_TO, LEVEL_FIT = 2.0, 15.0, 0.15
 SMALL = np.ones((3, 3), np.uint8)
 _CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
@@ -241,11 +246,37 @@ def _cut(frame: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray, l
     warp = cv2.getPerspectiveTransform(quad, target)
     plate = cv2.warpPerspective(frame, warp, (out_w, out_h), flags=cv2.INTER_LINEAR)
     grey = cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
-    lines = _rows(grey) if square else [grey]
+    lines = _rows(grey) if square else [_levelled(grey)]
     lines = [_characters(line) for line in lines]
     lines = [cv2.resize(line, (max(CROP_HEIGHT, line.shape[1] * CROP_HEIGHT // line.shape[0]),
                                CROP_HEIGHT)) for line in lines if min(line.shape) > 0]  # fmt: skip
     return (plate, grey, lines) if lines else None
+
+
+def _levelled(line: np.ndarray) -> np.ndarray:
+    """The line turned level when its characters (three or more, their centres along one
+    straight line) slope by LEVEL_FROM to LEVEL_UP_TO degrees, as in a box square to the frame
+    round a plate hung askew: the recogniser reads level characters best. The slope is the
+    median of the slopes between each two characters, so one standing lower than the rest (a
+    J in some faces) does not tilt a level line."""
+    marks = _of_one_height(_marks(line, 0.35, 0.95))
+    if len(marks) < 3:
+        return line
+    x = np.array([m[cv2.CC_STAT_LEFT] + m[cv2.CC_STAT_WIDTH] / 2 for m in marks])
+    y = np.array([m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] / 2 for m in marks])
+    pairs = itertools.combinations(range(len(x)), 2)
+    slope = np.median([(y[j] - y[i]) / (x[j] - x[i]) for i, j in pairs if x[j] != x[i]])
+    offset = np.median(y - slope * x)
+    height = np.median([m[cv2.CC_STAT_HEIGHT] for m in marks])
+    if np.abs(slope * x + offset - y).max() > LEVEL_FIT * height:
+        return line  # not one straight row: leave it as it is
+    angle = np.degrees(np.arctan(slope))
+    if not LEVEL_FROM <= abs(angle) <= LEVEL_UP_TO:
+        return line
+    h, w = line.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(line, turn, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
 
 
 def nudged(frame: np.ndarray, candidate: Candidate) -> list[list[np.ndarray]]:

@@ -711,3 +711,59 @@ def test_characters_run_together_are_not_cut_off_the_plate_crop():
     (line,) = _candidate(image, corners, "test").lines
     ink = np.nonzero(line.min(axis=0) < 100)[0]
     assert ink.max() < line.shape[1] - 5  # the last character ends inside the crop, not at its edge
+
+
+def plate_line(text: str, tilt: float) -> np.ndarray:
+    """A grey line of dark characters on a light plate, turned by `tilt` degrees in its box."""
+    line = np.full((64, 400), 235, np.uint8)
+    cv2.putText(line, text, (20, 48), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 20, 4)
+    turn = cv2.getRotationMatrix2D((200, 32), tilt, 1.0)
+    return cv2.warpAffine(line, turn, (400, 64), borderMode=cv2.BORDER_REPLICATE)
+
+
+def slope(line: np.ndarray) -> float:
+    """How many degrees the line's characters slope by: their centres' fitted line."""
+    from cameras.localise import _marks, _of_one_height
+
+    marks = _of_one_height(_marks(line, 0.35, 0.95))
+    x = [m[cv2.CC_STAT_LEFT] + m[cv2.CC_STAT_WIDTH] / 2 for m in marks]
+    y = [m[cv2.CC_STAT_TOP] + m[cv2.CC_STAT_HEIGHT] / 2 for m in marks]
+    return float(np.degrees(np.arctan(np.polyfit(x, y, 1)[0])))
+
+
+@pytest.mark.parametrize("tilt", [-9.0, -5.0, 3.5, 7.0])
+def test_a_line_whose_characters_slope_is_turned_level(tilt):
+    from cameras.localise import _levelled
+
+    line = plate_line("AB12CDE", tilt)
+    assert abs(slope(line)) > 3 and abs(slope(_levelled(line))) < 1
+
+
+def test_a_level_line_or_one_whose_marks_stand_in_no_row_is_left_as_it_is():
+    from cameras.localise import _levelled
+
+    level = plate_line("AB12CDE", 0.5)
+    scattered = np.full((64, 400), 235, np.uint8)
+    for n, (x, y) in enumerate([(20, 30), (80, 60), (140, 34), (200, 62), (260, 30)]):
+        cv2.putText(scattered, "ABCDE"[n], (x, y), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 20, 3)
+    assert _levelled(level) is level and _levelled(scattered) is scattered
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_plate_askew_in_a_box_square_to_the_frame_is_read(seed):
+    # As a labeller boxes a plate hung askew, or a localiser's box takes in what is around it:
+    # its characters slope in the region. Turned 12 degrees, more than training turns plates,
+    # none of these is read unless turned level.
+    from cameras.localise import _candidate
+
+    rng = random.Random(seed)
+    for tilt in (-12.0, 12.0):
+        vrm = synthetic.uk_vrm(rng)
+        found = scene(vrm, PlateStyle(rear=rng.random() < 0.5, font=rng.randrange(4)), tilt,
+                      seed=seed)  # fmt: skip
+        x, y, w, h = found.box
+        box = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+        frame = bgr(found.image)
+        region = _candidate(frame, box, "test")
+        read = ocr.read_candidate(frame, region).read
+        assert ocr.region_readings(read, region)[0].vrm == vrm, tilt
