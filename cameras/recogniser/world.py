@@ -3,8 +3,8 @@ plates in the layouts the plate rules know (reads/vrm.py FOREIGN_LAYOUTS, as oft
 seen) and in no known layout, drawn with many open typefaces (DIN, the US highway alphabets and
 others plates use) on plain, tinted, graded and pictorial grounds, with the state or city name,
 slogans, separators, stickers, emblems, pictures, frames and bolts that a plate carries beside
-its registration, its characters printed flat or pressed out. 1 and I, and 0 and O, are often
-drawn alike, as on many plates, so the recogniser learns to tell them apart by the layout.
+its registration. 1 and I, and 0 and O, are often drawn alike, as on many plates, so the
+recogniser learns to tell them apart by the layout.
 
 No photograph is copied: the styles are drawn from how such plates are specified and look.
 """
@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from reads.vrm import FOREIGN_LAYOUTS
 
@@ -55,7 +55,6 @@ FONTS = [
     "opentype/league-spartan/LeagueSpartan-Bold.otf",  # geometric
     "opentype/bebas-neue/BebasNeue-Regular.otf",  # tall, condensed
 ]
-EMBOSSED = 0.35  # plates whose characters are pressed out of the metal, as many American ones
 MONOLINE_SHARE = 0.4  # plates drawn in a face from strokes.py rather than one of FONTS
 FONT_ROOT = Path("/usr/share/fonts")
 PACKAGES = (
@@ -272,11 +271,6 @@ def _registration(plate: Image.Image, groups: list[str], rng: random.Random, lef
     if bold:
         size = 3 if char_h < 60 else 5
         mark = mark.filter(ImageFilter.MaxFilter(size) if bold > 0 else ImageFilter.MinFilter(size))
-    if rng.random() < EMBOSSED:  # pressed out: lit along one edge, shaded along the other
-        d = max(1, round(char_h * rng.uniform(0.02, 0.05)))
-        for shift, shade in ((-d, 1.35), (d, 0.55)):
-            edge = ImageChops.offset(mark, shift, shift).filter(ImageFilter.GaussianBlur(d / 2))
-            plate.paste(ImageEnhance.Brightness(plate).enhance(shade), (0, 0), edge)
     plate.paste(ink, (0, 0), mark)
 
 
