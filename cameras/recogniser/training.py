@@ -14,8 +14,7 @@ Each sample is a plate rendered by cameras/synthetic.py (UK formats as often as 
 or world.py (other countries' plates), degraded, washed out at times, set on a ground and
 cropped through the same localisation crop as in service (warp, cut to the band of its
 characters, 64 high, a square plate line by line) from a box placed loosely or tightly as a
-localiser or a labeller would (square to the frame round some plates turned in it). No
-photograph is ever trained on.
+localiser or a labeller would. No photograph is ever trained on.
 """
 
 import argparse
@@ -45,9 +44,6 @@ ALPHABET, HEIGHT = CONFIG["character_list"], CONFIG["imgH"]
 UK_SHARE = 0.45  # the rest: other countries' plates (world.py)
 STEPS, SEED = 10_000, 2026
 AVERAGE_DECAY = 0.999
-# A share of plates is turned in the frame by up to TILT degrees either way and boxed square to
-# the frame, as a labeller boxes a plate hung askew.
-TILT, TILT_SHARE = 8.0, 0.4
 VALIDATION_SEED = 777  # never used for training, nor by the tests or bench/ocr.py
 
 
@@ -78,10 +74,7 @@ def sample(rng: random.Random) -> tuple[np.ndarray, str] | None:
     # On a ground (a car, often a dark frame or recess), cropped as a localiser or a labeller
     # would box it: loose or tight, a little off.
     w, h = plate.size
-    # Some turned in the frame (a plate hung askew, a camera not level with it), then boxed
-    # square to the frame.
-    tilt = rng.uniform(-TILT, TILT) if rng.random() < TILT_SHARE else 0.0
-    margin = round(0.3 * h + 0.5 * w * abs(np.sin(np.radians(tilt))))
+    margin = round(0.3 * h)
     top = 255 if rng.random() < 0.6 else 60
     colour, grain = [rng.randint(0, top) for _ in range(3)], rng.uniform(0, 20)
     noise = np.random.default_rng(rng.randrange(2**32)).standard_normal(
@@ -91,12 +84,6 @@ def sample(rng: random.Random) -> tuple[np.ndarray, str] | None:
     image[margin : margin + h, margin : margin + w] = np.asarray(plate)
     image = np.ascontiguousarray(image[:, :, ::-1])
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32) + margin
-    if tilt:
-        turn = cv2.getRotationMatrix2D((margin + w / 2, margin + h / 2), tilt, 1.0)
-        image = cv2.warpAffine(image, turn, image.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
-        turned = cv2.transform(corners[None], turn)[0]
-        (x0, y0), (x1, y1) = turned.min(axis=0), turned.max(axis=0)
-        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
     outward = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32)
     jitter = np.array([[rng.uniform(-0.015, 0.06) * w, rng.uniform(-0.06, 0.2) * h]
                        for _ in range(4)], np.float32)  # fmt: skip
