@@ -752,8 +752,8 @@ def test_a_level_line_or_one_whose_marks_stand_in_no_row_is_left_as_it_is():
 @pytest.mark.parametrize("seed", range(3))
 def test_a_plate_askew_in_a_box_square_to_the_frame_is_read(seed):
     # As a labeller boxes a plate hung askew, or a localiser's box takes in what is around it:
-    # its characters slope in the region. Turned 12 degrees, more than training turns plates,
-    # none of these is read unless turned level.
+    # its characters slope in the region. Turned 12 degrees, each seed has a plate misread
+    # unless its line is turned level.
     from cameras.localise import _candidate
 
     rng = random.Random(seed)
