@@ -69,6 +69,9 @@ FOREIGN_LAYOUTS = {
     "DLDDDDD": 1, "DDDDDLD": 1,  # Californian commercial vehicles
 }  # fmt: skip
 MAX_FOREIGN_FIXES = 2
+# Foreign layouts whose first digit is never 0: California's 1ABC234, issued in sequence from
+# 1AAA000 on.
+FIRST_DIGIT_NOT_ZERO = ("DLLLDDD",)
 # How likely a foreign plate is in none of the known layouts, beside the commonest layout: the
 # read as it is scores this.
 UNKNOWN_LAYOUT = 0.01
@@ -115,6 +118,7 @@ def _slots(pattern: str, name: str | None = None) -> tuple[str, ...]:
             slots.append("Q")
         elif slot == "D":  # serial numbers never start with 0 (a current age identifier may)
             leading = name not in (None, "current") and (i == 0 or pattern[i - 1] != "D")
+            leading |= name is None and i == 0 and pattern in FIRST_DIGIT_NOT_ZERO
             slots.append(DIGITS[1:] if leading else DIGITS)
         else:
             never = NOT_ISSUED.get(name or "", "") + (NOT_YEAR_LETTERS if i == year else "")

@@ -86,6 +86,7 @@ def test_foreign_plates_pass_through_unfixed(vrm):
     ("ABIC2D", "AB1C2D"),
     ("OKLI235", "OKL1235"),  # not 0KL I235 (D LLL DDD): equally near, the commoner layout
     ("7AB0123", "7ABO123"),  # D LLL DDD: a 0 in a letter's slot is an O
+    ("0UPI442", "OUP1442"),  # not D LLL DDD, which never starts with 0
 ])  # fmt: skip
 def test_a_foreign_read_near_a_known_layout_is_fixed_by_slot(read, plate):
     readings = plate_readings([(read, 0.9)])
