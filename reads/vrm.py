@@ -126,7 +126,7 @@ def _slots(pattern: str, name: str | None = None) -> tuple[str, ...]:
     return tuple(slots)
 
 
-def _fits(vrm: str, pattern: str, name: str) -> bool:
+def _fits(vrm: str, pattern: str, name: str | None) -> bool:
     if len(vrm) != len(pattern) or not all(map(str.__contains__, _slots(pattern, name), vrm)):
         return False
     if name == "northern_ireland":  # the two-letter mark holds an I or a Z: ABZ 1234, IA 123
@@ -246,5 +246,4 @@ _FOREIGN_PATTERNS = _layout_shares()
 
 def is_foreign_layout(vrm: str) -> bool:
     """Whether a canonical VRM has one of the known foreign layouts."""
-    pattern = "".join("D" if c.isdigit() else "L" for c in vrm)
-    return pattern in _FOREIGN_PATTERNS
+    return any(_fits(vrm, pattern, None) for pattern in _FOREIGN_PATTERNS)

@@ -12,6 +12,7 @@ from reads.vrm import (
     UK_FORMATS,
     InvalidVRM,
     canonical_vrm,
+    is_foreign_layout,
     plate_readings,
     uk_format,
 )
@@ -93,6 +94,11 @@ def test_a_foreign_read_near_a_known_layout_is_fixed_by_slot(read, plate):
     assert readings[0].vrm == plate
     assert readings[0].format is None
     assert read in [r.vrm for r in readings]  # what was read stays an alternative
+
+
+def test_a_californian_registration_never_starts_with_0():
+    assert is_foreign_layout("1ABC234") and not is_foreign_layout("0ABC234")
+    assert is_foreign_layout("0123456")  # DDDDDDD may
 
 
 def test_a_foreign_read_far_from_every_layout_is_kept_as_read():
