@@ -5,13 +5,14 @@ vertical edges: black-hat, horizontal gradient, closing, threshold, contours), r
 frame and on a mask of yellow (rear plates), so white front, yellow rear and infrared grey
 plates are all found; and rows of character-like marks (adaptive threshold, then marks of one
 height side by side), on the grey frame and again with its contrast evened out (CLAHE), which
-find plates the edges miss in busy scenes, in shadow and at night. (OpenCV's Haar plate
-cascade found no plate these two missed, on synthetic scenes or on real photographs, and took
-a third of a frame's time.) Each candidate is a rotated rectangle, warped flat (which undoes
-tilt) to a fixed height for the recogniser; a line whose characters still slope in it (a box
-square to the frame round a plate hung askew) is turned level. A squarish plate is read as two
-lines when its characters stand in two rows (a UK square plate), else as one (an American
-plate).
+find plates the edges miss in busy scenes, in shadow and at night; and, for a frame in which
+none of those holds a plate, rows found with shorter runs of ink taken out (finer_candidate).
+(OpenCV's Haar plate cascade found no plate these two missed, on synthetic scenes or on real
+photographs, and took a third of a frame's time.) Each candidate is a rotated rectangle, warped
+flat (which undoes tilt) to a fixed height for the recogniser; a line whose characters still
+slope in it (a box square to the frame round a plate hung askew) is turned level. A squarish
+plate is read as two lines when its characters stand in two rows (a UK square plate), else as
+one (an American plate).
 """
 
 import itertools
@@ -61,14 +62,38 @@ def plate_candidates(frame: np.ndarray, limit: int = MAX_CANDIDATES) -> list[Can
     """The most plate-like regions of a BGR frame, best first, overlapping ones merged."""
     if min(frame.shape[:2]) < 16:
         return []  # too small to hold a readable plate
-    scale = min(1.0, MAX_WIDTH / frame.shape[1])
-    small = cv2.resize(frame, None, fx=scale, fy=scale) if scale < 1 else frame
-    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    scale, small, grey = _scaled(frame)
     rects = [(r, "edges") for r in _edge_regions(grey)]
     rects += [(r, "yellow") for r in _edge_regions(_yellow(small), inverted=True)]
     rects += [(r, "characters") for r in _character_rows(grey)]
     # Again with the contrast evened out: plates in shadow, at night or against the sun.
     rects += [(r, "characters") for r in _character_rows(_CLAHE.apply(grey))]
+    return _merged(frame, rects, scale)[:limit]
+
+
+def finer_candidate(frame: np.ndarray) -> Candidate | None:
+    """The most plate-like region of a BGR frame that a finer look for rows of characters
+    finds, shorter runs of ink taken out: characters joined by a short line along their feet
+    or heads (a plate's recess, the shadow of its frame) then stand apart, but large
+    characters break up, so this look is for a frame in which the regions plate_candidates
+    found hold no plate."""
+    if min(frame.shape[:2]) < 16:
+        return None
+    scale, _, grey = _scaled(frame)
+    rects = [(r, "characters") for r in _character_rows(grey, finer=True)]
+    return next(iter(_merged(frame, rects, scale)), None)
+
+
+def _scaled(frame: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The scale a frame is looked at in, the frame at it and its grey image."""
+    scale = min(1.0, MAX_WIDTH / frame.shape[1])
+    small = cv2.resize(frame, None, fx=scale, fy=scale) if scale < 1 else frame
+    return scale, small, cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+
+
+def _merged(frame: np.ndarray, rects: list, scale: float) -> list[Candidate]:
+    """Candidates for rectangles found in the frame scaled by `scale`, most plate-like first;
+    of overlapping ones, the most plate-like."""
     candidates = []
     for rect, source in rects:
         quad = cv2.boxPoints(rect) / scale
@@ -82,7 +107,7 @@ def plate_candidates(frame: np.ndarray, limit: int = MAX_CANDIDATES) -> list[Can
         if all(_overlap(candidate, other) < 0.5 or len(candidate.lines) != len(other.lines)
                for other in kept):  # fmt: skip
             kept.append(candidate)
-    return kept[:limit]
+    return kept
 
 
 def _edge_regions(grey: np.ndarray, inverted: bool = False) -> list:
@@ -122,18 +147,18 @@ def _edge_regions(grey: np.ndarray, inverted: bool = False) -> list:
     return rects
 
 
-def _character_rows(grey: np.ndarray) -> list:
+def _character_rows(grey: np.ndarray, finer: bool = False) -> list:
     """Rotated rectangles around rows of four to ten dark marks of one height side by side, or
     two shorter rows stacked: a plate's characters, found where edge density is not enough
     (busy scenes, light cars). A row is also taken with any marks up to three characters wide
     beside it: characters run together, by blur or set close, may be the plate's last ones.
     Long horizontal runs of ink (a plate's frame or border, the edge of a bumper) are taken
-    out first, so characters touching them stand apart."""
+    out first, so characters touching them stand apart; `finer`, runs half as long."""
     height = grey.shape[0]
     block = max(15, height // 25) | 1
     ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                 block, 12)  # fmt: skip
-    runs = cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, height // 20), 1))
+    runs = cv2.getStructuringElement(cv2.MORPH_RECT, (max(15, height // 20) // (1 + finer), 1))
     ink = cv2.subtract(ink, cv2.morphologyEx(ink, cv2.MORPH_OPEN, runs))
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink)
     x, y, w, h, area = stats[1:].T.astype(np.float32)

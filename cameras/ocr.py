@@ -23,7 +23,14 @@ from django.core.exceptions import ImproperlyConfigured
 from reads.vrm import FIX_PENALTY, Reading, is_foreign_layout, plate_readings
 
 from .apps import ocr_model_file
-from .localise import Candidate, nudged, plate_candidates, widened
+from .localise import (
+    MAX_CANDIDATES,
+    Candidate,
+    finer_candidate,
+    nudged,
+    plate_candidates,
+    widened,
+)
 from .recogniser.decoding import LineRead, line_read, network_input
 
 ALLOWLIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -46,6 +53,10 @@ MIN_EVIDENCE = 0.05
 # UK format, counts for beside one that fits a format as read: in a known foreign layout as
 # read, or in no known layout (more often a dealer's name or a telephone number than a plate).
 FIXED_WEIGHT, FOREIGN_WEIGHT, UNKNOWN_WEIGHT = 0.6, 0.5, 0.2
+# A frame in which none of the MAX_CANDIDATES most plate-like regions holds a plate is looked at
+# again (a plate ranked lower in a busy scene, or found only by localise.finer_candidate): only
+# at regions that look like a plate this much, as most of what else it holds is lettering.
+AGAIN_MIN_PLATENESS = 0.2
 
 
 class OCRModelError(ImproperlyConfigured):
@@ -239,6 +250,22 @@ def region_readings(read: LineRead, candidate: Candidate) -> list[Reading]:
     return [r for r in readings if r.format or _plate_like(r, confidence, candidate)]
 
 
+def _plates(frame: np.ndarray, candidates: list[Candidate]) -> list[Found]:
+    """The regions that hold a plate surely enough, each read, leaving out those that are part
+    of another's plate."""
+    found = []
+    for candidate in candidates:
+        region = read_candidate(frame, candidate)
+        if readings := region_readings(region.read, candidate):
+            evidence = _evidence(readings[0], region, candidate)
+            found.append(Found(evidence, region.read, readings, candidate))
+    found = [item for item in found if item.evidence >= MIN_EVIDENCE]
+    # Part of a plate found on its own is not a plate of its own: a square plate's line, or a
+    # plate's last characters (a short read such as AB12 or T6858 may fit a UK format by
+    # itself, and read more surely alone).
+    return [item for item in found if not any(_part_of(item, other) for other in found)]
+
+
 @dataclass(frozen=True)
 class PlateRead:
     """What a frame shows: the best reading, its alternatives, the OCR confidence and the
@@ -253,17 +280,11 @@ class PlateRead:
 
 def frame_read(frame: np.ndarray) -> PlateRead | None:
     """The plate in a BGR frame, or None when nothing in it reads as a plate."""
-    found = []
-    for candidate in plate_candidates(frame):
-        region = read_candidate(frame, candidate)
-        if readings := region_readings(region.read, candidate):
-            evidence = _evidence(readings[0], region, candidate)
-            found.append(Found(evidence, region.read, readings, candidate))
-    found = [item for item in found if item.evidence >= MIN_EVIDENCE]
-    # Part of a plate found on its own is not a plate of its own: a square plate's line, or a
-    # plate's last characters (a short read such as AB12 or T6858 may fit a UK format by
-    # itself, and read more surely alone).
-    found = [item for item in found if not any(_part_of(item, other) for other in found)]
+    candidates = plate_candidates(frame, limit=2 * MAX_CANDIDATES)
+    found = _plates(frame, candidates[:MAX_CANDIDATES])
+    if not found:  # look again, at the next regions and a finer look's, those like a plate
+        again = [*candidates[MAX_CANDIDATES:], finer_candidate(frame)]
+        found = _plates(frame, [c for c in again if c and c.score >= AGAIN_MIN_PLATENESS])
     if not found:
         return None
     found.sort(key=lambda item: -item.evidence)

@@ -90,6 +90,47 @@ def test_a_plate_whose_last_characters_run_together_is_proposed_to_its_end():
     assert any(xs.min() < 300 + first[0] and xs.max() > 300 + d[0] + d[2] for xs in spans)
 
 
+@pytest.mark.parametrize("vrm", ["LB07SEO", "PK2V6M"])
+def test_characters_joined_by_a_line_along_their_feet_are_found_by_the_finer_look(vrm):
+    from cameras.localise import _character_rows
+
+    plate = np.asarray(render_plate(vrm, PlateStyle(rear=True), px_per_mm=0.45)).copy()
+    _, ink = cv2.threshold(cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY), 0, 255,
+                           cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)  # fmt: skip
+    marks = [s for s in cv2.connectedComponentsWithStats(ink)[2][1:] if s[3] > plate.shape[0] / 2]
+    left, right = min(s[0] for s in marks), max(s[0] + s[2] for s in marks)
+    foot = int(np.median([s[1] + s[3] for s in marks]))
+    # A recess's edge along the characters' feet, a plate hung a little askew: a pixel lower
+    # every 30, so its runs of ink are too short for the regular look to take out.
+    for step, x in enumerate(range(left, right, 30)):
+        plate[foot - 4 + step, x : x + 30] = 30
+    frame = np.clip(np.random.default_rng(1).normal(110, 4, (720, 1280)), 0, 255).astype(np.uint8)
+    frame[300 : 300 + plate.shape[0], 400 : 400 + plate.shape[1]] = cv2.cvtColor(
+        plate, cv2.COLOR_RGB2GRAY)  # fmt: skip
+
+    def spans_the_characters(finer):
+        spans = [cv2.boxPoints(rect)[:, 0] for rect in _character_rows(frame, finer=finer)]
+        return any(xs.min() < 400 + left and xs.max() > 400 + right for xs in spans)
+
+    assert not spans_the_characters(finer=False) and spans_the_characters(finer=True)
+
+
+def test_a_dim_plate_ranked_below_more_plate_like_regions_is_read_at_a_second_look():
+    frame = Image.new("RGB", (1280, 720), (70, 72, 75))
+    draw = ImageDraw.Draw(frame)
+    for n in range(9):  # bright bars, more plate-like than the plate and read as no plate
+        x, y = 40 + (n % 3) * 450, 40 + (n // 3) * 220
+        draw.rectangle([x, y, x + 220, y + 46], fill=(225, 225, 225))
+        for bar in range(x + 8, x + 212, 12):
+            draw.rectangle([bar, y + 6, bar + 5, y + 40], fill=(20, 20, 20))
+    plate = render_plate("LB07SEO", PlateStyle(rear=False), px_per_mm=0.45).convert("RGB")
+    frame.paste(Image.blend(plate, Image.new("RGB", plate.size, (120, 120, 120)), 0.5), (560, 600))
+    plate_box = (560, 600, *plate.size)
+    assert all(overlap(c.box, plate_box) < 0.5 for c in plate_candidates(bgr(frame)))
+    read = ocr.frame_read(bgr(frame))
+    assert read is not None and read.reading.vrm == "LB07SEO"
+
+
 @pytest.mark.parametrize("vrm, style, tilt", PLATES)
 def test_rendered_plates_are_read_exactly_from_whole_frames(vrm, style, tilt):
     read = ocr.frame_read(bgr(scene(vrm, style, tilt).image))
