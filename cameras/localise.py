@@ -6,7 +6,8 @@ frame and on a mask of yellow (rear plates), so white front, yellow rear and inf
 plates are all found; and rows of character-like marks (adaptive threshold, then marks of one
 height side by side), on the grey frame and again with its contrast evened out (CLAHE), which
 find plates the edges miss in busy scenes, in shadow and at night; and, for a frame in which
-none of those holds a plate, rows found with shorter runs of ink taken out (finer_candidate).
+none of those holds a plate, rows found with shorter runs of ink taken out (finer_candidate)
+and light regions of a plate's shape (bright_candidates).
 (OpenCV's Haar plate cascade found no plate these two missed, on synthetic scenes or on real
 photographs, and took a third of a frame's time.) Each candidate is a rotated rectangle, warped
 flat (which undoes tilt) to a fixed height for the recogniser; a line whose characters still
@@ -36,6 +37,10 @@ NUDGES = (0.025, -0.015)
 # A line whose characters slope by between these many degrees is turned level before it is
 # read; its characters must stand along a line within this share of their height.
 LEVEL_FROM, LEVEL_UP_TO, LEVEL_FIT = 2.0, 15.0, 0.15
+# A plate body (bright_candidates) fills this share of the rectangle around it at least and is
+# this much wider than high as seen (a square plate, 285 x 203 mm, is 1.4); the BODIES most
+# contrasted are read.
+BODY_FILL, BODY_ASPECT, BODIES = 0.7, 1.3, 2
 SMALL = np.ones((3, 3), np.uint8)
 _CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
 
@@ -82,6 +87,35 @@ def finer_candidate(frame: np.ndarray) -> Candidate | None:
     scale, _, grey = _scaled(frame)
     rects = [(r, "characters") for r in _character_rows(grey, finer=True)]
     return next(iter(_merged(frame, rects, scale)), None)
+
+
+def bright_candidates(frame: np.ndarray) -> list[Candidate]:
+    """The BODIES most contrasted plate bodies of a BGR frame: regions lighter than what is
+    around them, of a plate's shape, lying rather than standing and filling most of their
+    rectangle. They find a light plate by its ground where its characters cannot be counted
+    (thin or faint strokes joined to each other or to the plate's edge, so the other looks
+    see no row of characters and score the region 0 for plateness); as many light things
+    have a plate's shape, this look is for a frame in which the regions plate_candidates
+    found hold no plate, and what a body reads must look like a plate by itself
+    (ocr.frame_read)."""
+    if min(frame.shape[:2]) < 16:
+        return []
+    scale, _, grey = _scaled(frame)
+    light = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
+                                  max(15, grey.shape[0] // 10) | 1, -4)  # fmt: skip
+    bodies = []
+    for contour in cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
+        rect = cv2.minAreaRect(contour)
+        x, y, w, h = cv2.boundingRect(contour)
+        long, short = max(rect[1]), min(rect[1])
+        if (short >= 10 and long <= grey.shape[1] / 2 and w >= BODY_ASPECT * h
+                and long / short <= LONG_ASPECT[1]
+                and cv2.contourArea(contour) >= BODY_FILL * long * short):  # fmt: skip
+            bodies.append((float(grey[y : y + h, x : x + w].std()), rect))
+    bodies.sort(key=lambda body: -body[0])
+    candidates = (_candidate(frame, _ordered(cv2.boxPoints(rect) / scale), "body")
+                  for _, rect in bodies)  # fmt: skip
+    return list(itertools.islice(filter(None, candidates), BODIES))
 
 
 def _scaled(frame: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

@@ -26,6 +26,7 @@ from .apps import ocr_model_file
 from .localise import (
     MAX_CANDIDATES,
     Candidate,
+    bright_candidates,
     finer_candidate,
     nudged,
     plate_candidates,
@@ -57,6 +58,9 @@ FIXED_WEIGHT, FOREIGN_WEIGHT, UNKNOWN_WEIGHT = 0.6, 0.5, 0.2
 # again (a plate ranked lower in a busy scene, or found only by localise.finer_candidate): only
 # at regions that look like a plate this much, as most of what else it holds is lettering.
 AGAIN_MIN_PLATENESS = 0.2
+# What a plate body (localise.bright_candidates), found by its light ground alone, must read as
+# at that second look: this many characters or more, in a UK format or a known foreign layout.
+BODY_MIN_CHARACTERS = 5
 
 
 class OCRModelError(ImproperlyConfigured):
@@ -266,6 +270,13 @@ def _plates(frame: np.ndarray, candidates: list[Candidate]) -> list[Found]:
     return [item for item in found if not any(_part_of(item, other) for other in found)]
 
 
+def _whole_plate(reading: Reading) -> bool:
+    """Whether a reading looks like a plate by itself (BODY_MIN_CHARACTERS)."""
+    return len(reading.vrm) >= BODY_MIN_CHARACTERS and bool(
+        reading.format or is_foreign_layout(reading.vrm)
+    )
+
+
 @dataclass(frozen=True)
 class PlateRead:
     """What a frame shows: the best reading, its alternatives, the OCR confidence and the
@@ -282,9 +293,11 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
     """The plate in a BGR frame, or None when nothing in it reads as a plate."""
     candidates = plate_candidates(frame, limit=2 * MAX_CANDIDATES)
     found = _plates(frame, candidates[:MAX_CANDIDATES])
-    if not found:  # look again, at the next regions and a finer look's, those like a plate
-        again = [*candidates[MAX_CANDIDATES:], finer_candidate(frame)]
-        found = _plates(frame, [c for c in again if c and c.score >= AGAIN_MIN_PLATENESS])
+    if not found:  # look again: the next regions and a finer look's, those like a plate, and
+        again = [*candidates[MAX_CANDIDATES:], finer_candidate(frame)]  # plate bodies
+        likely = [c for c in again if c and c.score >= AGAIN_MIN_PLATENESS]
+        found = [item for item in _plates(frame, likely + bright_candidates(frame))
+                 if item.candidate.source != "body" or _whole_plate(item.readings[0])]  # fmt: skip
     if not found:
         return None
     found.sort(key=lambda item: -item.evidence)

@@ -131,6 +131,47 @@ def test_a_dim_plate_ranked_below_more_plate_like_regions_is_read_at_a_second_lo
     assert read is not None and read.reading.vrm == "LB07SEO"
 
 
+def barred_ground() -> Image.Image:
+    """A frame with nine rows of light bars on a grey ground: regions more plate-like than a
+    faint plate, read as no plate, and no light region of a plate's shape among them."""
+    frame = Image.new("RGB", (1280, 720), (90, 90, 95))
+    draw = ImageDraw.Draw(frame)
+    for n in range(9):
+        x, y = 40 + (n % 3) * 450, 40 + (n // 3) * 120
+        for bar in range(x + 8, x + 212, 12):
+            draw.rectangle([bar, y + 6, bar + 5, y + 40], fill=(230, 230, 230))
+    return frame
+
+
+def faint(image: Image.Image) -> Image.Image:
+    """Its dark parts faded to a third of their contrast against white, and blurred."""
+    array = 235 - (235 - np.asarray(image.convert("RGB"), np.float32)) * 0.3
+    return Image.fromarray(cv2.GaussianBlur(array, (0, 0), 1).clip(0, 255).astype(np.uint8))
+
+
+def test_a_faint_plate_whose_characters_are_not_counted_is_read_by_its_light_body():
+    frame = barred_ground()
+    plate = faint(render_plate("LB07SEO", PlateStyle(rear=False), px_per_mm=0.35))
+    frame.paste(plate, (560, 500))
+    # Its regions found by their edges or characters count too few characters to be looked at
+    # again; its light ground, of a plate's shape, finds it.
+    assert all(c.score < ocr.AGAIN_MIN_PLATENESS for c in plate_candidates(bgr(frame), limit=12)
+               if overlap(c.box, (560, 500, *plate.size)) > 0.3)  # fmt: skip
+    read = ocr.frame_read(bgr(frame))
+    assert read is not None and read.reading.vrm == "LB07SEO"
+
+
+def test_a_light_sign_found_by_its_body_is_no_read_unless_it_reads_as_a_whole_plate():
+    # A faint TAXI sign, a light panel of a plate's shape, read as the dateless TAX1: a plate
+    # found by its light ground alone must read as five characters or more in a known layout.
+    frame = barred_ground()
+    sign = Image.new("RGB", (210, 60), (235, 235, 235))
+    ImageDraw.Draw(sign).text((20, 6), "TAXI", fill=(20, 20, 20),
+                              font=ImageFont.truetype(str(synthetic.fonts()[0]), 48))  # fmt: skip
+    frame.paste(faint(sign), (560, 500))
+    assert ocr.frame_read(bgr(frame)) is None
+
+
 @pytest.mark.parametrize("vrm, style, tilt", PLATES)
 def test_rendered_plates_are_read_exactly_from_whole_frames(vrm, style, tilt):
     read = ocr.frame_read(bgr(scene(vrm, style, tilt).image))
