@@ -6,8 +6,8 @@ frame and on a mask of yellow (rear plates), so white front, yellow rear and inf
 plates are all found; and rows of character-like marks (adaptive threshold, then marks of one
 height side by side), on the grey frame and again with its contrast evened out (CLAHE), which
 find plates the edges miss in busy scenes, in shadow and at night; and, for a frame in which
-none of those holds a plate, rows found with shorter runs of ink taken out (finer_candidate)
-and light regions of a plate's shape (bright_candidates).
+none of those holds a plate, rows found with shorter runs of ink taken out and light regions
+of a plate's shape (second_look).
 (OpenCV's Haar plate cascade found no plate these two missed, on synthetic scenes or on real
 photographs, and took a third of a frame's time.) Each candidate is a rotated rectangle, warped
 flat (which undoes tilt) to a fixed height for the recogniser; a line whose characters still
@@ -37,7 +37,7 @@ NUDGES = (0.025, -0.015)
 # A line whose characters slope by between these many degrees is turned level before it is
 # read; its characters must stand along a line within this share of their height.
 LEVEL_FROM, LEVEL_UP_TO, LEVEL_FIT = 2.0, 15.0, 0.15
-# A plate body (bright_candidates) fills this share of the rectangle around it at least and is
+# A plate body (_bodies) fills this share of the rectangle around it at least and is
 # this much wider than high as seen (a square plate, 285 x 203 mm, is 1.4); the BODIES most
 # contrasted are read.
 BODY_FILL, BODY_ASPECT, BODIES = 0.7, 1.3, 2
@@ -76,31 +76,27 @@ def plate_candidates(frame: np.ndarray, limit: int = MAX_CANDIDATES) -> list[Can
     return _merged(frame, rects, scale)[:limit]
 
 
-def finer_candidate(frame: np.ndarray) -> Candidate | None:
-    """The most plate-like region of a BGR frame that a finer look for rows of characters
-    finds, shorter runs of ink taken out: characters joined by a short line along their feet
-    or heads (a plate's recess, the shadow of its frame) then stand apart, but large
-    characters break up, so this look is for a frame in which the regions plate_candidates
-    found hold no plate."""
-    if min(frame.shape[:2]) < 16:
-        return None
-    scale, _, grey = _scaled(frame)
-    rects = [(r, "characters") for r in _character_rows(grey, finer=True)]
-    return next(iter(_merged(frame, rects, scale)), None)
-
-
-def bright_candidates(frame: np.ndarray) -> list[Candidate]:
-    """The BODIES most contrasted plate bodies of a BGR frame: regions lighter than what is
-    around them, of a plate's shape, lying rather than standing and filling most of their
-    rectangle. They find a light plate by its ground where its characters cannot be counted
-    (thin or faint strokes joined to each other or to the plate's edge, so the other looks
-    see no row of characters and score the region 0 for plateness); as many light things
-    have a plate's shape, this look is for a frame in which the regions plate_candidates
-    found hold no plate, and what a body reads must look like a plate by itself
-    (ocr.frame_read)."""
+def second_look(frame: np.ndarray) -> list[Candidate]:
+    """Regions of a BGR frame to read where those plate_candidates found hold no plate: the
+    most plate-like region of a finer look for rows of characters, shorter runs of ink taken
+    out (characters joined by a short line along their feet or heads, a plate's recess or the
+    shadow of its frame, then stand apart, but large characters break up), and the BODIES most
+    contrasted plate bodies (_bodies)."""
     if min(frame.shape[:2]) < 16:
         return []
     scale, _, grey = _scaled(frame)
+    rows = [(r, "characters") for r in _character_rows(grey, finer=True)]
+    return _merged(frame, rows, scale)[:1] + _bodies(frame, grey, scale)
+
+
+def _bodies(frame: np.ndarray, grey: np.ndarray, scale: float) -> list[Candidate]:
+    """Plate bodies in the frame's grey image at `scale`, the BODIES most contrasted: regions
+    lighter than what is around them, of a plate's shape, lying rather than standing and
+    filling most of their rectangle. They find a light plate by its ground where its
+    characters cannot be counted (thin or faint strokes joined to each other or to the
+    plate's edge, so the other looks see no row of characters and score the region 0 for
+    plateness); as many light things have a plate's shape, what a body reads must look like a
+    plate by itself (ocr.frame_read)."""
     light = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
                                   max(15, grey.shape[0] // 10) | 1, -4)  # fmt: skip
     bodies = []

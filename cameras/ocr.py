@@ -26,10 +26,9 @@ from .apps import ocr_model_file
 from .localise import (
     MAX_CANDIDATES,
     Candidate,
-    bright_candidates,
-    finer_candidate,
     nudged,
     plate_candidates,
+    second_look,
     widened,
 )
 from .recogniser.decoding import LineRead, line_read, network_input
@@ -55,12 +54,11 @@ MIN_EVIDENCE = 0.05
 # read, or in no known layout (more often a dealer's name or a telephone number than a plate).
 FIXED_WEIGHT, FOREIGN_WEIGHT, UNKNOWN_WEIGHT = 0.6, 0.5, 0.2
 # A frame in which none of the MAX_CANDIDATES most plate-like regions holds a plate is looked at
-# again (a plate ranked lower in a busy scene, or found only by localise.finer_candidate): only
-# at regions that look like a plate this much, as most of what else it holds is lettering.
-AGAIN_MIN_PLATENESS = 0.2
-# What a plate body (localise.bright_candidates), found by its light ground alone, must read as
-# at that second look: this many characters or more, in a UK format or a known foreign layout.
-BODY_MIN_CHARACTERS = 5
+# again (a plate ranked lower in a busy scene, or found only by localise.second_look): only
+# at regions that look like a plate this much, as most of what else it holds is lettering;
+# and at plate bodies, found by their light ground alone, which must read as this many
+# characters or more, in a UK format or a known foreign layout.
+AGAIN_MIN_PLATENESS, BODY_MIN_CHARACTERS = 0.2, 5
 
 
 class OCRModelError(ImproperlyConfigured):
@@ -293,10 +291,10 @@ def frame_read(frame: np.ndarray) -> PlateRead | None:
     """The plate in a BGR frame, or None when nothing in it reads as a plate."""
     candidates = plate_candidates(frame, limit=2 * MAX_CANDIDATES)
     found = _plates(frame, candidates[:MAX_CANDIDATES])
-    if not found:  # look again: the next regions and a finer look's, those like a plate, and
-        again = [*candidates[MAX_CANDIDATES:], finer_candidate(frame)]  # plate bodies
-        likely = [c for c in again if c and c.score >= AGAIN_MIN_PLATENESS]
-        found = [item for item in _plates(frame, likely + bright_candidates(frame))
+    if not found:  # look again, at the next regions and a second look's
+        again = [c for c in candidates[MAX_CANDIDATES:] + second_look(frame)
+                 if c.source == "body" or c.score >= AGAIN_MIN_PLATENESS]  # fmt: skip
+        found = [item for item in _plates(frame, again)
                  if item.candidate.source != "body" or _whole_plate(item.readings[0])]  # fmt: skip
     if not found:
         return None
