@@ -239,14 +239,19 @@ def _character_rows(grey: np.ndarray, finer: bool = False) -> list:
             rects.append(around(characters))
             if len(characters) < len(m):  # and with the marks run together beside them (the
                 rects.append(around(m))  # plate's last characters, or something beside it)
-    for upper, lower in itertools.permutations(rows, 2):  # a square plate: two rows stacked
-        char_h = max(np.median(h[upper]), np.median(h[lower]))
-        gap = np.median(y[lower]) - np.median(y[upper] + h[upper])  # a stray mark aside
-        shared = min((x[upper] + w[upper]).max(), (x[lower] + w[lower]).max()) - max(
-            x[upper].min(), x[lower].min())  # fmt: skip
-        narrower = min(np.ptp(np.r_[x[m], x[m] + w[m]]) for m in (upper, lower))
-        if (abs(np.median(h[upper]) - np.median(h[lower])) <= 0.25 * char_h
-                and 0 <= gap <= 0.8 * char_h and shared >= 0.5 * narrower):  # fmt: skip
+    # A square plate: two rows stacked. Each row's height, top and bottom (medians: a stray
+    # mark aside), left and right, once: a busy scene has hundreds of rows to pair.
+    spans = [(np.median(h[m]), np.median(y[m]), np.median(y[m] + h[m]), x[m].min(),
+              (x[m] + w[m]).max()) for m in rows]  # fmt: skip
+    pairs = itertools.permutations(zip(rows, spans, strict=True), 2)
+    for (upper, upper_span), (lower, lower_span) in pairs:
+        upper_h, _, bottom, left, right = upper_span
+        lower_h, top, _, left2, right2 = lower_span
+        char_h = max(upper_h, lower_h)
+        shared = min(right, right2) - max(left, left2)
+        narrower = min(right - left, right2 - left2)
+        if (abs(upper_h - lower_h) <= 0.25 * char_h and 0 <= top - bottom <= 0.8 * char_h
+                and shared >= 0.5 * narrower):  # fmt: skip
             rects.append(around(np.r_[upper, lower]))
     return rects
 
@@ -430,7 +435,8 @@ def _plateness(grey: np.ndarray) -> float:
     middle = grey[grey.shape[0] // 5 : -grey.shape[0] // 5 or None]
     if middle.size == 0:
         return 0.0
-    contrast = (np.percentile(middle, 90) - np.percentile(middle, 10)) / 255
+    light, dark = np.percentile(middle, (90, 10))
+    contrast = (light - dark) / 255
     edges = np.abs(np.diff(middle.astype(np.int16), axis=1)) > 40
     transitions = edges.mean()
     return float(min(1.0, contrast) * min(1.0, transitions * 6))
