@@ -43,7 +43,10 @@ UNSURE, SURE = 0.1, 0.9
 EDGE_PENALTY = FIX_PENALTY  # dropping a character at an end: as unlikely as a fixed text read
 # A reading that fits no UK format is taken as a foreign plate when it is this long, has a
 # digit, and is in a known foreign layout or read this surely from a region this plate-like.
-FOREIGN_MIN_CHARACTERS, FOREIGN_MIN_CONFIDENCE, FOREIGN_MIN_PLATENESS = 4, 0.5, 0.2
+# No registration has more than FOREIGN_MAX_CHARACTERS: a longer read is a telephone number or
+# a dealer's or tyre maker's name.
+FOREIGN_MIN_CHARACTERS, FOREIGN_MAX_CHARACTERS = 4, 8
+FOREIGN_MIN_CONFIDENCE, FOREIGN_MIN_PLATENESS = 0.5, 0.2
 # How surely (_evidence) a frame's best region must hold a plate: below it, the frame shows none
 # (what was read is lettering, a fence, a grille, not worth a read). A UK registration read
 # fairly surely clears it easily; a reading in no known layout needs a sure read of a region
@@ -191,10 +194,11 @@ def _drop_cost(position: dict[str, float]) -> float:
 
 def _plate_like(reading: Reading, confidence: float, candidate: Candidate) -> bool:
     """Whether a reading in no UK format is a foreign plate rather than a sign or lettering:
-    long enough, with a digit (plates have them; words do not), and in a known foreign layout
-    or read surely from a region that looks like a plate."""
+    as long as a registration, with a digit (plates have them; words do not), and in a known
+    foreign layout or read surely from a region that looks like a plate."""
     sure = confidence >= FOREIGN_MIN_CONFIDENCE and candidate.score >= FOREIGN_MIN_PLATENESS
-    return (len(reading.vrm) >= FOREIGN_MIN_CHARACTERS and any(c.isdigit() for c in reading.vrm)
+    length = FOREIGN_MIN_CHARACTERS <= len(reading.vrm) <= FOREIGN_MAX_CHARACTERS
+    return (length and any(c.isdigit() for c in reading.vrm)
             and (is_foreign_layout(reading.vrm) or sure))  # fmt: skip
 
 

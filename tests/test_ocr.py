@@ -576,6 +576,19 @@ def test_of_a_regions_reads_the_reading_most_give_stands_as_the_surest_of_them_r
     assert ocr._agreed([read("", 0.0), read("", 0.0)]).agreement == 0  # nothing to agree on
 
 
+@pytest.mark.parametrize("text, plate", [("A12B345C", True), ("01632960983", False),
+                                         ("PNEUFURA03", False)])  # fmt: skip
+def test_a_read_in_no_known_layout_longer_than_a_registration_is_lettering(text, plate):
+    # Read surely from a region that looks like a plate: eight characters may be a foreign
+    # plate; a telephone number or a tyre maker's name painted on a van is none.
+    from cameras.localise import Candidate
+    from cameras.recogniser.decoding import LineRead
+
+    region = Candidate(np.zeros((4, 2), np.float32), [], np.zeros((1, 1, 3), np.uint8), 0.8, "test")
+    readings = ocr.region_readings(LineRead([{char: 1.0} for char in text], 0.95), region)
+    assert [r.vrm for r in readings[:1]] == ([text] if plate else [])
+
+
 def test_the_default_network_is_the_committed_plate_network_and_loads_offline(model_settings):
     assert model_settings.OCR_RECOGNITION_NETWORK == "plate_crnn"
     assert not model_settings.OCR_DOWNLOAD_ENABLED
