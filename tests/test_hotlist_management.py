@@ -221,6 +221,34 @@ def test_delta_sync_returns_exactly_the_changes_since_a_revision(personas):
     assert kept.pk not in [c["entry"] for c in delta["changes"]]
 
 
+def test_a_unit_that_may_not_submit_reads_is_given_no_hotlist_entries(personas):
+    from rest_framework.test import APIClient
+
+    from cameras.services import camera_credential_issue
+    from tests.factories import CameraFactory
+
+    hotlist = HotlistFactory()
+    HotlistEntryFactory(hotlist=hotlist, vrm="WA11NTD")
+    unit = CameraFactory(kind="mobile")
+    unit.hotlists.add(hotlist)
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Camera {camera_credential_issue(camera=unit, acting_user=None)[1]}"
+    )
+    assert "WA11NTD" in api.get("/api/v1/cameras/hotlists/", {"since": 0}).content.decode()
+    unit.status = "disabled"
+    unit.save()
+    refused = api.get("/api/v1/cameras/hotlists/", {"since": 0})
+    assert refused.status_code == 403 and "WA11NTD" not in refused.content.decode()
+    assert refused.json()["detail"] == f"Camera {unit.reference} is disabled."
+    unit.status = "active"
+    unit.save()
+    unit.site.status = "decommissioned"
+    unit.site.save()
+    refused = api.get("/api/v1/cameras/hotlists/", {"since": 0})
+    assert refused.status_code == 403 and "does not collect reads" in refused.json()["detail"]
+
+
 def test_lists_and_entries_through_the_api(client_for, personas, other_manager):
     client = client_for("hotlists")
     created = client.post("/api/v1/hotlists/", {

@@ -180,11 +180,16 @@ class HotlistSyncView(CameraAPIView):
             ),
             400: PROBLEM,
             401: PROBLEM,
+            403: PROBLEM,
         },
         summary="Fetch the changes to this unit's hotlists since a revision",
     )
     def get(self, request):
-        """For mobile units that match on board: the lists they may hold, by revision."""
+        """For mobile units that match on board: the lists they may hold, by revision. A unit
+        that may not submit reads (disabled, or at a site that does not collect them) is told
+        why and given no entries."""
+        if reason := request.auth.camera.refusal_reason():
+            return Response({"detail": reason}, status=403)
         try:
             since = int(request.query_params.get("since", "0"))
         except ValueError:
