@@ -51,10 +51,10 @@ def read_batch_ingest(
 
     with transaction.atomic():
         inserted = _copy_into_store(camera_id, site_id, received, reads)
+        # Each read stored now, once: a camera may send the same read twice in one batch.
+        fresh = list({read["id"]: read for read in reads if read["id"] in inserted}.values())
         alerts = []
-        for read in reads:
-            if read["id"] not in inserted:
-                continue
+        for read in fresh:
             alternatives = [alt["vrm"] for alt in read["alternatives"]]
             for match in index.match(read["vrm"], alternatives, read["captured_at"]):
                 alerts.append(_alert(camera_id, read, match))
@@ -62,7 +62,7 @@ def read_batch_ingest(
         if alerts:
             webhook_deliveries_create(alerts)
         # A redelivered batch stores nothing new and must not count its refusals twice.
-        camera_hours_add(camera_id=camera_id, reads=[r for r in reads if r["id"] in inserted])
+        camera_hours_add(camera_id=camera_id, reads=fresh)
         camera_seen(camera_id=camera_id, clock_offset_ms=clock_offset_ms, stored=len(inserted),
                     refused=refused if inserted else 0)  # fmt: skip
         alert_ids = [alert.pk for alert in alerts]

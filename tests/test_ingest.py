@@ -71,6 +71,17 @@ def test_every_read_is_stored_hit_or_not_and_a_batch_ingested_twice_is_stored_on
     assert camera.last_read_at is not None
 
 
+def test_a_hit_sent_twice_in_one_batch_is_stored_and_alerted_once(camera):
+    # A camera resending a read before the first send was acknowledged, in the same batch.
+    HotlistEntryFactory(vrm="AB12CDE")
+    hit, other = plain_read("AB12CDE"), plain_read("XY99ZZZ")
+    result = ingest(camera, [dict(hit), dict(hit), other])
+    assert (result.stored, result.duplicates, len(result.alert_ids)) == (2, 1, 1)
+    assert Read.objects.count() == 2 and Alert.objects.get().read_id == uuid.UUID(hit["id"])
+    camera.refresh_from_db()
+    assert camera.reads_stored == 2
+
+
 def test_camera_counts_refusals_once_and_records_its_clock_offset(camera):
     batch = [plain_read("AB12CDE")]
     for _ in range(2):  # the second delivery of the same batch
