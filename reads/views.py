@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -204,6 +205,8 @@ def read_image(request, read_id, kind: str):
     captured_at = parse_datetime(request.GET.get("at", ""))
     if purpose is None or captured_at is None:
         raise Http404("No such image.")
+    if timezone.is_naive(captured_at):  # a time without its zone: the force's
+        captured_at = timezone.make_aware(captured_at)
     try:
         path = read_image_open(user=request.user, purpose=purpose, vrm=request.GET.get("vrm", ""),
                                captured_at=captured_at, read_id=str(read_id), kind=kind,

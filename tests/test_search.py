@@ -1,7 +1,8 @@
 """Purpose-bound, time-windowed, audited search (R-SEARCH-1..3, R-ACCESS-3), as each persona."""
 
 import re
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import IntegrityError
@@ -412,5 +413,11 @@ def test_images_from_search_results_are_shown_within_the_window_and_audited(
     assert f"/search/reads/{recent['id']}/image/plate/" in page
     assert image(recent).status_code == 200
     assert image(old).status_code == 404  # older than the window, without a grant
+    # A time without its zone is the force's local time.
+    local = timezone.localtime(datetime.fromisoformat(recent["captured_at"]))
+    naive = {"vrm": "IM4GE1", "at": local.replace(tzinfo=None).isoformat()}
+    assert client.get(f"/search/reads/{recent['id']}/image/plate/", naive).status_code == 200
+    assert client.get(f"/search/reads/{uuid.uuid4()}/image/plate/", naive).status_code == 404
     views = AuditRecord.objects.filter(action="image_view").order_by("pk")
-    assert [(r.outcome, r.case_reference) for r in views] == [("ok", CASE), ("refused", CASE)]
+    assert [r.outcome for r in views] == ["ok", "refused", "ok", "refused"]
+    assert {r.case_reference for r in views} == {CASE}
