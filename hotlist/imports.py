@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -29,6 +29,12 @@ COLUMNS = [
     "information", "intelligence_grading", "source_reference", "owner_contact", "priority",
     "valid_from", "expires_at",
 ]  # fmt: skip
+# The columns stored in fields of a fixed length, and that length: a longer value is the row's
+# problem, found when the file is checked, not a failure part way through the import. (The VRM
+# is checked as a VRM, spaces and all.)
+LIMITS = {field.name: field.max_length or 0 for field in HotlistEntry._meta.concrete_fields
+          if isinstance(field, models.CharField) and field.name in COLUMNS[1:]
+          and not field.choices}  # fmt: skip
 CHUNK = 2000
 MAX_ERRORS_KEPT = 1000
 MAX_BYTES = 50_000_000
@@ -141,7 +147,7 @@ def _rows(record: HotlistImport, progress):
     """(row number, row, problem or "") for every data row, reporting progress (0 to 1)."""
     with default_storage.open(record.path, "rb") as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-        reader = csv.DictReader(text)
+        reader = csv.DictReader(text, restval="")  # a short row's missing cells are empty
         missing = [
             column for column in ("vrm", "reason") if column not in (reader.fieldnames or [])
         ]
@@ -157,6 +163,11 @@ def _rows(record: HotlistImport, progress):
 
 def _problem(row: dict) -> str:
     """Why a row cannot be imported, or ""."""
+    if None in row:  # csv.DictReader's key for cells beyond the header's columns
+        return "The row has more cells than the header has columns."
+    for column, limit in LIMITS.items():
+        if len(row.get(column) or "") > limit:
+            return f"The {column.replace('_', ' ')} is longer than {limit} characters."
     try:
         canonical_vrm(row.get("vrm") or "")
     except InvalidVRM as error:

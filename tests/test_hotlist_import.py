@@ -24,8 +24,12 @@ BAD = [
     {"vrm": "AB-12?", "reason": "stolen"},  # row 4
     {"vrm": "CD34EFG", "reason": "joyriding"},  # row 5
     {"vrm": "EF56GHI", "reason": "stolen", "priority": "9"},  # row 6
-    {"vrm": "GH78IJK", "reason": "stolen", "valid_from": "next tuesday"},
-]  # row 7
+    {"vrm": "GH78IJK", "reason": "stolen", "valid_from": "next tuesday"},  # row 7
+    {"vrm": "HJ11KLM", "reason": "stolen", "make": "M" * 51},  # row 8
+]
+# A row with its last empty cells left off, which is good (row 9), and one with more cells than
+# the header (row 10).
+RAGGED = b"JK11LMN,,,,stolen\nKL22MNO,Ford,Focus,Blue,stolen" + b",x" * 11 + b"\n"
 
 
 def csv_file(rows) -> bytes:
@@ -68,13 +72,15 @@ def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stor
     ingest(CameraFactory(), [plain_read("XY99ZZZ", captured_at=timezone.now() - timedelta(days=3))])
     hotlist = HotlistFactory(owner=personas["hotlists"])
     client = client_for("hotlists")
-    record = waited(upload(client, hotlist, csv_file(GOOD + BAD)), "checked")
-    assert (record.total_rows, record.rejected_rows) == (6, 4)
+    record = waited(upload(client, hotlist, csv_file(GOOD + BAD) + RAGGED), "checked")
+    assert (record.total_rows, record.rejected_rows) == (9, 6)
     assert [(error["row"], error["reason"]) for error in record.errors] == [
         (4, "The VRM 'AB-12?' has characters other than letters and digits."),
         (5, "Unknown reason 'joyriding'."),
         (6, "Priority must be 1 to 4, not '9'."),
         (7, "Dates must be ISO 8601, e.g. 2026-11-24T09:00:00+00:00."),
+        (8, "The make is longer than 50 characters."),
+        (10, "The row has more cells than the header has columns."),
     ]
     page = client.get(record.get_absolute_url()).content.decode()
     assert "Unknown reason" in page and "Import the good rows" in page
@@ -83,12 +89,12 @@ def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stor
     record.refresh_from_db()
     assert record.status == "refused" and not hotlist.entries.exists()
 
-    record = waited(upload(client, hotlist, csv_file(GOOD + BAD)), "checked")
+    record = waited(upload(client, hotlist, csv_file(GOOD + BAD) + RAGGED), "checked")
     client.post(record.get_absolute_url(), {"rows": "valid"})
     record = waited(record, "done")
-    assert record.imported_rows == 2
+    assert record.imported_rows == 3
     entries = {entry.vrm: entry for entry in hotlist.entries.all()}
-    assert set(entries) == {"AB12CDE", "XY99ZZZ"}
+    assert set(entries) == {"AB12CDE", "XY99ZZZ", "JK11LMN"}
     assert entries["XY99ZZZ"].warning_markers == ["violent", "drugs"]
     assert entries["AB12CDE"].created_by == personas["hotlists"]
     assert entries["AB12CDE"].import_record == record  # its provenance, shown on its page
@@ -100,8 +106,8 @@ def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stor
 
     exported = client.get(f"/hotlists/{hotlist.pk}/export/").content.decode()
     rows = list(csv.DictReader(io.StringIO(exported)))
-    assert [row["vrm"] for row in rows] == ["AB12CDE", "XY99ZZZ"]
-    assert rows[1]["warning_markers"] == "violent;drugs"  # the same template, round trip
+    assert [row["vrm"] for row in rows] == ["AB12CDE", "JK11LMN", "XY99ZZZ"]
+    assert rows[2]["warning_markers"] == "violent;drugs"  # the same template, round trip
 
 
 def test_a_100k_row_import_runs_in_the_background_with_progress(celery_worker, client_for,
