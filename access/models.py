@@ -162,6 +162,7 @@ class AuditRecord(models.Model):
         HOLD_DECISION = "hold_decision", "Legal hold decided"
         HOLD_RELEASE = "hold_release", "Legal hold released"
         HELD_READS_VIEW = "held_reads_view", "Held reads viewed"
+        ANALYSIS_VIEW = "analysis_view", "Analysis findings viewed"
 
     class Outcome(models.TextChoices):
         OK = "ok", "Done"

@@ -90,6 +90,32 @@ def analysis_start(
     return analysis
 
 
+def analysis_findings_view(*, analysis: Analysis, address: str | None) -> str | None:
+    """Why a finished analysis's findings may not be shown to the person who ran it now, or
+    None. Their window for its case must still cover its period, as a search now would need:
+    a grant since revoked or expired, or its reads since older than the standard window,
+    hide them. Every look at them is audited, and every refusal."""
+    purpose = analysis.purpose
+
+    def audit(**outcome) -> None:
+        audit_record_add(
+            user=analysis.user, action=AuditRecord.Action.ANALYSIS_VIEW,
+            target=f"analysis {analysis.pk}: {analysis.get_kind_display().lower()}",
+            address=address, case_reference=purpose.case_reference,
+            category=purpose.category.name, purpose=purpose.pk, **outcome,
+        )  # fmt: skip
+
+    try:
+        search_window(user=analysis.user, case_reference=purpose.case_reference,
+                      wanted_from=analysis.captured_from,
+                      wanted_to=analysis.captured_to)  # fmt: skip
+    except WindowRefused as refusal:
+        audit(outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
+        return str(refusal)
+    audit(result_count=len(analysis.findings))
+    return None
+
+
 def analysis_run(*, analysis_id: int) -> None:
     """Run a queued analysis, slice by slice, recording progress; audited once at the end."""
     analysis = Analysis.objects.select_related("user", "purpose__category").get(pk=analysis_id)

@@ -23,7 +23,7 @@ from core.charts import day_bars
 from core.middleware import client_address
 from core.views import AreaView
 
-from .analysis import analysis_start
+from .analysis import analysis_findings_view, analysis_start
 from .export import read_export
 from .forms import HoldForm, PlaceFormSet, PlateHoldForm, RetentionPolicyForm, SearchForm
 from .holds import (
@@ -159,7 +159,8 @@ def _criteria(data) -> Criteria:
 
 
 class AnalysisDetailView(AreaView):
-    """An analysis's progress and findings, for the person who ran it (404 for anyone else)."""
+    """An analysis's progress and findings, for the person who ran it (404 for anyone else),
+    while their window for its case covers it (each look audited)."""
 
     area_key = "search"
     template_name = "reads/analysis_detail.html"
@@ -169,6 +170,10 @@ class AnalysisDetailView(AreaView):
             Analysis.objects.select_related("purpose__category"), pk=self.kwargs["pk"],
             user=self.request.user,
         )  # fmt: skip
+        if analysis.status == Analysis.Status.DONE:
+            kwargs["refusal"] = analysis_findings_view(
+                analysis=analysis, address=client_address(self.request)
+            )
         return super().get_context_data(analysis=analysis, **kwargs)
 
 

@@ -74,6 +74,16 @@ def test_a_planted_clone_is_found_and_ordinary_journeys_are_not(
     assert "CL0NE1" in page and "Leeds" in page
     assert client_for("investigator2").get(analysis.get_absolute_url()).status_code == 404
     assert client_for("operator").get(analysis.get_absolute_url()).status_code == 403
+    views = AuditRecord.objects.filter(action="analysis_view")
+    assert [(r.outcome, r.result_count, r.address) for r in views] == [("ok", 1, "127.0.0.1")] * 2
+
+    # Weeks on, its reads are older than the standard window, and no grant covers them.
+    Analysis.objects.filter(pk=analysis.pk).update(captured_from=start - timedelta(days=100))
+    page = client_for("investigator").get(analysis.get_absolute_url()).content.decode()
+    assert "CL0NE1" not in page and 'data-testid="refusal"' in page and "extended access" in page
+    api = client_for("investigator").get(f"/api/v1/reads/analyses/{analysis.pk}/")
+    assert api.status_code == 403 and "CL0NE1" not in api.content.decode()
+    assert views.filter(outcome="refused").count() == 2
 
 
 def test_an_analysis_is_started_through_the_api_too(celery_worker, client_for):

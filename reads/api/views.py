@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from core.api import ErrorSerializer, errors
 from core.middleware import client_address
 
-from ..analysis import analysis_start
+from ..analysis import analysis_findings_view, analysis_start
 from ..models import Analysis
 from ..search import Criteria, SearchRefused, read_search, search_purpose_create
 from ..stakeout import Place, stakeout_search
@@ -110,11 +110,17 @@ class AnalysisListView(CaseSearchView):
 
 
 class AnalysisDetailView(APIView):
-    """An analysis's progress and, once done, its findings (the caller's own only)."""
+    """An analysis's progress and, once done, its findings (the caller's own only, while
+    their window for its case covers it; each look audited)."""
 
     required_permissions = ("access.search_reads",)
 
-    @extend_schema(responses={200: AnalysisSerializer, **errors(401, 403, 404)})
+    @extend_schema(responses={200: AnalysisSerializer, **errors(401, 404), 403: REFUSED})
     def get(self, request, pk: int):
-        analysis = get_object_or_404(Analysis, pk=pk, user=request.user)
+        analysis = get_object_or_404(Analysis.objects.select_related("purpose__category"),
+                                     pk=pk, user=request.user)  # fmt: skip
+        if analysis.status == Analysis.Status.DONE and (
+            refusal := analysis_findings_view(analysis=analysis, address=client_address(request))
+        ):
+            return Response({"detail": refusal}, status=status.HTTP_403_FORBIDDEN)
         return Response(AnalysisSerializer(analysis).data)
