@@ -54,7 +54,10 @@ def alert_for(user: User, pk: int) -> tuple[Alert, bool]:
 
 
 def _owned_by(user: User) -> Q:
-    return Q(entry__created_by=user) | Q(hotlist__owner=user)
+    """Hits on entries the user created or lists the user owns, on lists the user still keeps:
+    a manager who has lost a list, or the role, sees its hits no more."""
+    owned = Q(entry__created_by=user) | Q(hotlist__owner=user)
+    return owned & Q(hotlist__in=managed_hotlists(user))
 
 
 def entry_owner_alerts(user: User) -> QuerySet[Alert]:
@@ -63,9 +66,10 @@ def entry_owner_alerts(user: User) -> QuerySet[Alert]:
 
 
 def owns_entries(user: User) -> bool:
+    kept = managed_hotlists(user)
     return (
-        Hotlist.objects.filter(owner=user).exists()
-        or HotlistEntry.objects.filter(created_by=user).exists()
+        kept.filter(owner=user).exists()
+        or HotlistEntry.objects.filter(created_by=user, hotlist__in=kept).exists()
     )
 
 

@@ -199,6 +199,25 @@ def test_entry_owners_see_the_outcomes_of_their_entries_hits(client_for, persona
     assert "OWNED1" not in client_for("investigator").get("/hotlists/outcomes/").content.decode()
 
 
+def test_a_manager_who_has_lost_a_list_sees_its_hits_no_more(client, personas, lists):
+    from guardian.shortcuts import assign_perm, remove_perm
+
+    from access.services import user_roles_set
+
+    keeper = UserFactory(username="keeper")
+    user_roles_set(user=keeper, roles=[Role.HOTLIST_MANAGER], acting_user=None)
+    assign_perm("hotlist.manage_hotlist", keeper, lists[1])
+    alert = AlertFactory(entry=HotlistEntryFactory(hotlist=lists[1], vrm="KEPT1",
+                                                   created_by=keeper))  # fmt: skip
+    sign_in_verified(client, keeper)
+    assert "KEPT1" in client.get("/hotlists/outcomes/").content.decode()
+    assert client.get(f"/alerts/{alert.pk}/").status_code == 200
+    remove_perm("hotlist.manage_hotlist", keeper, lists[1])  # the restricted list taken back
+    assert "KEPT1" not in client.get("/hotlists/outcomes/").content.decode()
+    for url in (f"/alerts/{alert.pk}/", f"/alerts/{alert.pk}/image/plate/"):
+        assert client.get(url).status_code == 404
+
+
 def test_stale_high_priority_alerts_escalate_once(lists):
     now = timezone.now()
     stale = hit(lists[0], "STALE1", priority=2, created_at=now - timedelta(minutes=5))
