@@ -4,8 +4,8 @@ the answer in SQL; nothing else decides it.
 
 Windows are measured on the day a read was collected (its capture time, in the force's time
 zone). The standard window is the last SEARCH_WINDOW_DAYS days, today included; older reads,
-back to the retention limit, only under an active grant for the same case, and only within the
-days the grant covers. A search that asks for more is refused with what it
+back to the retention limit, only under an active grant for the same case and offence, and only
+within the days the grant covers. A search that asks for more is refused with what it
 would need, never quietly cut down.
 """
 
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from reads.models import RetentionPolicy
 
-from .models import AccessRequest
+from .models import AccessRequest, SearchPurpose
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,12 @@ def case_reference_clean(value: str) -> str:
 
 
 def search_window(
-    *, user, case_reference: str, wanted_from: datetime, wanted_to: datetime | None = None,
+    *, user, purpose: SearchPurpose, wanted_from: datetime, wanted_to: datetime | None = None,
     now: datetime | None = None,
 ) -> Window:  # fmt: skip
-    """The window a search for `case_reference` from `wanted_from` to `wanted_to` may use."""
+    """The window a search under `purpose` (its case and offence) from `wanted_from` to
+    `wanted_to` may use: older reads only under a grant for that case and offence."""
+    case_reference = purpose.case_reference
     now = now or timezone.now()
     end = min(wanted_to or now, now)
     if wanted_from > end:
@@ -61,10 +63,18 @@ def search_window(
     standard = standard_start(now)
     if wanted_from >= standard:
         return Window(wanted_from, end)
-    grants = AccessRequest.objects.filter(
+    active = AccessRequest.objects.filter(
         requester=user, case_reference=case_reference, status=AccessRequest.Status.APPROVED,
         expires_at__gt=now,
     )  # fmt: skip
+    grants = active.filter(category_id=purpose.category_id)
+    others = sorted(set(active.exclude(category_id=purpose.category_id)
+                        .values_list("category__name", flat=True)))  # fmt: skip
+    if others and not grants:
+        raise WindowRefused(
+            f"Your extended access for case {case_reference} is for {', '.join(others)}, not "
+            f"{purpose.category.name}: search under that offence, or ask for a grant for this one."
+        )
     needed_until = min(end, standard)
     for grant in grants:
         if _start(grant.date_from) <= wanted_from and needed_until <= _start(grant.date_to, 1):

@@ -145,7 +145,7 @@ def search_audited(*, user, purpose, criteria, address, action, parameters, run,
     try:
         if not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
             raise SearchRefused("You may not search reads.")
-        window = search_window(user=user, case_reference=purpose.case_reference,
+        window = search_window(user=user, purpose=purpose,
                                wanted_from=criteria.captured_from,
                                wanted_to=criteria.captured_to)  # fmt: skip
         outcome, count, details = run(window)
@@ -234,7 +234,7 @@ def read_image_open(
     try:
         if not path or not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
             raise SearchRefused("No such image.")
-        search_window(user=user, case_reference=purpose.case_reference,
+        search_window(user=user, purpose=purpose,
                       wanted_from=captured_at, wanted_to=captured_at)  # fmt: skip
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))

@@ -10,7 +10,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from access.models import AccessRequest, AuditRecord, OffenceCategory
+from access.models import AccessRequest, AuditRecord, OffenceCategory, SearchPurpose
 from access.policy import WindowRefused, search_window
 from access.services import (
     AccessRequestError,
@@ -112,6 +112,17 @@ def test_a_grant_serves_only_its_case_and_only_while_in_force(personas, robbery,
     AccessRequest.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
     with pytest.raises(SearchRefused):
         search(personas["investigator"], robbery, 120)
+
+
+@pytest.mark.parametrize("offence", ["Assault", "Terrorism"])
+def test_a_grant_serves_only_searches_for_its_offence(personas, robbery, store, offence):
+    # A search for the same case, under another offence (serious or not), is no search for the
+    # serious crime the grant was approved for.
+    grant(personas, robbery)
+    other = OffenceCategory.objects.get(name=offence)
+    with pytest.raises(SearchRefused, match=f"is for Robbery, not {offence}"):
+        search(personas["investigator"], other, 120)
+    assert search(personas["investigator"], other, 30).total == 1  # the standard window
 
 
 def test_a_senior_officer_cannot_approve_their_own_request(personas, robbery):
@@ -238,7 +249,8 @@ def test_without_a_grant_the_window_is_the_last_90_days_exactly(days, minutes):
     first_day = timezone.localdate(now) - timedelta(days=89)
     inside = timezone.localdate(wanted) >= first_day
     try:
-        window = search_window(user=None, case_reference=CASE, wanted_from=wanted, now=now)
+        window = search_window(user=None, purpose=SearchPurpose(case_reference=CASE),
+                               wanted_from=wanted, now=now)  # fmt: skip
     except WindowRefused:
         assert not inside
     else:
