@@ -168,7 +168,7 @@ FROM reads_read t
 JOIN reads_read r ON r.site_id = t.site_id AND r.vrm <> t.vrm
  AND r.captured_at BETWEEN t.captured_at - %(near)s AND t.captured_at + %(near)s
 WHERE t.vrm = %(vrm)s AND t.captured_at >= %(start)s AND t.captured_at <= %(end)s
-  AND r.captured_at >= %(start)s - %(near)s AND r.captured_at <= %(end)s + %(near)s
+  AND r.captured_at >= %(start)s AND r.captured_at <= %(end)s
 GROUP BY r.vrm HAVING count(DISTINCT (t.site_id, t.captured_at)) >= 2
 """
 

@@ -132,11 +132,18 @@ def test_a_planted_convoy_ranks_above_busy_road_coincidences(celery_worker, pers
         plain_read("C0MMUT", captured_at=start + timedelta(minutes=10 * k), capture_id=f"m{k}")
         for k in range(6 * 24 * 6)
     ]
+    # Seen with it once inside the window, and once just before it: the window holds only one.
+    edge = noon - timedelta(days=6, hours=1)
+    reads[cameras[3].pk] += [
+        plain_read("TARG3T", captured_at=edge + timedelta(seconds=30), capture_id="t6"),
+        plain_read("EDG3", captured_at=edge - timedelta(seconds=30), capture_id="e6"),
+        plain_read("EDG3", captured_at=noon - timedelta(days=5, seconds=-30), capture_id="e5"),
+    ]
     for camera in cameras:
         ingest(camera, reads[camera.pk])
     analysis = analysis_start(user=personas["investigator"], purpose=purpose, kind="convoy",
-                              vrm="targ 3t", captured_from=noon - timedelta(days=6, hours=1),
-                              captured_to=None, address=None)  # fmt: skip
+                              vrm="targ 3t", captured_from=edge, captured_to=None,
+                              address=None)  # fmt: skip
     analysis = finished(analysis)
     found = {finding["vrm"]: finding for finding in analysis.findings}
     assert [finding["vrm"] for finding in analysis.findings] == ["C0NV0Y", "C0MMUT"]
