@@ -40,9 +40,25 @@ def test_app_services_share_one_image_built_from_the_repository(compose):
         assert service["build"] == ".", name
         assert service["image"] == "anpr-back-office:latest", name
         env = service["environment"]
-        assert env["DATABASE_URL"].startswith("postgres://anpr:"), name
         assert env["DATABASE_URL"].endswith("@postgres:5432/anpr"), name
         assert env["REDIS_URL"] == "redis://redis:6379/0", name
+
+
+def test_only_migrate_logs_in_as_the_owner_and_every_process_as_the_application_role(compose):
+    # The owner is the postgres image's superuser: privileges do not bind it, so a process
+    # logged in as it could change or empty the audit.
+    services = compose["services"]
+    owner = services["postgres"]["environment"]["POSTGRES_USER"]
+    assert services["migrate"]["environment"]["DATABASE_URL"].startswith(f"postgres://{owner}:")
+    for name in APP_SERVICES - {"migrate"}:
+        url = services[name]["environment"]["DATABASE_URL"]
+        assert url.startswith("postgres://anpr_app:"), name
+    # The postgres image creates the role, able to log in, when it creates the database.
+    init = "./deploy/postgres-app-role.sh:/docker-entrypoint-initdb.d/app-role.sh:ro"
+    assert init in services["postgres"]["volumes"]
+    script = (ROOT / "deploy" / "postgres-app-role.sh").read_text()
+    assert "CREATE ROLE anpr_app LOGIN PASSWORD :'password'" in script
+    assert "APP_DB_PASSWORD" in services["postgres"]["environment"]
 
 
 def test_servers_have_health_checks_and_everything_waits_for_them(compose):
