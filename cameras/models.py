@@ -71,11 +71,8 @@ class Camera(models.Model):
         """Why this camera may not submit reads now, or None when it may."""
         if self.status != self.Status.ACTIVE:
             return f"Camera {self.reference} is {self.get_status_display().lower()}."
-        if not self.site.collects_reads:
-            return (
-                f"Site {self.site.reference} is {self.site.get_status_display().lower()}: "
-                "it does not collect reads."
-            )
+        if reason := self.site.collection_refusal():
+            return f"{reason}: it does not collect reads."
         return None
 
 

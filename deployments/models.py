@@ -77,7 +77,21 @@ class Site(models.Model):
 
     @property
     def collects_reads(self) -> bool:
-        return self.status in self.COLLECTING
+        return self.collection_refusal() is None
+
+    def collection_refusal(self) -> str | None:
+        """Why the site collects no reads now, or None: it is live, or under review with no
+        revision of its assessment or DPIA rejected (a revision supersedes the approved record;
+        rejected, nothing justifies the site until another is approved)."""
+        if self.status not in self.COLLECTING:
+            return f"Site {self.reference} is {self.get_status_display().lower()}"
+        if self.status == self.Status.UNDER_REVIEW:
+            for related, label in (("assessments", "deployment assessment"),
+                                   ("privacy_assessments", "DPIA")):  # fmt: skip
+                record = self.current(related)
+                if record is not None and record.decision == Decision.REJECTED:
+                    return f"Site {self.reference}'s revised {label} was rejected in its review"
+        return None
 
     @property
     def review_overdue(self) -> bool:

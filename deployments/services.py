@@ -48,7 +48,10 @@ DETAILS = ["reference", "name", "area", "latitude", "longitude", "deployment", "
 
 def site_save(*, by, site: Site) -> Site:
     """Register a site (proposed, owned by its registrar unless another owner is named) or
-    change its details; its location and deployment are fixed once it is approved, and a
+    change its details. Its location and deployment are fixed once it is approved; moved
+    before, its assessment and DPIA (which assessed the old place) are set aside, and an
+    assessed site is proposed again. Once approved, a temporary deployment's planned end may
+    be brought forward, never cleared or put back: a review decides whether it goes on. A
     decommissioned site is kept as it was."""
     with transaction.atomic(), set_actor(by):
         if site.pk is None:
@@ -61,10 +64,21 @@ def site_save(*, by, site: Site) -> Site:
                     for field in ("latitude", "longitude", "deployment"))  # fmt: skip
         if before.status == Status.DECOMMISSIONED:
             raise SiteError("A decommissioned site is kept as it was.")
-        if moved and before.status not in Site.EDITABLE_LOCATION:
+        fixed = before.status not in Site.EDITABLE_LOCATION
+        if moved and fixed:
             raise SiteError(f"An {before.get_status_display().lower()} site's location and "
                             "deployment are fixed: a review decides a relocation.")  # fmt: skip
+        if fixed and before.ends_on and (not site.ends_on or site.ends_on > before.ends_on):
+            raise SiteError("A temporary deployment's planned end may be brought forward, "
+                            "not cleared or put back: its review decides whether it goes "
+                            "on.")  # fmt: skip
         site.save(update_fields=[*DETAILS, "updated_at"])
+        if moved:
+            _supersede(site, "assessments")
+            _supersede(site, "privacy_assessments")
+            if before.status == Status.ASSESSED:
+                _move(site, Status.PROPOSED, by=by, note="Moved: its assessment and DPIA "
+                      "were for the old place, so both are to be written again.")  # fmt: skip
     return site
 
 

@@ -31,6 +31,7 @@ from deployments.services import (
     privacy_assessment_submit,
     review_complete,
     review_start,
+    site_save,
     site_transition,
 )
 from hotlist.models import Alert
@@ -360,6 +361,53 @@ def test_relocation_proposes_a_new_site_and_its_cameras_collect_nothing_until_ap
     assert (successor.status, successor.relocated_from, camera.site) == ("proposed", site,
                                                                          successor)  # fmt: skip
     assert "is proposed: it does not collect reads" in camera.refusal_reason()
+
+
+def test_a_revision_rejected_during_a_review_stops_the_site_collecting_until_one_is_approved(
+    personas,
+):
+    site = live_site(personas)
+    camera = CameraFactory(site=site)
+    review_start(by=personas["intel"], site=site)
+    site.refresh_from_db()
+    assert site.status == "under_review" and camera.refusal_reason() is None
+    _, dpia = written(personas, site)  # revised during the review: waiting, it still collects
+    assert camera.refusal_reason() is None
+    assessment_decide(by=personas["auditor"], record=dpia, approve=False, note="Risks understated.")
+    assert camera.refusal_reason() == (
+        f"Site {site.reference}'s revised DPIA was rejected in its review: it does not collect "
+        "reads."
+    )
+    _, dpia = written(personas, site)
+    assessment_decide(by=personas["auditor"], record=dpia, approve=True)
+    assert camera.refusal_reason() is None
+
+
+def test_a_site_moved_before_approval_has_its_assessments_written_again(personas):
+    site = SiteFactory(status="proposed", owner=personas["intel"])
+    assessment, dpia = written(personas, site)
+    site_transition(by=personas["intel"], site=site, to="assessed")
+    assessment_decide(by=personas["senior"], record=assessment, approve=True)
+    assessment_decide(by=personas["auditor"], record=dpia, approve=True)
+    site.refresh_from_db()
+    site.latitude, site.deployment = (site.latitude or 52.0) + 2, "temporary"  # 200 km away
+    site = site_save(by=personas["intel"], site=site)
+    site.refresh_from_db()
+    assert site.status == "proposed"
+    assert site.current("assessments") is None and site.current("privacy_assessments") is None
+    assert "not written yet" in refusal(
+        lambda: site_transition(by=personas["intel"], site=site, to="assessed")
+    )
+
+
+def test_a_live_temporary_sites_end_may_be_brought_forward_never_cleared_or_put_back(personas):
+    end = timezone.localdate() + timedelta(days=60)
+    site = live_site(personas, deployment="temporary", ends_on=end)
+    for changed in (None, end + timedelta(days=365)):
+        site.ends_on = changed
+        assert "its review decides" in refusal(lambda: site_save(by=personas["intel"], site=site))
+    site.ends_on = end - timedelta(days=30)
+    assert site_save(by=personas["intel"], site=site).ends_on == end - timedelta(days=30)
 
 
 @pytest.mark.django_db(transaction=True)
