@@ -213,6 +213,9 @@ class LegalHold(models.Model):
         RELEASED = "released", "Released"
 
     PRESERVING = (Status.PENDING, Status.ACTIVE)  # its copies are kept
+    # A hold still waiting this many days after it was asked lapses, as refused, at the next
+    # retention run: nothing preserves reads for long without an approver.
+    DECISION_DAYS = 28
 
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="legal_holds"

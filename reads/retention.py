@@ -77,6 +77,7 @@ def retention_run(*, now: datetime | None = None) -> list[DeletionRecord]:
             logger.warning("Retention is already running; this run does nothing.")
             return []
         cutoff = today - timedelta(days=policy.reads_days)  # days before this one go
+        _undecided_holds_lapse(now)
         records = [
             _reads_drop(policy, cutoff),
             _read_images_delete(policy, cutoff),
@@ -185,8 +186,18 @@ def _tracks_delete(policy: RetentionPolicy, before: datetime) -> DeletionRecord 
                    detail=f"Positions before {before:%Y-%m-%d %H:%M} UTC.")  # fmt: skip
 
 
+def _undecided_holds_lapse(now: datetime) -> None:
+    """Holds still waiting for a decision LegalHold.DECISION_DAYS after they were asked are
+    refused, so their copies go with the released ones."""
+    waited = now - timedelta(days=LegalHold.DECISION_DAYS)
+    reason = f"Not decided within {LegalHold.DECISION_DAYS} days: lapsed."
+    LegalHold.objects.filter(status=LegalHold.Status.PENDING, created_at__lt=waited).update(
+        status=LegalHold.Status.REFUSED, decided_at=now, decision_reason=reason
+    )
+
+
 def _released_holds_purge(policy: RetentionPolicy, now: datetime) -> DeletionRecord | None:
-    """Delete the copies kept for holds that were released or refused."""
+    """Delete the copies kept for holds that were released or refused (or lapsed)."""
     holds = LegalHold.objects.exclude(status__in=LegalHold.PRESERVING)
     holds = holds.filter(purged_at__isnull=True)
     rows = files = 0

@@ -243,6 +243,27 @@ def test_a_released_hold_goes_at_the_next_run(held_case, personas, media):
     assert retention_run(now=later) == []
 
 
+def test_a_hold_nobody_decides_lapses_and_its_copies_go(media, personas, robbery):
+    investigator = personas["investigator"]
+    camera = CameraFactory()
+    now = timezone.now()
+    ingest(camera, [stored_read(camera, media, "AB12CDE", now - timedelta(days=10), "a10")])
+    hold = legal_hold_request(
+        user=investigator, purpose=purpose_for(investigator, robbery), reason=WHY,
+        vrm="AB12CDE", period_from=now - timedelta(days=11), period_to=now,
+        review_on=timezone.localdate() + timedelta(days=90),
+    )  # fmt: skip
+    assert retention_run(now=now + timedelta(days=27)) == []  # still waiting: kept
+    assert HeldRead.objects.count() == 1
+    record = retention_run(now=now + timedelta(days=29))[0]
+    hold.refresh_from_db()
+    assert (hold.status, hold.decision_reason) == ("refused", "Not decided within 28 days: lapsed.")
+    assert (record.what, record.rows, record.files) == ("held_reads", 1, 1)
+    assert not HeldRead.objects.exists() and not (media / f"holds/{hold.pk}").exists()
+    with pytest.raises(HoldRefused, match="decided already"):
+        legal_hold_decide(hold=hold, by=personas["senior"], approve=True)
+
+
 def test_holds_need_the_window_a_reason_and_another_officer(media, personas, robbery):
     investigator, senior = personas["investigator"], personas["senior"]
     camera = CameraFactory()
