@@ -1,6 +1,7 @@
 """Reads for hotlists and alerts: query helpers that take the requesting user and restrict by it."""
 
 from django.contrib.auth.models import Permission, User
+from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -104,7 +105,19 @@ SYNC_PAGE = 5000
 def entry_changes_since(*, camera, since: int, limit: int = SYNC_PAGE) -> dict:
     """What a mobile unit must change to hold its lists as they are (R-HOT-7): for each entry
     changed after revision `since`, its state now (saved, with its fields) or its removal,
-    oldest first, at most `limit`; then the revision to ask from next time."""
+    oldest first, at most `limit`; then the revision to ask from next time.
+
+    A change's revision is drawn when it is written but seen only when its transaction
+    commits, so one committed after a later one would fall behind the revision handed out and
+    never reach the unit. The changes are read once every transaction writing them has
+    committed, with new ones held off meanwhile (a SHARE lock: reads go on)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {EntryChange._meta.db_table} IN SHARE MODE")
+        return _changes_since(camera, since, limit)
+
+
+def _changes_since(camera, since: int, limit: int) -> dict:
     lists = list(camera.hotlists.filter(is_active=True).values_list("pk", flat=True))
     latest = (
         EntryChange.objects.filter(hotlist_id__in=lists, revision__gt=since)

@@ -221,6 +221,45 @@ def test_delta_sync_returns_exactly_the_changes_since_a_revision(personas):
     assert kept.pk not in [c["entry"] for c in delta["changes"]]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_after_a_later_one_still_reaches_the_unit():
+    import threading
+
+    from django.db import connections, transaction
+
+    from hotlist.selectors import entry_changes_since
+    from tests.factories import CameraFactory
+
+    hotlist, unit = HotlistFactory(), CameraFactory(kind="mobile")
+    unit.hotlists.add(hotlist)
+    HotlistEntryFactory(hotlist=hotlist, vrm="FIRST1")
+    held = entry_changes_since(camera=unit, since=0)["revision"]
+    written, release, synced = threading.Event(), threading.Event(), {}
+
+    def slow_import():  # draws its revision, then commits only when released
+        with transaction.atomic():
+            HotlistEntryFactory(hotlist=hotlist, vrm="SLOW1")
+            written.set()
+            release.wait(20)
+        connections.close_all()
+
+    def sync():
+        synced.update(entry_changes_since(camera=unit, since=held))
+        connections.close_all()
+
+    writer, syncer = threading.Thread(target=slow_import), threading.Thread(target=sync)
+    writer.start()
+    assert written.wait(20)
+    HotlistEntryFactory(hotlist=hotlist, vrm="FAST1")  # a later revision, committed first
+    syncer.start()
+    syncer.join(1)
+    assert syncer.is_alive()  # the sync waits for the slower change to commit
+    release.set()
+    writer.join(20)
+    syncer.join(20)
+    assert [change["vrm"] for change in synced["changes"]] == ["SLOW1", "FAST1"]
+
+
 def test_a_unit_that_may_not_submit_reads_is_given_no_hotlist_entries(personas):
     from rest_framework.test import APIClient
 
