@@ -52,7 +52,8 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
                       f"{read_id}.{extension}", content)  # fmt: skip
     try:
         ocr_frame_task.delay({
-            "camera_id": camera.pk, "read_id": str(read_id), "frame": path,
+            "camera_id": camera.pk, "site_id": camera.site_id, "read_id": str(read_id),
+            "frame": path,
             "capture_id": frame["capture_id"], "captured_at": frame["captured_at"].isoformat(),
             "received_at": now.isoformat(),
         })  # fmt: skip
@@ -102,7 +103,9 @@ def frame_process(frame: dict) -> str | None:
     read_batch_ingest_task.delay(
         {
             "camera_id": camera.pk,
-            "site_id": camera.site_id,
+            # Where the camera was when the frame was accepted: a relocation since moves the
+            # camera, not what it saw before. (Frames queued without it: where it is now.)
+            "site_id": frame.get("site_id", camera.site_id),
             "received_at": frame["received_at"],
             "reads": [read],
         }

@@ -418,6 +418,24 @@ def test_frames_become_reads_and_alerts_through_the_ocr_worker(
     assert list((tmp_path / "frames").rglob("*.jpg")) == [tmp_path / unread.image]
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_a_frame_accepted_before_its_camera_moved_is_read_at_the_site_that_took_it(
+    api, camera, workers, settings, tmp_path
+):
+    from tests.factories import SiteFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    vrm, style, tilt = PLATES[0]
+    assert send(api, jpeg_bytes(scene(vrm, style, tilt).image)).status_code == 202
+    taken_at = camera.site_id
+    camera.site = SiteFactory(status="proposed")  # relocated by a review while it waits
+    camera.save()
+    workers.start(MEDIA_ROOT=str(tmp_path))
+    wait_for(lambda: Read.objects.exists())
+    assert Read.objects.get().site_id == taken_at
+
+
 @pytest.mark.django_db
 def test_unread_frames_are_kept_only_for_diagnostics(camera, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
