@@ -182,6 +182,7 @@ class DeletionRecord(models.Model):
         TRACKS = "tracks", "GPS tracks of mobile units"
         FRAMES = "frames", "Diagnostic frames"
         HELD_READS = "held_reads", "Released legal holds' reads"
+        NATIONAL_EXPORTS = "exports", "National exports sent"
 
     at = models.DateTimeField(default=timezone.now)
     policy = models.ForeignKey(RetentionPolicy, on_delete=models.PROTECT, related_name="+")

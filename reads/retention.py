@@ -5,7 +5,8 @@ Reads go by whole day partitions (never row DELETEs), with their days' image fol
 alerts, mobile units' GPS tracks and diagnostic frames go by rows, each on its own clock. Reads
 under a legal hold were copied to the holds table and store when the hold was asked
 (reads/holds.py), so dropping their day loses nothing; a released or refused hold's copies go at
-the next run. Every step records what it deleted (DeletionRecord); the audit tables are never
+the next run, and a national export once it has been sent and its day is past retention too.
+Every step records what it deleted (DeletionRecord); the audit tables are never
 touched. Safe to run twice or after missed days: each step deletes whatever is past its clock
 now, so a second run finds nothing and a late one catches up.
 """
@@ -25,7 +26,8 @@ from core.locks import advisory_lock
 from hotlist.models import Alert
 
 from . import partitions
-from .models import DeletionRecord, HeldRead, LegalHold, RetentionPolicy
+from .models import DeletionRecord, HeldRead, LegalHold, NationalExport, RetentionPolicy
+from .national import FOLDER as NATIONAL_FOLDER
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ def retention_run(*, now: datetime | None = None) -> list[DeletionRecord]:
             _alerts_delete(policy, now - timedelta(days=policy.alerts_days)),
             _tracks_delete(policy, now - timedelta(days=policy.tracks_days)),
             _released_holds_purge(policy, now),
+            _national_exports_delete(policy, cutoff),
         ]
         partitions.ensure_ahead(today)
     done = [record for record in records if record]
@@ -211,6 +214,18 @@ def _released_holds_purge(policy: RetentionPolicy, now: datetime) -> DeletionRec
         purged.append(str(hold.pk))
     return _record(policy, DeletionRecord.What.HELD_READS, rows=rows, files=files,
                    detail=f"Legal holds {', '.join(purged)}.")  # fmt: skip
+
+
+def _national_exports_delete(policy: RetentionPolicy, cutoff: date) -> DeletionRecord | None:
+    """Delete the national exports of days before `cutoff` that have been sent: the day's reads
+    are gone from the store, and the national system keeps its own copy. One not sent yet is
+    kept until it is."""
+    days, files = [], 0
+    for export in NationalExport.objects.filter(day__lt=cutoff, sent_at__isnull=False):
+        if deleted := _tree_delete(f"{NATIONAL_FOLDER}/{export.day.isoformat()}"):
+            days.append(export.day)
+            files += deleted
+    return _record(policy, DeletionRecord.What.NATIONAL_EXPORTS, files=files, days=days)
 
 
 def _on_day(field: str, day: date) -> Q:

@@ -202,6 +202,26 @@ def test_by_default_the_export_is_left_in_storage_and_marked_sent(media):
     assert (export.reads, export.groups) == (0, 0)  # a day without reads is exported empty
 
 
+def test_a_sent_export_goes_once_its_day_is_past_retention_and_an_unsent_one_stays(
+    media, camera, settings
+):
+    from reads.retention import retention_run
+
+    ingest(camera, [plain_read("AB12CDE", START)])
+    later = DAY + timedelta(days=1)
+    national_export_due(today=DAY + timedelta(days=1))  # sent: left in storage
+    settings.NATIONAL_EXPORT_TRANSPORT = "tests.test_national_export.RefusingTransport"
+    national_export_due(today=later + timedelta(days=1))  # the next day's: not sent
+    assert folder_of(media).is_dir() and folder_of(media, later).is_dir()
+    now = datetime.combine(later + timedelta(days=367), datetime.min.time(), UTC)
+
+    record = {r.what: r for r in retention_run(now=now)}["exports"]
+
+    assert (record.days, record.files) == (["2024-02-29"], 3)  # capture, manifest, checksum
+    assert not folder_of(media).exists() and folder_of(media, later).is_dir()
+    assert "exports" not in {r.what for r in retention_run(now=now)}  # nothing more to delete
+
+
 def test_the_daily_run_exports_yesterday_and_catches_up_days_it_missed(media):
     assert [export.day for export in national_export_due(today=DAY)] == [DAY - timedelta(days=1)]
     later = national_export_due(today=DAY + timedelta(days=3))
