@@ -53,8 +53,8 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
     try:
         ocr_frame_task.delay({
             "camera_id": camera.pk, "site_id": camera.site_id, "read_id": str(read_id),
-            "frame": path,
-            "capture_id": frame["capture_id"], "captured_at": frame["captured_at"].isoformat(),
+            "frame": path, "capture_id": frame["capture_id"],
+            "captured_at": frame["captured_at"].isoformat(),
             "received_at": now.isoformat(),
         })  # fmt: skip
     except OperationalError as error:

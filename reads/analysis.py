@@ -70,8 +70,7 @@ def analysis_start(
             vrm = plate_condition(vrm).get("vrm", "")
             if not vrm:
                 raise SearchRefused("A convoy analysis follows one vehicle: give its full plate.")
-        search_window(user=user, purpose=purpose,
-                      wanted_from=captured_from, wanted_to=end)  # fmt: skip
+        search_window(user=user, purpose=purpose, wanted_from=captured_from, wanted_to=end)
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(
             user=user, action=AuditRecord.Action.SEARCH, target=f"analysis: {kind}",
@@ -106,8 +105,7 @@ def analysis_findings_view(*, analysis: Analysis, address: str | None) -> str | 
         )  # fmt: skip
 
     try:
-        search_window(user=analysis.user, purpose=purpose,
-                      wanted_from=analysis.captured_from,
+        search_window(user=analysis.user, purpose=purpose, wanted_from=analysis.captured_from,
                       wanted_to=analysis.captured_to)  # fmt: skip
     except WindowRefused as refusal:
         audit(outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))

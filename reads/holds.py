@@ -76,8 +76,7 @@ def legal_hold_request(
         else:
             raise HoldRefused("Pick reads from search results, or give a plate and a period.")
         # Only what the officer may search now, for this case, may be held.
-        search_window(user=user, purpose=purpose, wanted_from=start,
-                      wanted_to=end)  # fmt: skip
+        search_window(user=user, purpose=purpose, wanted_from=start, wanted_to=end)
         with transaction.atomic():
             hold = LegalHold.objects.create(
                 requester=user, purpose=purpose, reason=reason.strip(), vrm=vrm,

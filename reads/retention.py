@@ -6,9 +6,9 @@ alerts, mobile units' GPS tracks and diagnostic frames go by rows, each on its o
 under a legal hold were copied to the holds table and store when the hold was asked
 (reads/holds.py), so dropping their day loses nothing; a released or refused hold's copies go at
 the next run, and a national export once it has been sent and its day is past retention too.
-Every step records what it deleted (DeletionRecord); the audit tables are never
-touched. Safe to run twice or after missed days: each step deletes whatever is past its clock
-now, so a second run finds nothing and a late one catches up.
+Every step records what it deleted (DeletionRecord); the audit tables are never touched. Safe
+to run twice or after missed days: each step deletes whatever is past its clock now, so a
+second run finds nothing and a late one catches up.
 """
 
 import logging

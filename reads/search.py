@@ -234,8 +234,7 @@ def read_image_open(
     try:
         if not path or not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
             raise SearchRefused("No such image.")
-        search_window(user=user, purpose=purpose,
-                      wanted_from=captured_at, wanted_to=captured_at)  # fmt: skip
+        search_window(user=user, purpose=purpose, wanted_from=captured_at, wanted_to=captured_at)
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
         raise SearchRefused("No such image.") from None
