@@ -168,6 +168,17 @@ def test_application_role_ingests_reads_and_raises_alerts(personas):
     assert camera.reads_stored == 2
 
 
+def test_application_role_syncs_a_mobile_units_hotlists():
+    from hotlist.selectors import entry_changes_since
+
+    unit = CameraFactory(kind="mobile")
+    entry = HotlistEntryFactory(vrm="SYNC1")
+    unit.hotlists.add(entry.hotlist)
+    with as_app_role():  # it may take the lock that waits for changes still being written
+        changes = entry_changes_since(camera=unit, since=0)["changes"]
+    assert [change["vrm"] for change in changes] == ["SYNC1"]
+
+
 def test_application_role_makes_and_drops_day_partitions_only_through_the_functions(
     far_day_cleared,
 ):
