@@ -132,8 +132,11 @@ def _device_for(user, token: str):
 
 
 def _verified(request, device) -> None:
+    """The session verified by `device`, and the person confirmed as of when they gave their
+    password (signing in), never later: a code alone confirms nothing."""
     django_otp.login(request, device)
-    request.session[CONFIRMED_AT] = time.time()
+    given = request.session.get(SIGNED_IN_AT, 0)
+    request.session[CONFIRMED_AT] = max(request.session.get(CONFIRMED_AT, 0), given)
 
 
 def reauthenticated(view):

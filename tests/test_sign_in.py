@@ -189,11 +189,17 @@ def test_new_backup_codes_replace_the_old_ones_after_a_confirmation(client, pers
     home = client.get("/").content.decode()
     assert reverse("access:backup_codes") in home and reverse("access:enrol") in home
     session = client.session
-    session[CONFIRMED_AT] = time.time() - 6 * 60
+    session[SIGNED_IN_AT] = session[CONFIRMED_AT] = time.time() - 6 * 60
     session.save()
     assert client.post(reverse("access:backup_codes"))["Location"].startswith(
         reverse("access:confirm")
     )
+    # A code alone, without the password, confirms nothing.
+    assert client.post(reverse("access:verify"), {"token": old[0]})["Location"] == "/"
+    assert client.post(reverse("access:backup_codes"))["Location"].startswith(
+        reverse("access:confirm")
+    )
+    time.sleep(1.1)  # the app's code was tried against the backup code: its next try waits
     assert client.get(reverse("access:enrol"))["Location"].startswith(reverse("access:confirm"))
     client.post(reverse("access:confirm"),
                 {"password": PASSWORD, "token": totp_code(investigator)})  # fmt: skip
