@@ -204,6 +204,11 @@ def test_a_mobile_unit_reports_its_track_with_its_heartbeats(api, camera):
         api.post(heartbeat, {"latitude": 52.2, "longitude": 0.12}, format="json").status_code == 200
     )
     assert list(camera.positions.values_list("latitude", "longitude")) == [(52.2, 0.12)]
+    camera.status = Camera.Status.DISABLED  # taken off the road: where it is is not recorded
+    camera.save()
+    refused = api.post(heartbeat, {"latitude": 52.3, "longitude": 0.13}, format="json")
+    assert refused.status_code == 403 and refused.json()["detail"].endswith("is disabled.")
+    assert camera.positions.count() == 1
 
 
 def ingest_queue_length() -> int:

@@ -201,13 +201,25 @@ class HeartbeatView(CameraAPIView):
     @extend_schema(
         operation_id="camera_heartbeat",
         request=HeartbeatSerializer,
-        responses={200: ProblemSerializer, 400: INVALID, 401: PROBLEM, 413: PROBLEM, 415: PROBLEM},
+        responses={
+            200: ProblemSerializer,
+            400: INVALID,
+            401: PROBLEM,
+            403: PROBLEM,
+            413: PROBLEM,
+            415: PROBLEM,
+        },
         summary="Tell the back office the camera is alive (and where, for a mobile unit)",
     )
     def post(self, request):
+        """A camera that may not submit reads (disabled, or at a site that does not collect
+        them) is told why; where it is is not recorded."""
+        camera = request.auth.camera
+        if reason := camera.refusal_reason():
+            return Response({"detail": reason}, status=403)
         serializer = HeartbeatSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data, camera = serializer.validated_data, request.auth.camera
+        data = serializer.validated_data
         if "latitude" in data:
             if camera.kind != Camera.Kind.MOBILE:
                 return Response({"detail": f"Camera {camera.reference} is fixed: only mobile "
