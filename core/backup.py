@@ -51,6 +51,9 @@ def backup_create(dest: Path, *, progress: Progress) -> dict:
     if dest.exists() and any(dest.iterdir()):
         raise BackupError(f"{dest} is not empty: a backup goes into a new folder.")
     dest.mkdir(parents=True, exist_ok=True)
+    # Every table and image is in it (reads, the audit, password hashes, second-factor keys):
+    # its owner's alone, whatever the umask.
+    dest.chmod(0o700)
     params = _params(connection.settings_dict)
     created_at = timezone.now()
     with psycopg.connect(**params) as conn:
@@ -81,6 +84,8 @@ def backup_create(dest: Path, *, progress: Progress) -> dict:
         "contents": {**contents, "media_files": media_files},
     }  # fmt: skip
     (dest / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    for path in dest.iterdir():
+        path.chmod(0o600)
     progress(f"  {MANIFEST_FILE}: checksums and contents written")
     return manifest
 

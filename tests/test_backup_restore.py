@@ -108,6 +108,9 @@ def test_restore_drill_brings_back_every_read_image_and_audit_record_with_the_ch
     assert manifest["contents"]["audit_records"] == 3
     assert manifest["contents"]["audit_last_hash"] == audit[-1][-1]
     assert set(manifest["files"]) == {"database.dump", "media.tar"}
+    # Its owner's alone: no other account on the host may read it.
+    assert (tmp_path / "backup").stat().st_mode & 0o777 == 0o700
+    assert {path.stat().st_mode & 0o777 for path in (tmp_path / "backup").iterdir()} == {0o600}
 
     restored = restore(tmp_path / "backup", drill_url, tmp_path / "restored")
 
