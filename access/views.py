@@ -10,11 +10,11 @@ from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
 from core.middleware import client_address, second_factor_not_required
+from core.params import day, whole_number
 from core.views import AreaView
 from reads.models import LegalHold
 
@@ -45,12 +45,6 @@ from .services import (
 )
 
 FLAG_DAYS = 7
-
-
-def _number(data, name: str) -> int | None:
-    """A whole number a form sent, or None for anything else (which then names nothing)."""
-    value = data.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 class AccessRequestListView(AreaView):
@@ -108,7 +102,8 @@ class AccessRequestQueueView(AreaView):
         )  # fmt: skip
 
     def post(self, request, *args, **kwargs):
-        access_request = get_object_or_404(AccessRequest, pk=_number(request.POST, "request"))
+        number = whole_number(request.POST.get("request"))
+        access_request = get_object_or_404(AccessRequest, pk=number)
         form = DecisionForm(request.POST)
         form.is_valid()
         reason, action = form.cleaned_data.get("reason", ""), request.POST.get("action")
@@ -147,9 +142,8 @@ class AuditListView(AreaView):
         if query.get("category"):
             records = records.filter(category=query["category"])
         for bound, lookup in (("since", "at__date__gte"), ("until", "at__date__lte")):
-            day = parse_date(query.get(bound) or "")
-            if day:
-                records = records.filter(**{lookup: day})
+            if when := day(query.get(bound)):
+                records = records.filter(**{lookup: when})
         now = timezone.now()
         reviews = SearchReview.objects.select_related("record__user", "reviewed_by")
         return super().get_context_data(
@@ -166,12 +160,13 @@ class AuditListView(AreaView):
         now = timezone.now()
         try:
             if request.POST.get("action") == "sample":
-                count = max(1, min(50, _number(request.POST, "count") or 10))
+                count = max(1, min(50, whole_number(request.POST.get("count")) or 10))
                 picked = audit_dip_sample(by=request.user, count=count,
                                           since=now - timedelta(days=30), until=now)  # fmt: skip
                 messages.success(request, f"{picked} searches sampled for review.")
             else:
-                review = get_object_or_404(SearchReview, pk=_number(request.POST, "review"))
+                number = whole_number(request.POST.get("review"))
+                review = get_object_or_404(SearchReview, pk=number)
                 search_review_record(review=review, by=request.user,
                                      finding=request.POST.get("finding", ""),
                                      notes=request.POST.get("notes", ""))  # fmt: skip

@@ -7,12 +7,25 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 
 from access.mfa import enrolled, session_expired
+
+
+class QueryStringMiddleware(MiddlewareMixin):
+    """A query string holding a NUL character is refused, naming it: no stored value can hold
+    one (PostgreSQL text cannot), so no filter could match, and a query with one would fail."""
+
+    def process_request(self, request):
+        if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
+            detail = "The address holds a NUL character (%00), which no value can contain."
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": detail}, status=400)
+            return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
+        return None
 
 
 def client_address(request) -> str | None:

@@ -9,6 +9,7 @@ from cameras.models import Camera
 from deployments.models import Site
 
 from .models import Read, RetentionPolicy
+from .search import MAX_PAGE
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -31,7 +32,8 @@ class SearchForm(PurposeForm):
                                     empty_label="Any camera")  # fmt: skip
     direction = forms.ChoiceField(choices=[("", "Either"), *Read.Direction.choices],
                                   required=False)  # fmt: skip
-    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False,
+                              widget=forms.HiddenInput)  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

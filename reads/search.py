@@ -21,6 +21,7 @@ from .models import Read
 from .vrm import InvalidVRM, canonical_vrm
 
 PAGE_SIZE = 100
+MAX_PAGE = 100_000  # far past any search a person pages through (10 million reads)
 COUNT_CAP = 10_000  # results are counted up to this; more says "over 10,000"
 MIN_KNOWN_RUN = 3  # a partial plate needs this many known characters in a row (trigram index)
 MIN_JUSTIFICATION = 20

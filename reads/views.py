@@ -1,6 +1,7 @@
 """Pages for reads: the investigator's search, legal holds, and retention."""
 
 import mimetypes
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,8 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -21,6 +20,7 @@ from access.mfa import reauthenticated, reauthentication_needed
 from access.models import SearchPurpose
 from core.charts import day_bars
 from core.middleware import client_address
+from core.params import day, moment, whole_number
 from core.views import AreaView
 
 from .analysis import analysis_findings_view, analysis_start
@@ -207,11 +207,9 @@ class StakeoutView(SearchView):
 def read_image(request, read_id, kind: str):
     """A read's image from search results, under the session's purpose (audited)."""
     purpose = session_purpose(request)
-    captured_at = parse_datetime(request.GET.get("at", ""))
+    captured_at = moment(request.GET.get("at"))
     if purpose is None or captured_at is None:
         raise Http404("No such image.")
-    if timezone.is_naive(captured_at):  # a time without its zone: the force's
-        captured_at = timezone.make_aware(captured_at)
     try:
         path = read_image_open(user=request.user, purpose=purpose, vrm=request.GET.get("vrm", ""),
                                captured_at=captured_at, read_id=str(read_id), kind=kind,
@@ -285,8 +283,12 @@ def _read_key(value: str) -> ReadKey | None:
     """A ticked read: plate|capture time|id, as the search results page writes it."""
     vrm, _, rest = value.partition("|")
     captured, _, read_id = rest.partition("|")
-    captured_at = parse_datetime(captured)
-    return ReadKey(vrm, captured_at, read_id) if vrm and captured_at and read_id else None
+    captured_at = moment(captured)
+    try:
+        read_id = str(uuid.UUID(read_id))
+    except ValueError:
+        return None
+    return ReadKey(vrm, captured_at, read_id) if vrm and captured_at else None
 
 
 @method_decorator(reauthenticated, name="post")
@@ -311,11 +313,11 @@ class LegalHoldDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         hold, user, query = self.hold, self.request.user, self.request.GET
         if query.get("show"):
-            page = query.get("page", "1")
             try:
                 kwargs["held"] = held_reads_view(
                     user=user, hold=hold, plate=query.get("plate", ""),
-                    page=int(page) if page.isdigit() else 1, address=client_address(self.request),
+                    page=whole_number(query.get("page")) or 1,
+                    address=client_address(self.request),
                 )  # fmt: skip
             except HoldRefused as refusal:
                 kwargs["refusal"] = str(refusal)
@@ -333,7 +335,7 @@ class LegalHoldDetailView(TemplateView):
                 legal_hold_decide(hold=hold, by=request.user, approve=action == "approve",
                                   reason=reason, address=address)  # fmt: skip
             elif action == "review":
-                review_on = parse_date(request.POST.get("review_on") or "")
+                review_on = day(request.POST.get("review_on"))
                 if review_on is None:
                     raise HoldRefused("Give the next review date.")
                 legal_hold_review(hold=hold, by=request.user, review_on=review_on,

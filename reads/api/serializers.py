@@ -7,6 +7,7 @@ from access.policy import case_reference_clean
 from core.api import SlugRelatedField
 
 from ..models import Analysis, Read
+from ..search import MAX_PAGE
 
 
 class PurposeSerializer(serializers.Serializer):
@@ -42,7 +43,7 @@ class SearchRequestSerializer(PurposeSerializer):
     direction = serializers.ChoiceField(
         choices=Read.Direction.choices, required=False, allow_blank=True, default=""
     )
-    page = serializers.IntegerField(min_value=1, required=False, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, default=1)
 
 
 class PlaceSerializer(serializers.Serializer):
