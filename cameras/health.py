@@ -77,7 +77,11 @@ def camera_problems(camera: Camera, now: datetime) -> dict[str, str]:
     reads = last.reads if last else 0
     # The same local clock hour on each day before: traffic keeps local time across BST changes.
     local = timezone.localtime(hour)
-    same_hours = week.filter(hour__in=[local - timedelta(days=d) for d in range(1, 8)])
+    # (Taken from every hour, not the week's: across a change the 7th such hour lies an hour
+    # outside the last 168.)
+    same_hours = CameraHour.objects.filter(
+        camera=camera, hour__in=[local - timedelta(days=d) for d in range(1, BASELINE_DAYS + 1)]
+    )
     usual = (same_hours.aggregate(total=Sum("reads"))["total"] or 0) / BASELINE_DAYS
     if usual >= settings.CAMERA_RATE_MIN_BASELINE and reads < usual * settings.CAMERA_RATE_DROP:
         problems[Kind.RATE_DROP] = (f"{reads} reads in the hour from {local:%H}:00, against "

@@ -1,7 +1,8 @@
 """Camera health (R-ALERT-4): silent cameras, read-rate and confidence drops against each
 camera's own baseline, and clock drift raise operational alerts, which clear by themselves."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -81,6 +82,21 @@ def test_a_read_rate_drop_is_judged_against_the_same_hour_of_the_week_before(cam
         raised[0].detail
         == f"30 reads in the hour from {hour:%H}:00, against 100 usually at that hour."
     )
+
+
+def test_in_the_week_after_the_clocks_go_back_a_drop_is_judged_against_the_same_local_hour():
+    # 28 October 2026, 10:00 London (GMT): the same hour on the seven days before was 10:00
+    # local too, the 7th of them (21 October) still in summer time, at 09:00 UTC.
+    now = datetime(2026, 10, 28, 11, 20, tzinfo=ZoneInfo("Europe/London"))
+    camera = CameraFactory(last_seen_at=now, created_at=now - timedelta(days=30))
+    ten = now.replace(hour=10, minute=0)
+    for day in range(1, 8):
+        CameraHour.objects.create(camera=camera, hour=ten - timedelta(days=day), reads=100)
+    CameraHour.objects.create(camera=camera, hour=ten, reads=45)
+    raised = camera_health_check(now=now).raised
+    assert [alert.detail for alert in raised] == [
+        "45 reads in the hour from 10:00, against 100 usually at that hour."
+    ]
 
 
 def test_a_quiet_camera_is_not_a_rate_drop(camera):
