@@ -134,8 +134,8 @@ class AlertDetailView(TemplateView):
             deliveries=alert.deliveries.all(), previous_hours=settings.ALERT_PREVIOUS_READS_HOURS,
             read_chars=vrm_differences(alert.read_vrm, entry.vrm), may_act=opened.may_act,
             exact_location=user.has_perm("access.view_exact_locations"),
-            verify_form=VerifyForm(), accept_form=AcceptForm(), reject_form=RejectForm(),
-            **kwargs,
+            **{"verify_form": VerifyForm(), "accept_form": AcceptForm(),
+               "reject_form": RejectForm(), **kwargs},
         )  # fmt: skip
 
 
@@ -170,13 +170,12 @@ def alert_step_view(request, pk: int, step: str):
     arguments = {}
     if form_class is not None:
         form = form_class(request.POST)
-        if not form.is_valid():
-            problems = "; ".join(
-                f"{getattr(form.fields.get(name), 'label', None) or name}: {' '.join(errors)}"
-                for name, errors in form.errors.items()
-            )
-            messages.error(request, f"Not done. {problems}")
-            return redirect(alert.get_absolute_url())
+        if not form.is_valid():  # the page again, the form as typed with what is missing
+            messages.error(request, "Not done: see the form below.")
+            page = AlertDetailView()
+            page.setup(request, pk=pk)
+            context = page.get_context_data(**{f"{step}_form": form})
+            return page.render_to_response(context, status=400)
         arguments = form.cleaned_data
     try:
         alert_step(alert=alert, step=step, by=request.user, **arguments)

@@ -174,10 +174,14 @@ def test_workflow_through_the_pages(client_for, personas, lists):
     page = olivia.post(f"{url}/accept/", {"outcome": "arrested"}, follow=True).content.decode()
     assert "Verify the plate image before accepting" in page
     page = olivia.post(f"{url}/verify/", {}, follow=True).content.decode()
-    assert "Not done." in page
+    assert "Not done" in page
     olivia.post(f"{url}/verify/", {"image_matches": "yes"})
-    page = olivia.post(f"{url}/accept/", {"outcome": ""}, follow=True).content.decode()
-    assert "Not done." in page and "outcome" in page.lower()
+    typed = {"outcome": "", "notes": "Driver gave a false name"}
+    refused = olivia.post(f"{url}/accept/", typed)
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "Not done" in page
+    accept_form = page.split('data-testid="accept-form"')[1].split("</form>")[0]
+    assert "This field is required" in accept_form and "Driver gave a false name" in accept_form
     olivia.post(f"{url}/accept/", {"outcome": "arrested", "notes": "Driver detained"})
     alert.refresh_from_db()
     assert (alert.status, alert.outcome, alert.notes) == ("accepted", "arrested", "Driver detained")
