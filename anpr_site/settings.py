@@ -515,6 +515,10 @@ CAMERA_CONFIDENCE_DROP = env_int("CAMERA_CONFIDENCE_DROP_POINTS", 15) / 100
 
 # Outbound webhooks: each try waits this long for the receiver; retries back off exponentially
 # from the base (10, 20, 40, 80 s: the last wait stays below the broker's visibility timeout).
+# The hosts a list's alerts may be sent to (a name, or .example.police.uk for it and every host
+# under it): alerts carry personal data, so only destinations the force has approved. None by
+# default.
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10)

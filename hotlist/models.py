@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from auditlog.context import set_actor
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.urls import reverse
@@ -23,6 +24,21 @@ class Priority(models.IntegerChoices):
     HIGH = 2, "High"
     MEDIUM = 3, "Medium"
     LOW = 4, "Low"
+
+
+def webhook_approved(url: str) -> bool:
+    """Whether `url` goes to a host the force has approved (settings.WEBHOOK_ALLOWED_HOSTS)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == allowed.lower() or (allowed.startswith(".") and host.endswith(allowed))
+               for allowed in settings.WEBHOOK_ALLOWED_HOSTS)  # fmt: skip
+
+
+def approved_destination(url: str) -> None:
+    if not webhook_approved(url):
+        raise ValidationError(
+            f"{urlsplit(url).hostname} is not a destination the force has approved for alerts "
+            "(WEBHOOK_ALLOWED_HOSTS): ask the system administrator."
+        )
 
 
 class Hotlist(models.Model):
@@ -60,7 +76,7 @@ class Hotlist(models.Model):
     is_active = models.BooleanField(default=True)
     webhook_url = models.URLField(
         blank=True,
-        validators=[URLValidator(schemes=["https"])],
+        validators=[URLValidator(schemes=["https"]), approved_destination],
         help_text="The list's alerts are also sent here as signed JSON (e.g. to a dispatch "
         "system). HTTPS only.",
     )

@@ -26,7 +26,7 @@ from reads.models import Read
 from reads.vrm import InvalidVRM, canonical_vrm, is_uk_format
 
 from .events import alerts_announce
-from .models import Alert, Hotlist, HotlistEntry, Priority, WebhookDelivery
+from .models import Alert, Hotlist, HotlistEntry, Priority, WebhookDelivery, webhook_approved
 from .selectors import alert_for
 
 
@@ -94,6 +94,8 @@ def hotlist_update(*, hotlist: Hotlist, by, **fields) -> Hotlist:
     if hotlist.owner_id != by.pk:
         raise HotlistError("Only the list's owner changes its settings.")
     with transaction.atomic(), set_actor(by):
+        if fields.get("webhook_url", hotlist.webhook_url) != hotlist.webhook_url:
+            hotlist.webhook_secret = ""  # a new receiver gets a signing key of its own
         for field, value in fields.items():
             setattr(hotlist, field, value)
         hotlist.save()
@@ -277,9 +279,14 @@ _opener = build_opener(_NoRedirects)
 
 
 def _send(delivery: WebhookDelivery, final: bool) -> None:
+    if not webhook_approved(delivery.url):  # approved when set, but no longer
+        delivery.status, delivery.last_attempt_at = WebhookDelivery.Status.FAILED, timezone.now()
+        delivery.last_error = "Not sent: the destination is no longer approved for alerts."
+        delivery.save()
+        return
     body = json.dumps(webhook_payload(delivery.alert)).encode()
     timestamp = str(int(time.time()))
-    # The URL is a list's webhook, set by hotlist managers and validated as https.
+    # The URL is a list's webhook, set by hotlist managers: https, to an approved host.
     request = Request(delivery.url, data=body, method="POST", headers={  # noqa: S310
         "Content-Type": "application/json", "X-ANPR-Delivery": str(delivery.pk),
         "X-ANPR-Timestamp": timestamp,

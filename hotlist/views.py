@@ -274,9 +274,10 @@ class HotlistCreateView(AreaView):
         return redirect("hotlist:hotlist_detail", pk=hotlist.pk)
 
 
-@method_decorator(reauthenticated, name="post")
+@method_decorator(reauthenticated, name="dispatch")
 class HotlistUpdateView(AreaView):
-    """A list's settings, changed by its owner."""
+    """A list's settings, changed by its owner, who alone sees its webhook's signing key (to
+    give to the receiver); both after confirming who they are."""
 
     area_key = "hotlists"
     template_name = "hotlist/hotlist_form.html"

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from hotlist.models import WebhookDelivery
-from hotlist.services import webhook_signature
+from hotlist.services import WebhookFailed, webhook_signature
 from tests.factories import CameraFactory, HotlistEntryFactory, HotlistFactory
 from tests.test_ingest import ingest, plain_read
 
@@ -49,7 +49,9 @@ class Receiver(ThreadingHTTPServer):
 @pytest.fixture
 def worker(workers):
     # Retries back off from 1 s (1, 2, ...) instead of 10 s, so the test sees them all.
-    return workers.start(WEBHOOK_RETRY_BASE_SECONDS="1", WEBHOOK_MAX_ATTEMPTS="3")
+    return workers.start(
+        WEBHOOK_RETRY_BASE_SECONDS="1", WEBHOOK_MAX_ATTEMPTS="3", WEBHOOK_ALLOWED_HOSTS="127.0.0.1"
+    )  # the receivers here: approved
 
 
 def raise_alert(receiver_url: str, vrm: str = "WH01OOK"):
@@ -126,6 +128,44 @@ def test_a_receiver_that_keeps_failing_is_marked_failed_where_people_look(
     assert "FA11LED" in listing and "HTTP 503" in listing
     hotlists = manager.get("/hotlists/").content.decode()
     assert hotlist.name in hotlists and "Webhook deliveries" in hotlists
+
+
+def test_alerts_go_only_to_destinations_the_force_has_approved(settings, client_for, personas):
+    settings.WEBHOOK_ALLOWED_HOSTS = [".dispatch.example.police.uk"]
+    hotlist = HotlistFactory(owner=personas["hotlists"],
+                             webhook_url="https://a.dispatch.example.police.uk/alerts")  # fmt: skip
+    manager = client_for("hotlists")
+    form = {"name": hotlist.name, "source": "local", "default_priority": 3,
+            "protective_marking": "official", "fuzzy_tolerance": 0, "is_active": "on"}  # fmt: skip
+    for url in ("https://169.254.169.254/latest/meta-data/", "https://localhost:6379/",
+                "https://dispatch.example.police.uk.evil.example/"):  # fmt: skip
+        page = manager.post(f"/hotlists/{hotlist.pk}/edit/", {**form, "webhook_url": url})
+        assert "not a destination the force has approved" in page.content.decode(), url
+    # The owner alone sees the signing key, to give to the receiver; a new address, a new key.
+    key = hotlist.webhook_secret
+    assert key in manager.get(f"/hotlists/{hotlist.pk}/edit/").content.decode()
+    moved = "https://b.dispatch.example.police.uk/alerts"
+    manager.post(f"/hotlists/{hotlist.pk}/edit/", {**form, "webhook_url": moved})
+    hotlist.refresh_from_db()
+    assert hotlist.webhook_url == moved and len(hotlist.webhook_secret) == 64
+    assert hotlist.webhook_secret != key
+
+
+def test_a_destination_no_longer_approved_is_sent_nothing(settings):
+    from hotlist.services import webhook_deliver
+
+    receiver = Receiver()
+    try:
+        raise_alert(receiver.url)  # set while 127.0.0.1 was approved; no worker sends it here
+        settings.WEBHOOK_ALLOWED_HOSTS = []
+        delivery = WebhookDelivery.objects.get()
+        with pytest.raises(WebhookFailed):
+            webhook_deliver(delivery_id=delivery.pk, final=False)
+    finally:
+        receiver.close()
+    delivery.refresh_from_db()
+    assert receiver.requests == [] and delivery.status == "failed"
+    assert delivery.last_error == "Not sent: the destination is no longer approved for alerts."
 
 
 def test_lists_without_a_webhook_send_nothing(worker):
