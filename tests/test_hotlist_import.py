@@ -141,7 +141,7 @@ def test_the_import_flow_in_the_browser(workers, page, server, personas, tmp_pat
     page.get_by_label("CSV file").set_input_files(str(path))
     page.get_by_role("button", name="Check the file").click()
     expect(page.get_by_test_id("import-progress")).to_be_visible()
-    expect(page.get_by_test_id("import-counts")).to_contain_text("4 with problems", timeout=60_000)
+    expect(page.get_by_test_id("import-counts")).to_contain_text("5 with problems", timeout=60_000)
     expect(page.get_by_test_id("import-errors")).to_contain_text("Unknown reason 'joyriding'")
     screenshot(page, "import-checked")
     page.get_by_role("button", name="Import the good rows").click()
