@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import posixpath
+import re
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
@@ -172,8 +173,17 @@ def _read_element(read: Read, camera: str, feed: str, source: str, folder: "_Fol
         ("PlateImage", folder.image(read.plate_image, f"{read.id}-plate")),
         ("OverviewImage", folder.image(read.overview_image, f"{read.id}-overview")),
     ]  # fmt: skip
-    inner = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in fields if value)
+    inner = "".join(f"<{name}>{_text(value)}</{name}>" for name, value in fields if value)
     return f'<Read Id="{read.id}">{inner}</Read>'
+
+
+def _text(value: str) -> str:
+    """`value` as XML text: escaped, and each character XML cannot hold (a control character
+    pasted into a site's reference) replaced by U+FFFD, so the file still parses."""
+    return escape(_NOT_XML.sub("\ufffd", value))
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _utc(moment: datetime) -> str:

@@ -160,6 +160,16 @@ def test_special_characters_are_escaped_and_the_capture_file_is_well_formed(medi
     assert "<CameraId>C&amp;&lt;1&gt;'\"</CameraId>" in raw
 
 
+def test_a_character_xml_cannot_hold_is_replaced_and_the_file_still_parses(media):
+    # A vertical tab pasted with a site's reference from a spreadsheet.
+    camera = CameraFactory(reference="C1", site=SiteFactory(reference="S\x0b001"))
+    ingest(camera, [plain_read("AB12CDE", START)])
+
+    national_export(day=DAY)
+
+    assert captured(media).find("RecordGroup/Read").findtext("FeedId") == "S\ufffd001"
+
+
 def test_a_day_already_exported_is_not_written_again(media, camera):
     ingest(camera, [plain_read("AB12CDE", START + timedelta(hours=1))])
     [first] = national_export_due(today=DAY + timedelta(days=1))
