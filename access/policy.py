@@ -75,9 +75,12 @@ def search_window(
             f"Your extended access for case {case_reference} is for {', '.join(others)}, not "
             f"{purpose.category.name}: search under that offence, or ask for a grant for this one."
         )
-    needed_until = min(end, standard)
     for grant in grants:
-        if _start(grant.date_from) <= wanted_from and needed_until <= _start(grant.date_to, 1):
+        # Every instant searched (both ends included) is in the standard window or before the
+        # grant's end, the first instant after its last day.
+        grant_end = _start(grant.date_to, 1)
+        reaches = end < grant_end if end < standard else standard <= grant_end
+        if _start(grant.date_from) <= wanted_from and reaches:
             return Window(wanted_from, end, grant)
     covered = [f"{_day(_start(g.date_from))} to {_day(_start(g.date_to))}" for g in grants]
     if covered:

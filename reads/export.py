@@ -94,7 +94,7 @@ def _stamp(user, purpose, window: Window, count: int, rows_sha256: str) -> list[
     return [
         ("ANPR evidential export", settings.SITE_NAME),
         ("Case", f"{purpose.case_reference} ({purpose.category.name})"),
-        ("Purpose", purpose.justification),
+        ("Purpose", " ".join(purpose.justification.split())),  # one line: the stamp's are
         ("Exported by", f"{user.get_full_name() or user.get_username()} ({user.get_username()})"),
         ("Exported at", f"{timezone.localtime():%d %b %Y %H:%M:%S %Z}"),
         ("Legal basis", basis),

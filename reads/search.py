@@ -124,7 +124,7 @@ def read_search(
         history = _history(reads) if full else None
         result = SearchResult(rows, min(total, COUNT_CAP), total > COUNT_CAP, window, page,
                               history)  # fmt: skip
-        return result, result.total, {"sites": sites}
+        return result, result.total, {"sites": sites, "capped": result.capped}
 
     return search_audited(
         user=user, purpose=purpose, criteria=criteria, address=address,

@@ -2,6 +2,7 @@
 any result, a digit such as ², a NUL character, a read id that is none): each answers with a
 clear refusal, or as if nothing matched, never a server error."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -74,3 +75,13 @@ def test_a_nul_character_in_an_address_is_refused_naming_it(client_for):
     assert page.status_code == 400 and "NUL character" in page.content.decode()
     api = client_for("investigator").get("/api/v1/sites/", {"area": "\x00"})
     assert api.status_code == 400 and "NUL character" in api.json()["detail"]
+
+
+def test_a_new_search_starts_at_its_first_page(searched):
+    ingest(CameraFactory(), [plain_read("XY12ZZZ", timezone.now() - timedelta(hours=n + 1),
+                                        capture_id=f"x{n}") for n in range(150)])  # fmt: skip
+    page = searched.post("/search/", search_form(plate="XY12ZZZ", page=2)).content.decode()
+    assert "Page 2 of 2" in page
+    # Only the pager's buttons carry a page: the Search button sends none, so page 1.
+    assert re.findall(r'<input[^>]*name="page"', page) == []
+    assert 'name="page" value="1">Previous' in page

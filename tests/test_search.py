@@ -19,6 +19,7 @@ from access.services import (
     access_request_revoke,
 )
 from reads.search import (
+    COUNT_CAP,
     Criteria,
     SearchRefused,
     plate_condition,
@@ -112,6 +113,40 @@ def test_a_grant_serves_only_its_case_and_only_while_in_force(personas, robbery,
     AccessRequest.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
     with pytest.raises(SearchRefused):
         search(personas["investigator"], robbery, 120)
+
+
+def test_a_grant_ending_before_the_standard_window_serves_not_an_instant_after_it(
+    personas, robbery
+):
+    # Granted to 100 days ago: the first instant of the day after (99 days ago, outside the
+    # standard window of 90) is not granted.
+    today = timezone.localdate()
+    request = access_request_create(
+        requester=personas["investigator"], case_reference=CASE, category=robbery,
+        date_from=today - timedelta(days=150), date_to=today - timedelta(days=100),
+        justification=WHY,
+    )  # fmt: skip
+    access_request_decide(access_request=request, by=personas["senior"], approve=True)
+    after = timezone.make_aware(datetime.combine(today - timedelta(days=99), datetime.min.time()))
+    purpose = SearchPurpose(case_reference=CASE, category=robbery)
+    since = after - timedelta(days=20)
+    with pytest.raises(WindowRefused, match="covers"):
+        search_window(user=personas["investigator"], purpose=purpose, wanted_from=since,
+                      wanted_to=after)  # fmt: skip
+    window = search_window(user=personas["investigator"], purpose=purpose, wanted_from=since,
+                           wanted_to=after - timedelta(microseconds=1))  # fmt: skip
+    assert window.grant == request
+
+
+def test_a_search_finding_more_than_it_counts_is_audited_as_capped(personas, robbery):
+    now = timezone.now()
+    reads = [plain_read("AB12CDE", now - timedelta(minutes=n + 1), capture_id=str(n))
+             for n in range(COUNT_CAP + 1)]  # fmt: skip
+    ingest(CameraFactory(), reads)
+    result = search(personas["investigator"], robbery, 30)
+    assert (result.total, result.capped) == (COUNT_CAP, True)
+    record = AuditRecord.objects.get(action="search")
+    assert (record.result_count, record.detail["capped"]) == (COUNT_CAP, True)
 
 
 @pytest.mark.parametrize("offence", ["Assault", "Terrorism"])
@@ -307,7 +342,9 @@ def test_every_vehicle_at_a_place_and_time(personas, robbery):
 def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, robbery, store):
     import hashlib
 
-    form = {"category": robbery.pk, "case_reference": CASE, "justification": WHY,
+    # Written on two lines in the form's box: the stamp keeps it to one.
+    why = WHY.replace(" on the night", "\r\non the night")
+    form = {"category": robbery.pk, "case_reference": CASE, "justification": why,
             "plate": "AB12CDE", "captured_from": days_ago(30)}  # fmt: skip
     client = client_for("investigator")
     response = client.post("/search/", {**form, "export": "csv"})
@@ -315,7 +352,7 @@ def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, ro
     content = response.content.decode()
     stamp = [line for line in content.splitlines() if line.startswith("# ")]
     rows = "".join(line + "\n" for line in content.splitlines() if not line.startswith("# "))
-    assert f"# Case: {CASE} (Robbery)" in stamp
+    assert f"# Case: {CASE} (Robbery)" in stamp and f"# Purpose: {WHY}" in stamp
     assert any(line.startswith("# Legal basis: Standard window") for line in stamp)
     assert any("(investigator)" in line for line in stamp)
     stamped_hash = stamp[-1].rsplit(": ", 1)[1]
