@@ -472,15 +472,24 @@ def test_the_folder_watch_takes_each_frame_once_and_sets_bad_ones_aside(camera, 
     assert "not a decodable JPEG or PNG" in (drop / "refused" / "c.jpg.reason.txt").read_text()
     call_command("watch_frames", **watch)
     assert ocr_queue_length() == before + 2
-    # A frame that cannot be queued now (the camera disabled) waits in taken/ for a retry.
+    # A frame that cannot be queued now (the camera disabled) waits in taken/ for a retry; a
+    # new file of the same name waits its turn, so neither is lost.
     (drop / "d.jpg").write_bytes(jpeg_bytes(scene(*PLATES[2]).image))
     Camera.objects.filter(pk=camera.pk).update(status=Camera.Status.DISABLED)
     call_command("watch_frames", **watch)
     assert [p.name for p in (drop / "taken").iterdir()] == ["d.jpg"]
+    (drop / "d.jpg").write_bytes(jpeg_bytes(scene(*PLATES[3]).image))
+    call_command("watch_frames", **watch)
+    assert (drop / "d.jpg").exists()
     Camera.objects.filter(pk=camera.pk).update(status=Camera.Status.ACTIVE)
     call_command("watch_frames", **watch)
-    assert ocr_queue_length() == before + 3
-    assert not list((drop / "taken").iterdir())
+    assert ocr_queue_length() == before + 4
+    assert not list((drop / "taken").iterdir()) and not (drop / "d.jpg").exists()
+    # Refused files of one name are each kept, with their reasons.
+    (drop / "c.jpg").write_bytes(b"still not an image")
+    call_command("watch_frames", **watch)
+    assert sorted(p.name for p in (drop / "refused").iterdir()) == [
+        "c-2.jpg", "c-2.jpg.reason.txt", "c.jpg", "c.jpg.reason.txt"]  # fmt: skip
     # A file still being written is left until it settles.
     (drop / "e.jpg").write_bytes(jpeg_bytes(scene(*PLATES[3]).image))
     call_command("watch_frames", **{**watch, "settle": 60})

@@ -19,8 +19,9 @@ class Command(BaseCommand):
         "Watch a folder a camera drops frames into: each file is moved aside into taken/ "
         "before it is read (so it is never read twice), queued for OCR, then removed; files "
         "that cannot be accepted go to refused/ with the reason beside them. Frames left in "
-        "taken/ (a crash, the queue or the camera unavailable) are queued again at start (a "
-        "frame queued twice is read once)."
+        "taken/ (a crash, the queue or the camera unavailable) are queued again at each look, "
+        "before new ones (a frame queued twice is read once); a new file of the same name "
+        "waits until they are."
     )
 
     def add_arguments(self, parser):
@@ -41,10 +42,11 @@ class Command(BaseCommand):
         for name in ("taken", "refused"):
             (folder / name).mkdir(exist_ok=True)
         self.settle = settle
-        for left in sorted((folder / "taken").iterdir()):
-            self._submit(self._camera(camera), left)
         while True:
             source = self._camera(camera)  # looked up each time: it may have been disabled
+            if source.refusal_reason() is None:  # frames waiting in taken/ first
+                for left in sorted((folder / "taken").iterdir()):
+                    self._submit(source, left)
             taken = sum(self._take(source, path) for path in sorted(folder.iterdir()))
             if taken:
                 self.stdout.write(f"{taken} frame(s) queued from {folder}")
@@ -62,6 +64,8 @@ class Command(BaseCommand):
         if time.time() - path.stat().st_mtime < self.settle:
             return False  # still being written
         target = path.parent / "taken" / path.name
+        if target.exists():
+            return False  # a frame of that name waits in taken/: this one waits its turn
         try:
             path.rename(target)  # atomic: of two watchers, one takes it; nothing takes it twice
         except FileNotFoundError:
@@ -86,11 +90,23 @@ class Command(BaseCommand):
             if refused.status != 400:  # not the frame's fault: it waits in taken/ for a retry
                 self.stderr.write(f"{taken.name}: not queued now: {refused.detail}")
                 return False
-            refused_folder = taken.parent.parent / "refused"
-            taken.rename(refused_folder / taken.name)
+            kept = _unused(taken.parent.parent / "refused", taken.name)
             reason = f"{refused.detail} {refused.body.get('errors', '')}".strip()
-            (refused_folder / f"{taken.name}.reason.txt").write_text(reason + "\n")
+            try:
+                taken.rename(kept)
+            except FileNotFoundError:
+                return False  # another watcher refused it
+            kept.with_name(f"{kept.name}.reason.txt").write_text(reason + "\n")
             self.stderr.write(f"{taken.name}: refused: {reason}")
             return False
-        taken.unlink()  # the back office holds it now
+        taken.unlink(missing_ok=True)  # the back office holds it now (another watcher may too)
         return True
+
+
+def _unused(folder: Path, name: str) -> Path:
+    """`name` in `folder`, or name-2, name-3... where a file already has it."""
+    path, number = folder / name, 1
+    while path.exists():
+        number += 1
+        path = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    return path
