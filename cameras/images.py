@@ -63,7 +63,10 @@ UNDECODABLE = "The image is not a decodable JPEG or PNG."
 def _header(content: bytes) -> tuple[str, int, int]:
     """Format, width and height from a JPEG or PNG header."""
     if content.startswith(b"\x89PNG\r\n\x1a\n") and content[12:16] == b"IHDR":
-        return "PNG", int.from_bytes(content[16:20]), int.from_bytes(content[20:24])
+        width, height = int.from_bytes(content[16:20]), int.from_bytes(content[20:24])
+        if not width or not height:
+            raise InvalidImage(UNDECODABLE)
+        return "PNG", width, height
     if not content.startswith(b"\xff\xd8"):
         raise InvalidImage(UNDECODABLE)
     position = 2
@@ -136,6 +139,8 @@ def _walk_jpeg(content: bytes, end: int) -> None:
         if marker == 0xD9:  # EOI
             if position + 2 != end:
                 raise _corrupt("there is data after the JPEG's end")
+            if not scans:
+                raise _corrupt("the JPEG holds no image data")
             return
         if marker in _STANDALONE:
             position += 2

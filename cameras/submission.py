@@ -160,10 +160,13 @@ def _vrm(value) -> str:
 
 
 def _captured_at(value, now: datetime, kept_days: int) -> datetime:
+    text = _text(value, 40)
     try:
-        moment = datetime.fromisoformat(_text(value, 40))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{printable(repr(value))} is not an ISO 8601 date and time.") from None
+    if not _HAS_TIME.search(text):  # fromisoformat takes a date alone as its midnight
+        raise ValueError(f"{printable(repr(value))} is a date without its time of capture.")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # capture times are UTC unless they say otherwise
     tolerance = settings.CAPTURE_FUTURE_TOLERANCE_SECONDS
@@ -174,6 +177,9 @@ def _captured_at(value, now: datetime, kept_days: int) -> datetime:
     if moment < now - timedelta(days=kept_days):
         raise ValueError(f"The capture time is older than the retention period ({kept_days} days).")
     return moment.astimezone(UTC)  # the day folders and partitions are UTC days
+
+
+_HAS_TIME = re.compile(r"[T ]\d\d", re.IGNORECASE)
 
 
 def _number(value, low: float, high: float) -> float:

@@ -83,6 +83,11 @@ def png_flipped() -> bytes:
     return bytes(data)
 
 
+def jpeg_without_scans() -> bytes:
+    """A real JPEG's headers up to its first scan, then its end: no image data at all."""
+    return GOOD_JPEG[: GOOD_JPEG.index(b"\xff\xda")] + b"\xff\xd9"
+
+
 def jpeg_with_many_scans() -> bytes:
     """A progressive JPEG with its last scan repeated 500 times: a decoder works through all."""
     progressive = encoded(picture(32, 24), "JPEG", progressive=True)
@@ -100,6 +105,8 @@ BAD_IMAGES = {
     "png-bomb": (png_declaring(50_000, 50_000), "50000x50000 pixels: too many pixels"),
     "jpeg-bomb": (jpeg_declaring(60_000, 60_000), "60000x60000 pixels: too many pixels"),
     "jpeg-with-500-scans": (jpeg_with_many_scans(), "more than 100 scans"),
+    "jpeg-without-image-data": (jpeg_without_scans(), "holds no image data"),
+    "png-of-no-pixels": (png_declaring(0, 0), "not a decodable JPEG or PNG"),
     "gif": (encoded(picture(40, 20), "GIF"), "not a decodable JPEG or PNG"),
     "text": (b"<html>not an image</html>", "not a decodable JPEG or PNG"),
 }
@@ -439,6 +446,8 @@ BAD_FRAME_FIELDS = {
     "captured-before-retention": ({"captured_at": ago(days=400)}, "captured_at",
                                   "older than the retention period (365 days)"),
     "not-a-time": ({"captured_at": "yesterday"}, "captured_at", "not an ISO 8601 date"),
+    "a-date-alone": ({"captured_at": ago(days=1).date().isoformat()}, "captured_at",
+                     "a date without its time of capture"),
 }  # fmt: skip
 
 
