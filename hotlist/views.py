@@ -3,8 +3,11 @@ outcomes of hits for entry owners."""
 
 import difflib
 import mimetypes
+import time
 from datetime import timedelta
+from importlib import import_module
 
+from asgiref.sync import sync_to_async
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
@@ -25,7 +28,7 @@ from django.views.generic import TemplateView
 from django_eventstream.views import events
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
-from access.mfa import reauthenticated
+from access.mfa import SIGNED_IN_AT, reauthenticated
 from cameras.models import OperationalAlert
 from core.middleware import client_address
 from core.views import AreaView
@@ -115,7 +118,31 @@ def alert_events(request):
         # Under WSGI the stream would hold a worker for ever: the proxy must route it to the
         # events process. The console shows its disconnected banner meanwhile.
         return HttpResponse("The live stream is served by the events process (ASGI).", status=503)
-    return events(request)
+    response = events(request)
+    if response.streaming:
+        response.streaming_content = _while_signed_in(request, response.streaming_content)
+    return response
+
+
+async def _while_signed_in(request, chunks):
+    """The stream, while its session lasts: signed out, past its limit, or its person no longer
+    an operator, it ends at the next event or keep-alive (every 20 s), and the browser's
+    reconnection is refused."""
+    key, user_id, first = request.session.session_key, request.user.pk, True
+    async for chunk in chunks:
+        if not first and not await sync_to_async(_still_signed_in)(key, user_id):
+            return
+        first = False
+        yield chunk
+
+
+def _still_signed_in(session_key: str, user_id: int) -> bool:
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    signed_in = session.get(SIGNED_IN_AT, time.time())
+    return (session.get("_auth_user_id") == str(user_id)
+            and time.time() - signed_in <= settings.SESSION_ABSOLUTE_SECONDS
+            and user is not None and user.has_perm("access.monitor_alerts"))  # fmt: skip
 
 
 class AlertDetailView(TemplateView):

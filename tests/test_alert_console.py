@@ -372,3 +372,44 @@ def test_historic_alerts_are_listed_but_not_queued(client_for, lists):
     feed = client_for("operator").get("/alerts/feed/").content.decode()
     queue, listed = feed.split('id="alerts-heading"')
     assert "HIST0RY" not in queue and "HIST0RY" in listed and "historic" in listed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_stream_ends_once_its_session_has_ended(client, personas, monkeypatch):
+    import asyncio
+
+    import django_eventstream.eventstream as eventstream
+    import django_eventstream.views as eventstream_views
+    from asgiref.sync import async_to_sync, sync_to_async
+    from django.contrib.sessions.models import Session
+    from django.test import AsyncClient
+    from django_eventstream import send_event
+
+    from hotlist.events import channel_for
+
+    # Events delivered within this process (the library's Redis fan-out left out).
+    monkeypatch.setattr(eventstream, "redis_client", None)
+    monkeypatch.setattr(eventstream_views.listener_manager, "redis_listener", None)
+    operator = personas["operator"]
+    sign_in_verified(client, operator)
+    seen = {}
+
+    async def watch():
+        browser = AsyncClient()
+        browser.cookies = client.cookies
+        response = await browser.get("/alerts/events/", headers={"Accept": "text/event-stream"})
+        chunks = response.streaming_content.__aiter__()
+        seen["opened"] = await asyncio.wait_for(chunks.__anext__(), 10)
+        waiting = asyncio.ensure_future(chunks.__anext__())
+        await asyncio.sleep(1)  # the stream now waits for events
+        await sync_to_async(Session.objects.all().delete)()  # signed out, in another tab
+        await sync_to_async(send_event)(channel_for(operator.pk), "alert",
+                                        {"alerts": [{"id": 4242, "priority": 1}]})  # fmt: skip
+        try:
+            seen["after"] = await asyncio.wait_for(waiting, 10)
+        except StopAsyncIteration:
+            seen["after"] = None  # the stream ended
+
+    async_to_sync(watch)()
+    assert b"stream-open" in seen["opened"]
+    assert seen["after"] is None
