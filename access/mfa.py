@@ -112,9 +112,9 @@ def confirmed_recently(request) -> bool:
     return time.time() - confirmed < settings.REAUTHENTICATE_SECONDS
 
 
-def session_expired(request) -> bool:
+def session_expired(session) -> bool:
     """Signed in longer ago than the absolute limit, however active since."""
-    signed_in = request.session.get(SIGNED_IN_AT)
+    signed_in = session.get(SIGNED_IN_AT)
     return signed_in is not None and time.time() - signed_in > settings.SESSION_ABSOLUTE_SECONDS
 
 

@@ -67,10 +67,9 @@ def search_window(
         requester=user, case_reference=case_reference, status=AccessRequest.Status.APPROVED,
         expires_at__gt=now,
     )  # fmt: skip
-    grants = active.filter(category_id=purpose.category_id)
-    others = sorted(set(active.exclude(category_id=purpose.category_id)
-                        .values_list("category__name", flat=True)))  # fmt: skip
-    if others and not grants:
+    grants = list(active.filter(category_id=purpose.category_id))
+    others = [] if grants else sorted(set(active.values_list("category__name", flat=True)))
+    if others:
         raise WindowRefused(
             f"Your extended access for case {case_reference} is for {', '.join(others)}, not "
             f"{purpose.category.name}: search under that offence, or ask for a grant for this one."

@@ -97,7 +97,7 @@ class SessionAssuranceMiddleware(MiddlewareMixin):
         user = request.user
         if not user.is_authenticated:
             return None
-        if session_expired(request):
+        if session_expired(request.session):
             logout(request)
             if request.path_info.startswith("/api/"):
                 return None  # now signed out: the API answers 401

@@ -3,7 +3,6 @@ outcomes of hits for entry owners."""
 
 import difflib
 import mimetypes
-import time
 from datetime import timedelta
 from importlib import import_module
 
@@ -28,7 +27,7 @@ from django.views.generic import TemplateView
 from django_eventstream.views import events
 from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
-from access.mfa import SIGNED_IN_AT, reauthenticated
+from access.mfa import reauthenticated, session_expired
 from cameras.models import OperationalAlert
 from core.middleware import client_address
 from core.views import AreaView
@@ -139,9 +138,7 @@ async def _while_signed_in(request, chunks):
 def _still_signed_in(session_key: str, user_id: int) -> bool:
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    signed_in = session.get(SIGNED_IN_AT, time.time())
-    return (session.get("_auth_user_id") == str(user_id)
-            and time.time() - signed_in <= settings.SESSION_ABSOLUTE_SECONDS
+    return (session.get("_auth_user_id") == str(user_id) and not session_expired(session)
             and user is not None and user.has_perm("access.monitor_alerts"))  # fmt: skip
 
 
