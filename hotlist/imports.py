@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.spreadsheet import from_cell, to_cell
 from reads.vrm import InvalidVRM, canonical_vrm
 
 from .matching import bump_version, entries_retrospective_match
@@ -155,7 +156,9 @@ def _rows(record: HotlistImport, progress):
             yield 1, {}, f"The header lacks {', '.join(missing)}: use the template."
             return
         size = max(default_storage.size(record.path), 1)
-        for number, row in enumerate(reader, start=2):
+        for number, cells in enumerate(reader, start=2):
+            row = {key: from_cell(value) if isinstance(value, str) else value
+                   for key, value in cells.items()}  # fmt: skip
             yield number, row, _problem(row)
             if number % 5000 == 0:
                 progress(min(handle.tell() / size, 1.0))
@@ -227,7 +230,7 @@ def hotlist_export(hotlist: Hotlist) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for entry in hotlist.entries.order_by("vrm").iterator(chunk_size=5000):
-        writer.writerow([
+        writer.writerow(to_cell(value) for value in [
             entry.vrm, entry.make, entry.model, entry.colour, entry.reason, entry.action,
             entry.instruction, ";".join(entry.warning_markers), entry.information,
             entry.intelligence_grading, entry.source_reference, entry.owner_contact,

@@ -14,6 +14,7 @@ from fpdf import FPDF
 
 from access.models import AuditRecord, SearchPurpose
 from access.policy import Window
+from core.spreadsheet import from_cell, to_cell
 
 from .search import Criteria, SearchRefused, reads_in_window, search_audited
 
@@ -53,7 +54,7 @@ def read_export(
             export = Export(f"{name}.pdf", "application/pdf",
                             _pdf(stamp, rows, images), rows_sha256)  # fmt: skip
         else:
-            content = "".join(f"# {label}: {value}\n" for label, value in stamp).encode() + table
+            content = _stamp_lines(stamp) + table
             export = Export(f"{name}.csv", "text/csv", content, rows_sha256)
         details = {
             "rows_sha256": rows_sha256,
@@ -76,9 +77,20 @@ def _table(rows) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for read in rows:
-        writer.writerow([read.id, read.captured_at.isoformat(), read.vrm, read.camera.reference,
-                         read.site.reference, read.site.area, read.direction, read.lane or "",
-                         "" if read.confidence is None else f"{read.confidence:.3f}"])  # fmt: skip
+        writer.writerow(to_cell(value) for value in [
+            read.id, read.captured_at.isoformat(), read.vrm, read.camera.reference,
+            read.site.reference, read.site.area, read.direction, read.lane or "",
+            "" if read.confidence is None else f"{read.confidence:.3f}",
+        ])  # fmt: skip
+    return buffer.getvalue().encode()
+
+
+def _stamp_lines(stamp) -> bytes:
+    """The stamp above the rows, each line one cell: a line holding a comma is quoted, so a
+    spreadsheet neither splits it nor takes what follows a comma for a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([f"# {label}: {value}"] for label, value in stamp)
     return buffer.getvalue().encode()
 
 
@@ -101,7 +113,7 @@ def _stamp(user, purpose, window: Window, count: int, rows_sha256: str) -> list[
         ("Window", f"{timezone.localtime(window.start):%d %b %Y %H:%M} to "
                    f"{timezone.localtime(window.end):%d %b %Y %H:%M}"),
         ("Reads", str(count)),
-        ("SHA-256 of the rows (CSV below, header included)", rows_sha256),
+        ("SHA-256 of the rows (the CSV below from its header on)", rows_sha256),
     ]  # fmt: skip
 
 
@@ -126,7 +138,7 @@ def _pdf(stamp, rows, images: bool) -> bytes:
         if read is None:
             continue  # the header, written above
         for value, width in zip(values, widths, strict=True):
-            pdf.cell(width, 6, pdf_text(value), border=1)
+            pdf.cell(width, 6, pdf_text(from_cell(value)), border=1)
         pdf.ln()
         if images and read.plate_image:
             with default_storage.open(read.plate_image) as image:

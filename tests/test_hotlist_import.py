@@ -110,6 +110,32 @@ def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stor
     assert rows[2]["warning_markers"] == "violent;drugs"  # the same template, round trip
 
 
+def test_an_exported_list_opens_safely_in_a_spreadsheet_and_imports_as_it_was(
+    celery_worker, client_for, personas
+):
+    from tests.factories import HotlistEntryFactory
+
+    # What a spreadsheet would run as a formula: the export writes it as text.
+    written = {"information": '=HYPERLINK("http://evil.example/","Details")',
+               "instruction": "-2 occupants", "make": "@Ford", "owner_contact": "'=quoted'",
+               "model": "Focus"}  # fmt: skip
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    HotlistEntryFactory(hotlist=hotlist, **written)
+    client = client_for("hotlists")
+    exported = client.get(f"/hotlists/{hotlist.pk}/export/").content
+    cells = [cell for row in csv.reader(io.StringIO(exported.decode())) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    row = dict(zip(cells[: len(COLUMNS)], cells[len(COLUMNS) :], strict=True))
+    assert row["information"] == "'" + written["information"] and row["model"] == "Focus"
+
+    copy = HotlistFactory(owner=personas["hotlists"])
+    record = waited(upload(client, copy, exported), "checked")
+    client.post(record.get_absolute_url(), {"rows": "all"})
+    waited(record, "done")
+    entry = copy.entries.get()
+    assert {field: getattr(entry, field) for field in written} == written
+
+
 def test_a_100k_row_import_runs_in_the_background_with_progress(celery_worker, client_for,
                                                                 personas):  # fmt: skip
     hotlist = HotlistFactory(owner=personas["hotlists"])

@@ -373,6 +373,30 @@ def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, ro
     assert outcomes == ["ok", "ok", "refused"]
 
 
+def test_an_evidential_csv_opens_safely_in_a_spreadsheet(client_for, robbery):
+    import csv
+    import hashlib
+    import io
+
+    # A site's reference and area, and a justification, that a spreadsheet would run.
+    camera = CameraFactory(site__reference="=1+2", site__area="@SUM(A1)")
+    ingest(camera, [plain_read("AB12CDE", captured_at=timezone.now() - timedelta(days=1))])
+    why = f'{WHY} Seen twice,=HYPERLINK("http://evil.example/")'
+    response = client_for("investigator").post("/search/", {
+        "category": robbery.pk, "case_reference": CASE, "justification": why,
+        "plate": "AB12CDE", "captured_from": days_ago(30), "export": "csv"})  # fmt: skip
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    stamp = [row for row in rows if row[0].startswith("# ")]
+    assert all(len(row) == 1 for row in stamp)  # a stamp line is one cell, comma and all
+    assert [f"# Purpose: {why}"] in stamp
+    read = rows[len(stamp) + 1]
+    assert (read[4], read[5]) == ("'=1+2", "'@SUM(A1)")  # shown as typed, as text
+    table = response.content.decode().split("\n", len(stamp))[-1]
+    assert hashlib.sha256(table.encode()).hexdigest() == stamp[-1][0].rsplit(": ", 1)[1]
+
+
 def test_a_pdf_export_can_carry_the_plate_images(personas, robbery, settings, tmp_path):
     from reads.export import read_export
     from tests.test_camera_api import jpeg
