@@ -2,13 +2,17 @@
 
 import base64
 import binascii
+import io
 import os
 import re
 import zlib
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.utils import timezone
+from PIL import Image
 
 FORMATS = {"JPEG": "jpg", "PNG": "png"}
 
@@ -58,6 +62,26 @@ _END = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}
 # JPEG start-of-frame markers (baseline, progressive, lossless...): they carry the image size.
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 UNDECODABLE = "The image is not a decodable JPEG or PNG."
+
+
+def exif_capture_time(content: bytes) -> datetime | None:
+    """When the camera says it took the image: EXIF DateTimeOriginal, with its fraction of a
+    second and zone where given (a time without a zone is the force's local time), or None."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            tags = image.getexif().get_ifd(0x8769)  # the Exif IFD
+    except (OSError, SyntaxError, ValueError):  # Pillow's ways of saying the EXIF is unreadable
+        return None
+    when, fraction, zone = (str(tags.get(tag, "")).strip() for tag in (36867, 37521, 36881))
+    try:
+        moment = datetime.strptime(when, "%Y:%m:%d %H:%M:%S")
+        if fraction.isdigit():
+            moment = moment.replace(microsecond=int(fraction[:6].ljust(6, "0")))
+        if zone:
+            return datetime.fromisoformat(f"{moment.isoformat()}{zone}")
+    except ValueError:  # no time, or one no camera could mean
+        return None
+    return timezone.make_aware(moment)
 
 
 def _header(content: bytes) -> tuple[str, int, int]:

@@ -1,6 +1,7 @@
 """Plate OCR from frames (R-READ-2b) with the real EasyOCR model: localisation, recognition,
 the worker path into stored reads and alerts, refusals of bad frames, and the folder watch."""
 
+import hashlib
 import io
 import itertools
 import json
@@ -494,6 +495,44 @@ def test_the_folder_watch_takes_each_frame_once_and_sets_bad_ones_aside(camera, 
     (drop / "e.jpg").write_bytes(jpeg_bytes(scene(*PLATES[3]).image))
     call_command("watch_frames", **{**watch, "settle": 60})
     assert (drop / "e.jpg").exists()
+
+
+@pytest.mark.django_db
+def test_the_folder_watch_times_frames_by_the_camera_and_stores_a_file_sent_again_once(
+    camera, settings, tmp_path
+):
+    from cameras.images import exif_capture_time
+    from cameras.management.commands.watch_frames import Command as Watcher
+    from cameras.services import read_id_for
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    taken_at = timezone.now().replace(microsecond=250_000) - timedelta(minutes=10)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update(
+        {36867: f"{timezone.localtime(taken_at):%Y:%m:%d %H:%M:%S}", 37521: "25"}
+    )  # its time, to the hundredth of a second
+    stamped = io.BytesIO()
+    scene(*PLATES[0]).image.save(stamped, "JPEG", exif=exif)
+    files = {"a.jpg": stamped.getvalue(), "b.jpg": jpeg_bytes(scene(*PLATES[1]).image)}
+    watcher = Watcher()  # one watcher running throughout
+    for minutes_ago in (5, 2):  # each file dropped, then sent again (an FTP retry)
+        for name, content in files.items():
+            (drop / name).write_bytes(content)
+            when = time.time() - 60 * minutes_ago
+            os.utime(drop / name, (when, when))
+        call_command(watcher, camera=camera.reference, folder=drop, once=True, settle=0)
+    stored = sorted(path.stem for path in (tmp_path / "media" / "frames").rglob("*.jpg"))
+    assert len(stored) == 2  # each frame once
+    digest = hashlib.sha256(files["a.jpg"]).hexdigest()[:12]
+    assert str(read_id_for(camera, f"a.jpg-{digest}", taken_at)) in stored  # the camera's time
+    # A camera that gives its zone is taken at its word.
+    exif.get_ifd(0x8769).update({36867: "2026:07:01 10:00:00", 36881: "+02:00"})
+    stamped = io.BytesIO()
+    scene(*PLATES[0]).image.save(stamped, "JPEG", exif=exif)
+    assert exif_capture_time(stamped.getvalue()).isoformat() == "2026-07-01T10:00:00.250000+02:00"
+    assert exif_capture_time(files["b.jpg"]) is None
 
 
 def test_an_ocr_worker_with_a_missing_model_stops_at_start_saying_why(tmp_path):

@@ -8,10 +8,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.frames import frame_submit
+from cameras.images import exif_capture_time
 from cameras.models import Camera
 from cameras.services import SubmissionRefused
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
+REMEMBERED = 10_000  # frames queued lately, known by their content
 
 
 class Command(BaseCommand):
@@ -21,8 +23,13 @@ class Command(BaseCommand):
         "that cannot be accepted go to refused/ with the reason beside them. Frames left in "
         "taken/ (a crash, the queue or the camera unavailable) are queued again at each look, "
         "before new ones (a frame queued twice is read once); a new file of the same name "
-        "waits until they are."
+        "waits until they are. The capture time is the image's EXIF DateTimeOriginal, or else "
+        "the file's modification time."
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.queued: dict[str, datetime] = {}  # a frame's SHA-256: the capture time it was given
 
     def add_arguments(self, parser):
         parser.add_argument("--camera", required=True, help="the camera's reference")
@@ -73,16 +80,19 @@ class Command(BaseCommand):
         return self._submit(camera, target)
 
     def _submit(self, camera: Camera, taken: Path) -> bool:
-        # The capture time is the file's (kept by the move) and the capture id its name and a
-        # digest of its content, so a frame queued again after a crash has the same read id
-        # and is stored once, while a camera reusing a file name does not lose a frame.
+        # The capture id is the file's name and a digest of its content, and the capture time
+        # the camera's own (EXIF) or else the file's (kept by the move), so a frame queued
+        # again after a crash has the same read id and is stored once, while a camera reusing
+        # a file name does not lose a frame. A file sent again (an FTP retry: the same
+        # content, a new file time) keeps the time it was first given.
         try:
             content = taken.read_bytes()
-            captured_at = datetime.fromtimestamp(taken.stat().st_mtime, UTC)
+            modified = datetime.fromtimestamp(taken.stat().st_mtime, UTC)
         except FileNotFoundError:
             return False  # another watcher took it
-        digest = hashlib.sha256(content).hexdigest()[:12]
-        fields = {"capture_id": f"{taken.name[:50]}-{digest}",
+        digest = hashlib.sha256(content).hexdigest()
+        captured_at = self.queued.get(digest) or exif_capture_time(content) or modified
+        fields = {"capture_id": f"{taken.name[:50]}-{digest[:12]}",
                   "captured_at": captured_at.isoformat()}  # fmt: skip
         try:
             frame_submit(camera=camera, content=content, fields=fields)
@@ -100,6 +110,9 @@ class Command(BaseCommand):
             self.stderr.write(f"{taken.name}: refused: {reason}")
             return False
         taken.unlink(missing_ok=True)  # the back office holds it now (another watcher may too)
+        self.queued[digest] = captured_at
+        if len(self.queued) > REMEMBERED:
+            del self.queued[next(iter(self.queued))]  # the oldest
         return True
 
 
