@@ -7,7 +7,14 @@ class HotlistConfig(AppConfig):
     verbose_name = "Hotlists and alerts"
 
     def ready(self) -> None:
+        from django_eventstream.views import get_listener_manager
+
+        from .events import LastingRedisListener
         from .models import Hotlist, HotlistEntry
+
+        manager = get_listener_manager()  # made at import; its listener starts with a stream
+        if manager.redis_listener is not None:
+            manager.redis_listener = LastingRedisListener()
 
         # Any saved or deleted list or entry, however it was changed, makes the workers' matching
         # indexes stale. (Bulk writes bypass signals: services that use them bump themselves.)

@@ -6,6 +6,8 @@ the truth. A browser that reconnects is replayed the events it missed (they are 
 refreshes from the database as it reconnects, so an alert is never lost to a dropped stream.
 """
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -13,6 +15,8 @@ from django.utils import timezone
 from django_eventstream import send_event
 from django_eventstream.channelmanager import ChannelManagerBase
 from django_eventstream.models import Event as StoredEvent
+from django_eventstream.views import RedisListener, get_listener_manager
+from redis.exceptions import RedisError
 
 from .models import Alert
 from .selectors import alert_recipients, operator_ids
@@ -38,6 +42,46 @@ class OperatorChannelManager(ChannelManagerBase):
 
     def is_channel_reliable(self, channel):
         return True
+
+
+class LastingRedisListener(RedisListener):
+    """django-eventstream's listener for what other processes publish, made to last.
+
+    The library's stops for good once Redis has been away longer than redis-py's retries (about
+    five seconds), and nothing says so: open consoles still show "Live" and hear nothing. This
+    one logs the loss, tries again every second, and once subscribed again ends every open
+    stream (as the library does for a browser that has fallen behind), so each browser
+    reconnects and is sent from storage the events it missed.
+    """
+
+    async def start(self):
+        while True:
+            try:
+                await self.listen()  # returns only if the subscription ends
+            except (RedisError, OSError) as error:
+                logger.error("The live alert stream lost Redis (%s): trying again", error)
+            while True:
+                await asyncio.sleep(1)
+                with contextlib.suppress(RedisError, OSError):
+                    await self.pubsub.aclose()
+                self.pubsub = self.redis_client.pubsub()
+                try:
+                    await self.pubsub.subscribe("events_channel")  # the library's channel
+                    break
+                except (RedisError, OSError):
+                    continue
+            logger.warning("The live alert stream has Redis again: open streams reconnect")
+            _streams_reconnect()
+
+
+def _streams_reconnect() -> None:
+    manager = get_listener_manager()
+    with manager.lock:  # the library's own flag for a stream to end and be resumed from storage
+        listeners = {one for each in manager.listeners_by_channel.values() for one in each}
+        for listener in listeners:
+            listener.overflow = True
+    for listener in listeners:
+        listener.wake_threadsafe()
 
 
 def stream_events_trim() -> int:

@@ -1,6 +1,11 @@
 """The control room's pages: who sees which alerts, what an alert shows, the workflow through the
 pages, the access audit of every alert and image opened, and escalation."""
 
+import asyncio
+import contextlib
+import json
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -413,3 +418,101 @@ def test_an_open_stream_ends_once_its_session_has_ended(client, personas, monkey
     async_to_sync(watch)()
     assert b"stream-open" in seen["opened"]
     assert seen["after"] is None
+
+
+class RedisCable:
+    """A TCP path to Redis that can be cut (its connections closed, new ones refused) and
+    joined again on the same port: Redis gone from where a process stands, and back."""
+
+    def __init__(self, target: dict):
+        self.target, self.port, self.server, self.writers, self.pipes = target, 0, None, [], []
+
+    async def join(self) -> None:
+        self.server = await asyncio.start_server(self._carry, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+        for writer in self.writers:
+            writer.close()
+        self.writers = []
+
+    async def _carry(self, reader, writer) -> None:
+        if "unix_socket_path" in self.target:
+            far_reader, far_writer = await asyncio.open_unix_connection(
+                self.target["unix_socket_path"]
+            )
+        else:
+            far_reader, far_writer = await asyncio.open_connection(
+                self.target["host"], self.target["port"]
+            )
+        self.writers += [writer, far_writer]
+        for source, sink in ((reader, far_writer), (far_reader, writer)):
+            self.pipes.append(asyncio.ensure_future(self._pipe(source, sink)))
+
+    @staticmethod
+    async def _pipe(source, sink) -> None:
+        with contextlib.suppress(OSError):
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        sink.close()
+
+
+@pytest.mark.slow
+def test_the_stream_listener_outlasts_a_long_redis_outage_and_open_streams_catch_up(
+    settings, caplog
+):
+    import redis
+    from django_eventstream.views import Listener, get_listener_manager
+
+    from hotlist.events import LastingRedisListener
+
+    channel = f"operator-drill-{uuid.uuid4().hex}"
+    publisher = redis.Redis(**settings.EVENTSTREAM_REDIS)
+
+    def publish(number: int) -> None:
+        publisher.publish(
+            "events_channel",
+            json.dumps(
+                {"channel": channel, "event_type": "alert", "data": {"n": number}, "pub_id": None}
+            ),
+        )
+
+    async def heard(stream, number: int, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            publish(number)
+            await asyncio.sleep(0.3)
+            if any(event.data == {"n": number} for event in stream.channel_items.get(channel, [])):
+                return True
+        return False
+
+    async def drill() -> None:
+        cable = RedisCable(settings.EVENTSTREAM_REDIS)
+        await cable.join()
+        settings.EVENTSTREAM_REDIS = {"host": "127.0.0.1", "port": cable.port}
+        listening = asyncio.ensure_future(LastingRedisListener().start())
+        stream = Listener()  # an open console's stream
+        stream.channels = {channel}
+        stream.assign_loop()
+        manager = get_listener_manager()
+        with manager.lock:
+            manager.listeners_by_channel[channel] = {stream}
+        try:
+            assert await heard(stream, 1, 10)
+            await cable.cut()
+            await asyncio.sleep(8)  # longer than redis-py's retries
+            assert not stream.overflow
+            await cable.join()
+            assert await heard(stream, 2, 10)  # listening again
+            assert stream.overflow  # so the console reconnects, and is sent what it missed
+        finally:
+            listening.cancel()
+            with manager.lock:
+                manager.listeners_by_channel.pop(channel, None)
+            await cable.cut()
+
+    asyncio.run(drill())
+    assert "The live alert stream lost Redis" in caplog.text
