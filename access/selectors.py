@@ -1,5 +1,6 @@
 """Reads for access control."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,30 @@ def audit_chain_break() -> tuple[AuditRecord, str] | None:
         if record.compute_hash() != record.hash:
             return record, "its content does not match its hash (edited)"
         previous = record.hash
+    return None
+
+
+ANCHOR = re.compile(r"(?P<at>\S+) audit head record (?P<pk>\d+) hash (?P<hash>[0-9a-f]{64})")
+
+
+def audit_anchors(text: str) -> list[tuple[int, str, str]]:
+    """The heads the audit was anchored at (services.audit_anchor) among the lines of `text`:
+    each record's id, its hash and when."""
+    return [(int(match["pk"]), match["hash"], match["at"]) for match in ANCHOR.finditer(text)]
+
+
+def audit_anchor_break(anchors: list[tuple[int, str, str]]) -> str | None:
+    """How the audit has lost a head it was anchored at, or None where it holds them all. An
+    anchored record that is gone means records were taken off the chain's end or the audit was
+    emptied; one whose hash has changed, that the chain was rewritten from there or before."""
+    stored = dict(AuditRecord.objects.filter(pk__in={pk for pk, _, _ in anchors})
+                  .values_list("pk", "hash"))  # fmt: skip
+    for pk, hash_, at in anchors:
+        if pk not in stored:
+            return (f"record {pk}, the newest at {at}, is gone: records were removed from the "
+                    "audit's end, or it was emptied")  # fmt: skip
+        if stored[pk] != hash_:
+            return f"record {pk} is not as it was at {at}: the chain was rewritten from there"
     return None
 
 

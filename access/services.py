@@ -1,6 +1,7 @@
 """Writes for access control. Every service takes the acting user and runs in one transaction."""
 
 import ipaddress
+import logging
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 
@@ -48,6 +49,24 @@ def audit_record_add(
         record.hash = record.compute_hash()
         record.save()
     return record
+
+
+def audit_anchor() -> str | None:
+    """Write the audit's newest record and its hash (its head) where those who can reach the
+    database cannot: the `anpr.audit_anchor` log, for a log store the database's administrators
+    do not run, and a line appended to AUDIT_ANCHOR_FILE where set (write-once storage). A
+    superuser can take records off the chain's end, empty it or rewrite it whole without breaking
+    it; `audit_verify --anchors` then finds an anchored head missing or changed. Returns the line
+    written, or None for an empty audit."""
+    head = AuditRecord.objects.order_by("-pk").first()
+    if head is None:
+        return None
+    line = f"{timezone.now():%Y-%m-%dT%H:%M:%SZ} audit head record {head.pk} hash {head.hash}"
+    logging.getLogger("anpr.audit_anchor").info(line)
+    if settings.AUDIT_ANCHOR_FILE:
+        with open(settings.AUDIT_ANCHOR_FILE, "a", encoding="utf-8") as anchors:
+            anchors.write(line + "\n")
+    return line
 
 
 class AccessRequestError(Exception):

@@ -248,6 +248,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cameras.tasks.unread_frames_expire_task",
         "schedule": crontab(minute=45),
     },
+    "anchor-the-audit": {
+        "task": "access.tasks.audit_anchor_task",
+        "schedule": crontab(minute=50),  # hourly: records lost since are found (audit_verify)
+    },
     "clear-expired-sessions": {
         "task": "access.tasks.sessions_clear_task",
         "schedule": crontab(hour=3, minute=15),
@@ -330,6 +334,9 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object; anonymous user
 # the moment they appear. High-volume evidential stores (reads, the search audit) are excluded by
 # name as they arrive: they have their own append-only audit.
 AUDITLOG_INCLUDE_ALL_MODELS = True
+# The access audit's head is written hourly to the anpr.audit_anchor log and, where set, appended
+# to this file (keep it where the database's administrators cannot change it).
+AUDIT_ANCHOR_FILE = os.environ.get("AUDIT_ANCHOR_FILE", "")
 AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "admin", "auditlog", "contenttypes", "sessions", "django_eventstream", "access.auditrecord",
     "hotlist.webhookdelivery", "hotlist.entrychange", "cameras.camerahour", "axes",
@@ -531,4 +538,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"anpr.audit_anchor": {"level": "INFO"}},  # whatever LOG_LEVEL says
 }

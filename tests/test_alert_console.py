@@ -351,20 +351,55 @@ def test_the_audit_chain_verifies_and_reports_the_first_edited_or_removed_record
         client.get(f"/alerts/{alert.pk}/")
     call_command("audit_verify")  # intact
     _, second, third = AuditRecord.objects.order_by("pk")
-
-    def tamper(statement):
-        # What someone with the database owner's rights could do, bypassing the trigger.
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")  # triggers off
-            cursor.execute(statement)
-            cursor.execute("SET session_replication_role = DEFAULT")
-
     tamper(f"UPDATE access_auditrecord SET target = 'alert 999' WHERE id = {second.pk}")
     with pytest.raises(CommandError, match=f"record {second.pk} .*edited"):
         call_command("audit_verify")
     tamper(f"DELETE FROM access_auditrecord WHERE id = {second.pk}")
     with pytest.raises(CommandError, match=f"record {third.pk} .*removed or inserted"):
         call_command("audit_verify")
+
+
+def tamper(statement: str, *values) -> None:
+    """What someone with the database owner's rights could do, bypassing the trigger."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")  # triggers off
+        cursor.execute(statement, values)
+        cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def test_anchored_heads_show_records_taken_off_the_end_and_a_chain_rewritten_whole(
+    client_for, lists, settings, tmp_path, caplog
+):
+    from django.core.management import CommandError, call_command
+
+    from access.services import audit_anchor
+
+    anchors = tmp_path / "anchors.log"
+    settings.AUDIT_ANCHOR_FILE = str(anchors)
+    alert = hit(lists[0])
+    client = client_for("operator")
+    for _ in range(3):
+        client.get(f"/alerts/{alert.pk}/")
+    audit_anchor()
+    head = AuditRecord.objects.order_by("pk").last()
+    assert f"audit head record {head.pk} hash {head.hash}" in caplog.text  # for the log store
+    call_command("audit_verify", anchors=[anchors])  # holds its anchored head
+
+    # The newest record edited and its hash made anew: the chain alone still verifies.
+    head.target = "alert 999"
+    tamper("UPDATE access_auditrecord SET target = %s, hash = %s WHERE id = %s",
+           head.target, head.compute_hash(), head.pk)  # fmt: skip
+    call_command("audit_verify")
+    with pytest.raises(CommandError, match=f"record {head.pk} is not as it was at .*rewritten"):
+        call_command("audit_verify", anchors=[anchors])
+    # Records taken off the end: likewise.
+    tamper("DELETE FROM access_auditrecord WHERE id >= %s", head.pk - 1)
+    call_command("audit_verify")
+    with pytest.raises(CommandError, match=f"record {head.pk}, the newest at .* is gone"):
+        call_command("audit_verify", anchors=[anchors])
+    (tmp_path / "empty.log").write_text("")
+    with pytest.raises(CommandError, match="No audit anchors"):
+        call_command("audit_verify", anchors=[tmp_path / "empty.log"])
 
 
 def test_the_event_stream_answers_401_once_the_session_has_ended(client):
