@@ -76,10 +76,13 @@ class MatchIndex:
 
     @classmethod
     def load(cls, version: int = 0) -> "MatchIndex":
-        """Every entry of an active list that has not expired (validity is checked per read)."""
+        """Every entry of an active list that has not expired, or expired within the last
+        RETROSPECTIVE_MATCH_DAYS: a read that arrives late (a camera that was cut off) still
+        matches the entries valid when it was captured (validity is checked per read)."""
+        since = timezone.now() - timedelta(days=settings.RETROSPECTIVE_MATCH_DAYS)
         rows = (
             HotlistEntry.objects.filter(hotlist__is_active=True)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=since))
             .values_list(
                 "id", "hotlist_id", "vrm", "priority", "hotlist__default_priority",
                 "hotlist__fuzzy_tolerance", "valid_from", "expires_at",

@@ -240,7 +240,9 @@ class Alert(models.Model):
     hotlist = models.ForeignKey(Hotlist, on_delete=models.PROTECT, related_name="alerts")
     match_type = models.CharField(max_length=12, choices=MatchType.choices)
     historic = models.BooleanField(
-        default=False, help_text="Found by matching a new entry against stored reads."
+        default=False,
+        help_text="Not for the control room's queue: found by matching a new entry against "
+        "stored reads, or by a read that arrived after its entry had expired.",
     )
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from cameras.health import camera_hours_add
 from cameras.services import camera_seen
@@ -59,16 +60,17 @@ def read_batch_ingest(
             for match in index.match(read["vrm"], alternatives, read["captured_at"]):
                 alerts.append(_alert(camera_id, read, match))
         Alert.objects.bulk_create(alerts)
-        if alerts:
-            webhook_deliveries_create(alerts)
+        live = [alert for alert in alerts if not alert.historic]
+        if live:
+            webhook_deliveries_create(live)
         # A redelivered batch stores nothing new and must not count its refusals twice.
         camera_hours_add(camera_id=camera_id, reads=fresh)
         camera_seen(camera_id=camera_id, clock_offset_ms=clock_offset_ms, stored=len(inserted),
                     refused=refused if inserted else 0)  # fmt: skip
-        alert_ids = [alert.pk for alert in alerts]
-        if alert_ids:
-            transaction.on_commit(lambda: alerts_announce(alert_ids), robust=True)
-    return IngestResult(len(inserted), len(reads) - len(inserted), alert_ids)
+        live_ids = [alert.pk for alert in live]
+        if live_ids:
+            transaction.on_commit(lambda: alerts_announce(live_ids), robust=True)
+    return IngestResult(len(inserted), len(reads) - len(inserted), [alert.pk for alert in alerts])
 
 
 def _copy_into_store(camera_id, site_id, received, reads) -> set[str]:
@@ -112,6 +114,9 @@ def _row(camera_id, site_id, received, read) -> tuple:
 
 
 def _alert(camera_id, read, match) -> Alert:
+    """A live alert; historic (for the list's owner, not the control room's queue) where the
+    read arrived after its entry had expired: the vehicle was of interest when it was seen."""
+    expires = match.entry.expires_at
     return Alert(
         read_id=read["id"], read_vrm=read["vrm"], matched_vrm=match.matched_vrm,
         captured_at=read["captured_at"], camera_id=camera_id,
@@ -120,4 +125,5 @@ def _alert(camera_id, read, match) -> Alert:
         match_type=match.match_type, priority=match.entry.priority,
         observed_make=read.get("vehicle_make", ""), observed_model=read.get("vehicle_model", ""),
         observed_colour=read.get("vehicle_colour", ""),
+        historic=expires is not None and expires <= timezone.now(),
     )  # fmt: skip

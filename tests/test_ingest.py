@@ -159,6 +159,24 @@ def test_expired_and_not_yet_valid_entries_do_not_match(camera):
     assert Read.objects.count() == 2
 
 
+def test_a_read_arriving_after_its_entry_expired_is_a_historic_alert(camera, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["dispatch.example.police.uk"]
+    now = timezone.now()
+    hotlist = HotlistFactory(webhook_url="https://dispatch.example.police.uk/alerts")
+    entry = HotlistEntryFactory(hotlist=hotlist, vrm="LA7E02", valid_from=now - timedelta(days=2),
+                                expires_at=now - timedelta(hours=1))  # fmt: skip
+    HotlistEntryFactory(hotlist=hotlist, vrm="NOW01")
+    # Captured while the entry stood, sent once the camera was back (its link was down).
+    ingest(camera, [plain_read("LA7E02", captured_at=now - timedelta(hours=2)),
+                    plain_read("LA7E02", captured_at=now - timedelta(minutes=30))])  # fmt: skip
+    alert = Alert.objects.get()  # the read captured after the entry expired matches nothing
+    assert (alert.entry, alert.captured_at) == (entry, now - timedelta(hours=2))
+    assert alert.historic  # for the list's owner; the interest has lapsed: not queued, no sound
+    assert not alert.deliveries.exists()  # nor sent on to dispatch
+    ingest(camera, [plain_read("NOW01")])
+    assert Alert.objects.get(read_vrm="NOW01").deliveries.count() == 1  # as a live one is
+
+
 def test_editing_an_entry_reaches_the_matching_index(camera):
     ingest(camera, [plain_read("LA7ER01")])
     assert not Alert.objects.exists()
