@@ -35,12 +35,15 @@ def audit_chain_break() -> tuple[AuditRecord, str] | None:
     return None
 
 
-ANCHOR = re.compile(r"(?P<at>\S+) audit head record (?P<pk>\d+) hash (?P<hash>[0-9a-f]{64})")
+# A whole line, as audit_anchor writes it: not the same words inside another line (a logged
+# request for a path made up to look like an anchor).
+ANCHOR = re.compile(r"^(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) audit head record (?P<pk>\d+) "
+                    r"hash (?P<hash>[0-9a-f]{64})$", re.MULTILINE)  # fmt: skip
 
 
 def audit_anchors(text: str) -> list[tuple[int, str, str]]:
-    """The heads the audit was anchored at (services.audit_anchor) among the lines of `text`:
-    each record's id, its hash and when."""
+    """The heads the audit was anchored at (services.audit_anchor), one a line of `text` (the
+    anchor file, or the anpr.audit_anchor log's messages): each record's id, hash and when."""
     return [(int(match["pk"]), match["hash"], match["at"]) for match in ANCHOR.finditer(text)]
 
 

@@ -70,8 +70,8 @@ def exif_capture_time(content: bytes) -> datetime | None:
     try:
         with Image.open(io.BytesIO(content)) as image:
             tags = image.getexif().get_ifd(0x8769)  # the Exif IFD
-    except (OSError, SyntaxError, ValueError):  # Pillow's ways of saying the EXIF is unreadable
-        return None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None  # unreadable: the frame's own checks say why, where it matters
     when, fraction, zone = (str(tags.get(tag, "")).strip() for tag in (36867, 37521, 36881))
     try:
         moment = datetime.strptime(when, "%Y:%m:%d %H:%M:%S")

@@ -14,7 +14,7 @@ from fpdf import FPDF
 
 from access.models import AuditRecord, SearchPurpose
 from access.policy import Window
-from core.spreadsheet import from_cell, to_cell
+from core.spreadsheet import FORMULA_STARTS, from_cell, to_cell
 
 from .search import Criteria, SearchRefused, reads_in_window, search_audited
 
@@ -86,12 +86,13 @@ def _table(rows) -> bytes:
 
 
 def _stamp_lines(stamp) -> bytes:
-    """The stamp above the rows, each line one cell: a line holding a comma is quoted, so a
-    spreadsheet neither splits it nor takes what follows a comma for a formula."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows([f"# {label}: {value}"] for label, value in stamp)
-    return buffer.getvalue().encode()
+    """The stamp above the rows, each line beginning with # (so the rows are what follows the
+    lines that do). A spreadsheet splits a line at its commas: a piece after one that it would
+    take for a formula is written after an apostrophe, as a cell would be."""
+    lines = (",".join(f"'{piece}" if piece.lstrip().startswith(FORMULA_STARTS) else piece
+                      for piece in f"# {label}: {value}".split(","))
+             for label, value in stamp)  # fmt: skip
+    return "".join(f"{line}\n" for line in lines).encode()
 
 
 def _stamp(user, purpose, window: Window, count: int, rows_sha256: str) -> list[tuple[str, str]]:
@@ -113,7 +114,7 @@ def _stamp(user, purpose, window: Window, count: int, rows_sha256: str) -> list[
         ("Window", f"{timezone.localtime(window.start):%d %b %Y %H:%M} to "
                    f"{timezone.localtime(window.end):%d %b %Y %H:%M}"),
         ("Reads", str(count)),
-        ("SHA-256 of the rows (the CSV below from its header on)", rows_sha256),
+        ("SHA-256 of the rows (CSV below, header included)", rows_sha256),
     ]  # fmt: skip
 
 

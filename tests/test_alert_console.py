@@ -397,9 +397,11 @@ def test_anchored_heads_show_records_taken_off_the_end_and_a_chain_rewritten_who
     call_command("audit_verify")
     with pytest.raises(CommandError, match=f"record {head.pk}, the newest at .* is gone"):
         call_command("audit_verify", anchors=[anchors])
-    (tmp_path / "empty.log").write_text("")
+    # Only whole lines count: not the same words in another line (a request for a made-up path).
+    forged = f"2026-12-07 04:50:00,123 WARNING django.request Not Found: /x {anchors.read_text()}"
+    (tmp_path / "other.log").write_text(forged)
     with pytest.raises(CommandError, match="No audit anchors"):
-        call_command("audit_verify", anchors=[tmp_path / "empty.log"])
+        call_command("audit_verify", anchors=[tmp_path / "other.log"])
 
 
 def test_the_event_stream_answers_401_once_the_session_has_ended(client):

@@ -385,16 +385,15 @@ def test_an_evidential_csv_opens_safely_in_a_spreadsheet(client_for, robbery):
     response = client_for("investigator").post("/search/", {
         "category": robbery.pk, "case_reference": CASE, "justification": why,
         "plate": "AB12CDE", "captured_from": days_ago(30), "export": "csv"})  # fmt: skip
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    cells = [cell for row in rows for cell in row]
-    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
-    stamp = [row for row in rows if row[0].startswith("# ")]
-    assert all(len(row) == 1 for row in stamp)  # a stamp line is one cell, comma and all
-    assert [f"# Purpose: {why}"] in stamp
-    read = rows[len(stamp) + 1]
-    assert (read[4], read[5]) == ("'=1+2", "'@SUM(A1)")  # shown as typed, as text
-    table = response.content.decode().split("\n", len(stamp))[-1]
-    assert hashlib.sha256(table.encode()).hexdigest() == stamp[-1][0].rsplit(": ", 1)[1]
+    content = response.content.decode()
+    cells = [cell for row in csv.reader(io.StringIO(content)) for cell in row]
+    assert not [cell for cell in cells if cell.lstrip().startswith(("=", "+", "-", "@"))]
+    stamp = [line for line in content.splitlines() if line.startswith("# ")]
+    assert f'# Purpose: {WHY} Seen twice,\'=HYPERLINK("http://evil.example/")' in stamp
+    rows = [line for line in content.splitlines() if not line.startswith("# ")]
+    assert rows[1].split(",")[4:6] == ["'=1+2", "'@SUM(A1)"]  # shown as typed, as text
+    table = "".join(f"{line}\n" for line in rows)  # what follows the stamp verifies
+    assert hashlib.sha256(table.encode()).hexdigest() == stamp[-1].rsplit(": ", 1)[1]
 
 
 def test_a_pdf_export_can_carry_the_plate_images(personas, robbery, settings, tmp_path):

@@ -12,8 +12,9 @@ from access.selectors import audit_anchor_break, audit_anchors, audit_chain_brea
 class Command(BaseCommand):
     help = (
         "Verify the access audit's hash chain and report the first broken link; with --anchors, "
-        "also that the audit still holds every head written to those files (the anpr.audit_anchor "
-        "log, or AUDIT_ANCHOR_FILE), which shows records taken off its end or a chain rewritten."
+        "also that the audit still holds every head written to those files (AUDIT_ANCHOR_FILE, or "
+        "the anpr.audit_anchor log's messages, one a line), which shows records taken off its "
+        "end or a chain rewritten."
     )
 
     def add_arguments(self, parser):
