@@ -342,8 +342,9 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "hotlist.webhookdelivery", "hotlist.entrychange", "cameras.camerahour", "axes",
     # Secrets: authenticator keys and backup codes never go into the change log.
     "otp_totp", "access.backupcodedevice", "access.backupcode",
-    # Personal data with its own retention clock: a change log of it would outlive it.
-    "cameras.cameraposition", "reads.heldread",
+    # Personal data with its own retention clock: a change log of it would outlive it (searches
+    # and analyses are in the access audit instead).
+    "cameras.cameraposition", "reads.heldread", "cameras.unreadframe", "reads.analysis",
 )  # fmt: skip
 AUDITLOG_INCLUDE_TRACKING_MODELS = ({"model": "auth.user", "m2m_fields": ["groups"]},)
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")

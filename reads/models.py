@@ -183,6 +183,7 @@ class DeletionRecord(models.Model):
         FRAMES = "frames", "Diagnostic frames"
         HELD_READS = "held_reads", "Released legal holds' reads"
         NATIONAL_EXPORTS = "exports", "National exports sent"
+        ANALYSES = "analyses", "Analyses of reads"
 
     at = models.DateTimeField(default=timezone.now)
     policy = models.ForeignKey(RetentionPolicy, on_delete=models.PROTECT, related_name="+")

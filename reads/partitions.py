@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, transaction
 
+from .models import RetentionPolicy
+
 PARENT = "reads_read"
 # Serialises partition creation across workers (CREATE ... PARTITION OF races otherwise).
 LOCK_KEY = 0x72656164  # "read"
@@ -48,8 +50,11 @@ def ensure_days(days: set[date]) -> list[date]:
             # (core/migrations/0001_application_role.py).
             cursor.execute("SELECT reads_partition_create(%s)", [day])
             created.append(day)
-    # Remember only after commit: a rolled-back creation must be retried.
-    _known_days.update(missing)
+    # Remember only after commit: a rolled-back creation must be retried. A day near the
+    # retention edge is never remembered: retention, in another process, may drop it, and a read
+    # for it accepted just before must make it again (the next run deletes it), not fail its batch.
+    edge = datetime.now(UTC).date() - timedelta(days=RetentionPolicy.reads_days_now() - 1)
+    _known_days.update(day for day in missing if day > edge)
     return created
 
 

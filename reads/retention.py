@@ -5,7 +5,8 @@ Reads go by whole day partitions (never row DELETEs), with their days' image fol
 alerts, mobile units' GPS tracks and diagnostic frames go by rows, each on its own clock. Reads
 under a legal hold were copied to the holds table and store when the hold was asked
 (reads/holds.py), so dropping their day loses nothing; a released or refused hold's copies go at
-the next run, and a national export once it has been sent and its day is past retention too.
+the next run, and a national export once it has been sent and its day is past retention too, as
+do analyses of reads that are gone and frames a failure left behind.
 Every step records what it deleted (DeletionRecord); the audit tables are never touched. Safe
 to run twice or after missed days: each step deletes whatever is past its clock now, so a
 second run finds nothing and a late one catches up.
@@ -26,7 +27,14 @@ from core.locks import advisory_lock
 from hotlist.models import Alert
 
 from . import partitions
-from .models import DeletionRecord, HeldRead, LegalHold, NationalExport, RetentionPolicy
+from .models import (
+    Analysis,
+    DeletionRecord,
+    HeldRead,
+    LegalHold,
+    NationalExport,
+    RetentionPolicy,
+)
 from .national import FOLDER as NATIONAL_FOLDER
 
 logger = logging.getLogger(__name__)
@@ -34,6 +42,7 @@ logger = logging.getLogger(__name__)
 READS_FOLDER = "reads"  # reads/YYYY/MM/DD/<camera>/...: the capture day (UTC), as the partitions
 ALERTS_FOLDER = "alerts"  # alerts' images, moved out of their read's day when it goes
 HOLDS_FOLDER = "holds"  # holds/<hold id>/...: copies of held reads' images
+FRAMES_FOLDER = "frames"  # frames/YYYY/MM/DD/<camera>/...: whole frames waiting to be read
 MIN_REASON = 20
 _RUN_LOCK = 0x72657465  # "rete": one retention run at a time
 # Dropping a partition briefly locks the read store; ingest waits at most this long for it.
@@ -80,18 +89,35 @@ def retention_run(*, now: datetime | None = None) -> list[DeletionRecord]:
             return []
         cutoff = today - timedelta(days=policy.reads_days)  # days before this one go
         _undecided_holds_lapse(now)
-        records = [
-            _reads_drop(policy, cutoff),
-            _read_images_delete(policy, cutoff),
-            _alerts_delete(policy, now - timedelta(days=policy.alerts_days)),
-            _tracks_delete(policy, now - timedelta(days=policy.tracks_days)),
-            _released_holds_purge(policy, now),
-            _national_exports_delete(policy, cutoff),
-        ]
+        records, failed = [], []
+        # Each step on its own: one that fails (a partition locked past DROP_LOCK_TIMEOUT, a
+        # file that cannot be deleted) leaves the others to run, and the next run catches up.
+        for step, *clock in (
+            (_reads_drop, cutoff),
+            (_read_images_delete, cutoff),
+            (_frames_delete, cutoff),
+            (_analyses_delete, cutoff),
+            (_alerts_delete, now - timedelta(days=policy.alerts_days)),
+            (_tracks_delete, now - timedelta(days=policy.tracks_days)),
+            (_released_holds_purge, now),
+            (_national_exports_delete, cutoff),
+        ):
+            try:
+                deleted = step(policy, *clock)
+            except Exception:  # whatever it was, the rest still runs: it is logged and raised
+                logger.exception("Retention could not finish %s", step.__name__)
+                failed.append(step.__name__)
+                continue
+            records += deleted if isinstance(deleted, list) else [deleted]
         partitions.ensure_ahead(today)
     done = [record for record in records if record]
     for record in done:
         logger.info("Retention deleted %s", record)
+    if failed:
+        raise RetentionError(
+            f"Retention could not finish {', '.join(failed)} (logged); the "
+            "rest was deleted and recorded, and the next run tries again."
+        )
     return done
 
 
@@ -119,24 +145,26 @@ def _record(policy, what, *, rows=0, files=0, days=(), **fields) -> DeletionReco
     )  # fmt: skip
 
 
-def _reads_drop(policy: RetentionPolicy, cutoff: date) -> DeletionRecord | None:
+def _reads_drop(policy: RetentionPolicy, cutoff: date) -> list[DeletionRecord | None]:
     """Drop every day partition before `cutoff`, counting its rows (and the held copies of
-    them, which stay) first."""
-    expired = sorted(day for day in partitions.existing_days() if day < cutoff)
-    rows = kept = 0
-    for day in expired:
+    them, which stay) first; each day is recorded in the transaction that drops it, so a run
+    that stops part way leaves no day gone unrecorded."""
+    records = []
+    for day in sorted(day for day in partitions.existing_days() if day < cutoff):
         name = partitions.partition_name(day)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
             cursor.execute(f"SELECT count(*) FROM {name}")  # noqa: S608 - our own partition name
-            rows += cursor.fetchone()[0]
+            rows = cursor.fetchone()[0]
             cursor.execute("SELECT reads_partition_drop(%s)", [day])  # as the schema's owner
-        kept += HeldRead.objects.filter(
-            _on_day("captured_at", day), hold__status__in=LegalHold.PRESERVING
-        ).count()
+            kept = HeldRead.objects.filter(
+                _on_day("captured_at", day), hold__status__in=LegalHold.PRESERVING
+            ).count()
+            detail = f"Reads captured on {day} (UTC)."
+            records.append(_record(policy, DeletionRecord.What.READS, rows=rows, days=[day],
+                                   kept=kept, detail=detail))  # fmt: skip
     partitions.forget_known()
-    return _record(policy, DeletionRecord.What.READS, rows=rows, days=expired, kept=kept,
-                   detail=f"Reads captured before {cutoff.isoformat()} (UTC days).")  # fmt: skip
+    return records
 
 
 def _read_images_delete(policy: RetentionPolicy, cutoff: date) -> DeletionRecord | None:
@@ -153,6 +181,28 @@ def _read_images_delete(policy: RetentionPolicy, cutoff: date) -> DeletionRecord
     return _record(policy, DeletionRecord.What.READ_IMAGES, files=files, days=days)
 
 
+def _frames_delete(policy: RetentionPolicy, cutoff: date) -> DeletionRecord | None:
+    """Delete the frames of days before `cutoff` still in storage: a frame normally goes once
+    it is read, or its diagnostic copy after FRAMES hours, but one whose queueing or reading
+    failed for good is in no table, and must not outlive the reads of its day."""
+    days, files = [], 0
+    for day in _folder_days(FRAMES_FOLDER):
+        if day < cutoff:
+            files += _tree_delete(f"{FRAMES_FOLDER}/{day:%Y/%m/%d}")
+            days.append(day)
+    return _record(policy, DeletionRecord.What.FRAMES, files=files, days=days,
+                   detail=f"Frames of days before {cutoff.isoformat()} left behind.")  # fmt: skip
+
+
+def _analyses_delete(policy: RetentionPolicy, cutoff: date) -> DeletionRecord | None:
+    """Delete the analyses (and their findings: plates, places and times) whose period ended
+    before `cutoff`: every read they were made from is gone."""
+    start = datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC)
+    rows, _ = Analysis.objects.filter(captured_to__lt=start).delete()
+    return _record(policy, DeletionRecord.What.ANALYSES, rows=rows,
+                   detail=f"Analyses of reads captured before {cutoff.isoformat()}.")  # fmt: skip
+
+
 def _alert_images_move(day: date) -> None:
     """Alerts keep their images after their read's day goes: move them to the alerts folder."""
     folder = f"{READS_FOLDER}/{day:%Y/%m/%d}/"
@@ -164,7 +214,10 @@ def _alert_images_move(day: date) -> None:
             if path.startswith(folder):
                 moved = f"{ALERTS_FOLDER}/{path.removeprefix(READS_FOLDER + '/')}"
                 setattr(alert, field, moved if copy_file(path, moved) else "")
-        alert.save(update_fields=["plate_image", "overview_image"])
+        # An update, not a save: the change log must not keep the paths retention deletes.
+        Alert.objects.filter(pk=alert.pk).update(
+            plate_image=alert.plate_image, overview_image=alert.overview_image
+        )
 
 
 def _alerts_delete(policy: RetentionPolicy, before: datetime) -> DeletionRecord | None:

@@ -107,13 +107,89 @@ def test_a_run_after_missed_days_catches_up(media):
     now = timezone.now()
     ingest(camera, [plain_read("AB12CDE", captured_at=now - timedelta(days=days),
                                capture_id=str(days)) for days in (368, 367, 366, 300)])  # fmt: skip
-    record = retention_run(now=now)[0]
-    assert record.what == "reads" and record.rows == 3
+    records = [record for record in retention_run(now=now) if record.what == "reads"]
+    assert [(record.rows, len(record.days)) for record in records] == [(1, 1)] * 3  # a day each
     expected = {
         partitions.day_of(now - timedelta(days=days)).isoformat() for days in (368, 367, 366)
     }
-    assert expected <= set(record.days)
+    assert expected == {day for record in records for day in record.days}
     assert list(Read.objects.values_list("capture_id", flat=True)) == ["300"]
+
+
+def test_a_day_that_cannot_be_dropped_leaves_the_rest_done_and_recorded(media, monkeypatch):
+    import psycopg
+    from django.db import connection
+
+    from reads import retention
+
+    monkeypatch.setattr(retention, "DROP_LOCK_TIMEOUT", "300ms")
+    camera = CameraFactory(kind="mobile")
+    now = timezone.now()
+    ingest(camera, [plain_read("AB12CDE", captured_at=now - timedelta(days=days),
+                               capture_id=str(days)) for days in (368, 367)])  # fmt: skip
+    CameraPosition.objects.create(camera=camera, at=now - timedelta(days=400), latitude=52.2,
+                                  longitude=0.1)  # fmt: skip
+    locked = partitions.day_of(now - timedelta(days=367))
+    # Another session reading that day (a long search, a hold being copied) holds its partition.
+    with psycopg.connect(**connection.get_connection_params()) as reader:
+        reader.execute(f"SELECT count(*) FROM {partitions.partition_name(locked)}")
+        with pytest.raises(RetentionError, match="could not finish _reads_drop"):
+            retention_run(now=now)
+    dropped = DeletionRecord.objects.get(what="reads")  # the day dropped before it: recorded
+    assert dropped.days == [(locked - timedelta(days=1)).isoformat()] and dropped.rows == 1
+    assert not CameraPosition.objects.exists()  # the other steps ran
+    records = retention_run(now=now)  # the next run catches up
+    assert [(record.what, record.days) for record in records] == [("reads", [locked.isoformat()])]
+
+
+def test_analyses_of_gone_reads_and_frames_left_behind_go_too(media, personas, robbery):
+    from cameras.models import UnreadFrame
+    from reads.models import Analysis
+
+    now = timezone.now()
+    investigator = personas["investigator"]
+    purpose = purpose_for(investigator, robbery)
+    for days in (370, 300):  # the period each analysis looked at ended this many days ago
+        Analysis.objects.create(user=investigator, purpose=purpose, kind="clones",
+                                captured_from=now - timedelta(days=days + 10),
+                                captured_to=now - timedelta(days=days),
+                                findings=[{"vrm": "AB12CDE"}])  # fmt: skip
+    young = Analysis.objects.latest("pk")
+    # A frame whose reading failed for good is in no table: only its day folder says when.
+    camera = CameraFactory()
+    for days in (370, 300):
+        frame = media / f"frames/{now - timedelta(days=days):%Y/%m/%d}/{camera.reference}/f.jpg"
+        frame.parent.mkdir(parents=True)
+        frame.write_bytes(b"a frame")
+    UnreadFrame.objects.create(camera=camera, image="frames/x.jpg", captured_at=now,
+                               reason="No plate found.")  # fmt: skip
+
+    records = {record.what: record for record in retention_run(now=now)}
+
+    assert list(Analysis.objects.all()) == [young] and records["analyses"].rows == 1
+    assert records["frames"].files == 1
+    assert [path.parent.parent.name for path in (media / "frames").rglob("f.jpg")] == [
+        f"{now - timedelta(days=300):%d}"]  # fmt: skip
+    # Neither, nor diagnostic frames, leave a copy in the change log.
+    assert not LogEntry.objects.get_for_model(Analysis).exists()
+    assert not LogEntry.objects.get_for_model(UnreadFrame).exists()
+
+
+def test_a_read_for_a_day_retention_just_dropped_is_stored_with_its_batch(media):
+    from django.db import connection
+
+    camera = CameraFactory()
+    now = timezone.now()
+    edge = now - timedelta(days=366)
+    ingest(camera, [plain_read("EDGE1", captured_at=edge)])
+    with connection.cursor() as cursor:  # retention, in another process, drops that day
+        cursor.execute("SELECT reads_partition_drop(%s)", [partitions.day_of(edge)])
+    # A read of that day accepted before the run, in a batch with a current one.
+    batch = [plain_read("EDGE2", captured_at=edge), plain_read("NEW1")]
+    result = ingest(camera, batch)
+    assert result.stored == 2  # the next run deletes EDGE2 with its day again
+    assert retention_run(now=now)[0].rows == 1
+    assert list(Read.objects.values_list("vrm", flat=True)) == ["NEW1"]
 
 
 def test_alerts_and_tracks_keep_their_own_clocks(media, personas):
@@ -137,7 +213,7 @@ def test_alerts_and_tracks_keep_their_own_clocks(media, personas):
     assert (records["alerts"].rows, records["alerts"].files) == (1, 1)
     assert not (media / "alerts/old/plate.jpg").exists()
     assert CameraPosition.objects.count() == 1 and records["tracks"].rows == 1
-    # The change log keeps no copy of what retention deleted, nor of positions.
+    # The change log keeps no copy of what retention deleted or moved, nor of positions.
     assert not LogEntry.objects.filter(action=LogEntry.Action.DELETE).exists()
     assert not LogEntry.objects.get_for_model(CameraPosition).exists()
 
