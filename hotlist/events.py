@@ -11,11 +11,15 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django_eventstream import send_event
 from django_eventstream.channelmanager import ChannelManagerBase
 from django_eventstream.models import Event as StoredEvent
 from django_eventstream.views import RedisListener, get_listener_manager
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from .models import Alert
@@ -48,11 +52,18 @@ class LastingRedisListener(RedisListener):
     """django-eventstream's listener for what other processes publish, made to last.
 
     The library's stops for good once Redis has been away longer than redis-py's retries (about
-    five seconds), and nothing says so: open consoles still show "Live" and hear nothing. This
-    one logs the loss, tries again every second, and once subscribed again ends every open
-    stream (as the library does for a browser that has fallen behind), so each browser
-    reconnects and is sent from storage the events it missed.
+    five seconds), and nothing says so: open consoles still show "Live" and hear nothing; a
+    shorter outage it rides out, but misses what was published meanwhile. This one logs any
+    loss, tries again every second, and once subscribed again ends every open stream (as the
+    library does for a browser that has fallen behind), so each browser reconnects and is sent
+    from storage the events it missed.
     """
+
+    def __init__(self):
+        # No retries of its own: every connection lost comes to start(), which ends the open
+        # streams once subscribed again, so none misses what was published meanwhile.
+        self.redis_client = Redis(**settings.EVENTSTREAM_REDIS, retry=Retry(NoBackoff(), 0))
+        self.pubsub = self.redis_client.pubsub()
 
     async def start(self):
         while True:

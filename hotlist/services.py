@@ -172,13 +172,14 @@ def alert_step(*, alert: Alert, step: str, by, **arguments) -> None:
 
 def alerts_escalate(*, now: datetime | None = None) -> list[int]:
     """Escalate critical and high-priority alerts that have lain unclaimed too long; return
-    their ids. Each is escalated once; the consoles sound again and put them first."""
+    their ids. Each is escalated once; the consoles sound again and put them first. Historic
+    alerts are never queued, so never escalated."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.ALERT_ESCALATE_AFTER_SECONDS)
     with transaction.atomic():
         stale = Alert.objects.select_for_update(skip_locked=True).filter(
             status=Alert.Status.NEW, priority__lte=Priority.HIGH, escalated_at__isnull=True,
-            created_at__lt=cutoff,
+            created_at__lt=cutoff, historic=False,
         )  # fmt: skip
         ids = list(stale.values_list("pk", flat=True))
         Alert.objects.filter(pk__in=ids).update(escalated_at=now)

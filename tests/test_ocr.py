@@ -498,6 +498,16 @@ def test_the_folder_watch_takes_each_frame_once_and_sets_bad_ones_aside(camera, 
 
 
 @pytest.mark.django_db
+def test_the_folder_watch_refuses_an_image_too_large_to_open(camera, settings, tmp_path):
+    from tests.test_hostile_inputs import png_declaring
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    (tmp_path / "huge.png").write_bytes(png_declaring(20_000, 20_000))  # a decompression bomb
+    call_command("watch_frames", camera=camera.reference, folder=tmp_path, once=True, settle=0)
+    assert "too many pixels" in (tmp_path / "refused" / "huge.png.reason.txt").read_text()
+
+
+@pytest.mark.django_db
 def test_the_folder_watch_times_frames_by_the_camera_and_stores_a_file_sent_again_once(
     camera, settings, tmp_path
 ):
