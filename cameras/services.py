@@ -91,6 +91,11 @@ def read_batch_submit(*, camera: Camera, payload) -> dict:
         raise SubmissionRefused(403, reason)
     if not isinstance(reads, list) or not reads:
         raise SubmissionRefused(400, 'The body must be a JSON object with a "reads" list.')
+    if unknown := sorted(set(payload) - ENVELOPE):
+        raise SubmissionRefused(
+            400, f"Unknown fields in the batch: {printable(', '.join(unknown))}. A batch holds "
+            '"reads" and, optionally, "sent_at". Nothing was accepted.',
+        )  # fmt: skip
     if count > settings.READ_BATCH_MAX:
         raise SubmissionRefused(
             400, f"A batch holds at most {settings.READ_BATCH_MAX} reads; this one has {count}. "
@@ -170,10 +175,33 @@ def capture_conflicts(camera: Camera, reads: list[tuple[int, dict, uuid.UUID]]) 
 _UPLOAD_NAME = re.compile(r"reads\.(\d+)\.(plate_image|overview_image)")
 
 
+MAX_JSON_OBJECTS = 1_000  # a full batch holds about 550: 50 reads of up to 10 alternatives
+ENVELOPE = {"reads", "sent_at"}
+
+
+def submission_json(text: str):
+    """A camera's JSON, refused (ValueError) once it holds more objects than any good
+    submission: a few megabytes of `{}` would take hundreds of megabytes to parse; NaN and
+    Infinity are no JSON numbers."""
+    count = 0
+
+    def counted(pairs):
+        nonlocal count
+        count += 1
+        if count > MAX_JSON_OBJECTS:
+            raise ValueError(f"more than {MAX_JSON_OBJECTS} objects, more than a batch holds")
+        return dict(pairs)
+
+    def refused(constant):
+        raise ValueError(f"{constant} is not a JSON number")
+
+    return json.loads(text, object_pairs_hook=counted, parse_constant=refused)
+
+
 def multipart_batch(batch_json, files) -> dict:
     """A batch sent as multipart: JSON in the "batch" field, images as named file uploads."""
     try:
-        batch = json.loads(batch_json or "")
+        batch = submission_json(batch_json or "")
         reads = batch["reads"]
     except (ValueError, TypeError, KeyError, RecursionError):
         reads = None

@@ -102,6 +102,10 @@ def alert_recipients(hotlist_ids: set[int]) -> dict[int, set[int]]:
 SYNC_PAGE = 5000
 
 
+class SyncAhead(ValueError):
+    """A unit holds a revision this back office has not reached; the message says what to do."""
+
+
 def entry_changes_since(*, camera, since: int, limit: int = SYNC_PAGE) -> dict:
     """What a mobile unit must change to hold its lists as they are (R-HOT-7): for each entry
     changed after revision `since`, its state now (saved, with its fields) or its removal,
@@ -110,7 +114,11 @@ def entry_changes_since(*, camera, since: int, limit: int = SYNC_PAGE) -> dict:
     A change's revision is drawn when it is written but seen only when its transaction
     commits, so one committed after a later one would fall behind the revision handed out and
     never reach the unit. The changes are read once every transaction writing them has
-    committed, with new ones held off meanwhile (a SHARE lock: reads go on)."""
+    committed, with new ones held off meanwhile (a SHARE lock: reads go on).
+
+    A `since` past the latest revision (the back office restored from a backup, or the unit's
+    lists from elsewhere) is refused with SyncAhead: answering from it would skip every change
+    up to it for good."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {EntryChange._meta.db_table} IN SHARE MODE")
@@ -118,13 +126,21 @@ def entry_changes_since(*, camera, since: int, limit: int = SYNC_PAGE) -> dict:
 
 
 def _changes_since(camera, since: int, limit: int) -> dict:
+    newest = EntryChange.objects.aggregate(r=Max("revision"))["r"] or 0
+    if since > newest:
+        raise SyncAhead(f"Revision {since} is ahead of this back office's latest ({newest}): it "
+                        "was restored from a backup, or the lists held are from elsewhere. "
+                        "Drop them and sync again from 0.")  # fmt: skip
     lists = list(camera.hotlists.filter(is_active=True).values_list("pk", flat=True))
     latest = (
         EntryChange.objects.filter(hotlist_id__in=lists, revision__gt=since)
         .order_by("entry_id", "-revision")
         .distinct("entry_id")
     )
-    changes = sorted(latest, key=lambda change: change.revision)
+    # Each entry's latest change, oldest first, a page at a time in the database: a first sync
+    # of a large list sends no more rows to Python than it answers with.
+    changes = list(EntryChange.objects.filter(pk__in=latest.values("pk")).order_by("revision")[
+        : limit + 1])  # fmt: skip
     page, more = changes[:limit], len(changes) > limit
     current = {entry.pk: entry for entry in HotlistEntry.objects.filter(
         pk__in=[c.entry_id for c in page if c.kind == EntryChange.Kind.SAVED])}  # fmt: skip
@@ -141,8 +157,5 @@ def _changes_since(camera, since: int, limit: int) -> dict:
                 "warning_markers": entry.warning_markers, "valid_from": entry.valid_from,
                 "expires_at": entry.expires_at,
             })  # fmt: skip
-    if page:
-        revision = page[-1].revision
-    else:
-        revision = max(since, EntryChange.objects.aggregate(r=Max("revision"))["r"] or 0)
+    revision = page[-1].revision if page else newest
     return {"revision": revision, "more": more, "lists": lists, "changes": rows}

@@ -86,6 +86,12 @@ def test_unknown_or_revoked_credential_is_refused_with_401(camera, token):
     assert APIClient().post(URL, {"reads": [a_read()]}, format="json").status_code == 401
 
 
+def test_the_scheme_is_read_whatever_its_case(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"camera {token}")
+    assert post(client, [a_read()]).status_code == 202
+
+
 def test_credential_of_another_camera_is_refused(camera):
     other = CameraFactory()
     _, other_token = camera_credential_issue(camera=other, acting_user=None)
@@ -191,6 +197,12 @@ def test_heartbeat_records_that_the_camera_is_alive_and_its_clock_offset(api, ca
     camera.refresh_from_db()
     assert camera.last_seen_at is not None
     assert 11_000 <= camera.clock_offset_ms <= 13_000
+
+
+def test_a_heartbeat_is_small(api):
+    response = api.post("/api/v1/cameras/heartbeat/", {"sent_at": "x" * 5000}, format="json")
+    assert response.status_code == 413
+    assert "larger than the limit of 4096 bytes" in response.json()["detail"]
 
 
 def test_a_mobile_unit_reports_its_track_with_its_heartbeats(api, camera):

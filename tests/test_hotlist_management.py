@@ -182,6 +182,7 @@ def test_delta_sync_returns_exactly_the_changes_since_a_revision(personas):
     from rest_framework.test import APIClient
 
     from cameras.services import camera_credential_issue
+    from hotlist.selectors import entry_changes_since
     from tests.factories import CameraFactory
 
     allowed, other = HotlistFactory(), HotlistFactory()
@@ -219,6 +220,18 @@ def test_delta_sync_returns_exactly_the_changes_since_a_revision(personas):
     assert delta["changes"][0]["priority"] == 1
     assert sync(delta["revision"])["changes"] == []  # nothing since
     assert kept.pk not in [c["entry"] for c in delta["changes"]]
+    # A page at a time, oldest first.
+    paged = entry_changes_since(camera=unit, since=0, limit=2)
+    assert [c["entry"] for c in paged["changes"]] == [kept.pk, changed.pk] and paged["more"]
+    rest = entry_changes_since(camera=unit, since=paged["revision"], limit=2)
+    assert [c["entry"] for c in rest["changes"]] == [removed_id, added.pk]
+    assert not rest["more"]
+    # A revision the back office has not reached (restored from a backup) is refused, not
+    # answered from: the changes up to it would never reach the unit.
+    ahead = api.get("/api/v1/cameras/hotlists/", {"since": delta["revision"] + 1000})
+    assert ahead.status_code == 409 and "sync again from 0" in ahead.json()["detail"]
+    for bad in ("-5", "٣", "1e3", ""):
+        assert api.get("/api/v1/cameras/hotlists/", {"since": bad}).status_code == 400
 
 
 @pytest.mark.django_db(transaction=True)

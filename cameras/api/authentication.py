@@ -17,7 +17,7 @@ class CameraAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
-        if not header or header[0] != SCHEME:
+        if not header or header[0].lower() != SCHEME.lower():  # schemes ignore case
             return None
         if len(header) != 2 or "." not in header[1]:
             raise exceptions.AuthenticationFailed(f"Send 'Authorization: {SCHEME} <token>'.")

@@ -9,7 +9,8 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hotlist.selectors import entry_changes_since
+from core.params import whole_number
+from hotlist.selectors import SyncAhead, entry_changes_since
 
 from ..frames import frame_submit
 from ..models import Camera, CameraPosition
@@ -19,6 +20,7 @@ from ..services import (
     clock_offset_ms,
     multipart_batch,
     read_batch_submit,
+    submission_json,
 )
 from .authentication import CameraAuthentication, IsCamera
 from .serializers import (
@@ -41,11 +43,15 @@ INVALID = OpenApiResponse(
 
 
 class CameraJSONParser(JSONParser):
-    """JSON, refused with a 400 (not a server error) when nested too deeply to parse."""
+    """JSON, refused with a 400 (not a server error) when nested too deeply to parse or holding
+    more objects than any submission (cameras.services.submission_json)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return super().parse(stream, media_type, parser_context)
+            return submission_json(stream.read().decode(encoding))
+        except ValueError as error:  # UnicodeDecodeError and JSONDecodeError among them
+            raise ParseError(f"JSON parse error - {error}") from None
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
 
@@ -181,6 +187,11 @@ class HotlistSyncView(CameraAPIView):
             400: PROBLEM,
             401: PROBLEM,
             403: PROBLEM,
+            409: OpenApiResponse(
+                ProblemSerializer,
+                "`since` is ahead of the latest revision: "
+                "drop the lists held and sync again from 0.",
+            ),
         },
         summary="Fetch the changes to this unit's hotlists since a revision",
     )
@@ -190,14 +201,20 @@ class HotlistSyncView(CameraAPIView):
         why and given no entries."""
         if reason := request.auth.camera.refusal_reason():
             return Response({"detail": reason}, status=403)
+        since = whole_number(request.query_params.get("since", "0"))
+        if since is None:
+            return Response({"detail": "`since` must be a revision number (0 or more)."},
+                            status=400)  # fmt: skip
         try:
-            since = int(request.query_params.get("since", "0"))
-        except ValueError:
-            return Response({"detail": "`since` must be a revision number."}, status=400)
-        return Response(entry_changes_since(camera=request.auth.camera, since=max(0, since)))
+            return Response(entry_changes_since(camera=request.auth.camera, since=since))
+        except SyncAhead as ahead:
+            return Response({"detail": str(ahead)}, status=409)
 
 
 class HeartbeatView(CameraAPIView):
+    def body_limit(self) -> int:
+        return 4096  # a time and a position
+
     @extend_schema(
         operation_id="camera_heartbeat",
         request=HeartbeatSerializer,
