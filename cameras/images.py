@@ -115,8 +115,20 @@ def _corrupt(why: str) -> InvalidImage:
     return InvalidImage(f"The image is corrupt: {why}.")
 
 
+# PNG colour types and the bit depths each may have; its samples a pixel.
+_PNG_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
+_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
 def _walk_png(content: bytes, end: int) -> None:
-    """Every chunk whole and matching its checksum, image data present, IEND last."""
+    """Every chunk whole and matching its checksum, a pixel format PNG has, image data that
+    inflates to every row of the image, IEND last."""
+    width, height = int.from_bytes(content[16:20]), int.from_bytes(content[20:24])
+    depth, colour, compression, filtering, interlace = content[24:29]
+    if depth not in _PNG_DEPTHS.get(colour, ()) or compression or filtering or interlace > 1:
+        raise _corrupt("its PNG header names no pixel format PNG has")
+    inflater, inflated = zlib.decompressobj(), 0
+    needed = height * (1 + (width * _PNG_SAMPLES[colour] * depth + 7) // 8)
     view, position, has_data = memoryview(content), 8, False
     while position + 12 <= end:
         length = int.from_bytes(content[position : position + 4])
@@ -128,13 +140,23 @@ def _walk_png(content: bytes, end: int) -> None:
             content[data_end : data_end + 4]
         ):
             raise _corrupt(f"the PNG chunk {kind!r} fails its checksum")
-        has_data = has_data or kind == b"IDAT"
+        if kind == b"IDAT":
+            has_data = True
+            try:  # inflated a megabyte at a time, and no further than the image needs
+                data: bytes | memoryview = view[position + 8 : data_end]
+                while data and inflated <= needed:
+                    inflated += len(inflater.decompress(data, 1 << 20))
+                    data = inflater.unconsumed_tail
+            except zlib.error:
+                raise _corrupt("its PNG image data is not compressed as PNG's is") from None
         position = data_end + 4
         if kind == b"IEND":
             if position != end:
                 raise _corrupt("there is data after the PNG's end")
             if not has_data:
                 raise _corrupt("the PNG holds no image data")
+            if not inflater.eof or (interlace == 0 and inflated < needed):
+                raise _corrupt("its PNG image data stops short of the image's last row")
             return
     raise _corrupt("the PNG's chunks do not lead to its end")
 

@@ -62,6 +62,13 @@ def png_declaring(width: int, height: int) -> bytes:
             + png_chunk(b"IEND", b""))  # fmt: skip
 
 
+def png_of(rows: bytes, colour: int = 0, width: int = 64, height: int = 16) -> bytes:
+    """A PNG of 8-bit samples, its chunks whole and their checksums right, holding `rows`."""
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", rows)
+            + png_chunk(b"IEND", b""))  # fmt: skip
+
+
 def jpeg_declaring(width: int, height: int) -> bytes:
     """A JPEG whose frame header claims width x height pixels (its data is for 320x240)."""
     frame = GOOD_JPEG.index(b"\xff\xc0")
@@ -107,6 +114,12 @@ BAD_IMAGES = {
     "jpeg-with-500-scans": (jpeg_with_many_scans(), "more than 100 scans"),
     "jpeg-without-image-data": (jpeg_without_scans(), "holds no image data"),
     "png-of-no-pixels": (png_declaring(0, 0), "not a decodable JPEG or PNG"),
+    "png-of-random-data": (png_of(JUNK), "not compressed as PNG's is"),
+    "png-of-half-its-rows": (png_of(zlib.compress(b"\x00" * 65 * 8)), "stops short of the image"),
+    "png-of-no-pixel-format": (
+        png_of(zlib.compress(b"\x00" * 65 * 16), colour=9),
+        "no pixel format PNG has",
+    ),
     "gif": (encoded(picture(40, 20), "GIF"), "not a decodable JPEG or PNG"),
     "text": (b"<html>not an image</html>", "not a decodable JPEG or PNG"),
 }
@@ -118,8 +131,16 @@ def test_the_hostile_images_are_what_they_claim_to_be(monkeypatch):
     assert Image.open(io.BytesIO(BAD_IMAGES["png-bomb"][0])).size == (50_000, 50_000)
     assert len(BAD_IMAGES["png-bomb"][0]) < 1000
     assert Image.open(io.BytesIO(BAD_IMAGES["jpeg-bomb"][0])).size == (60_000, 60_000)
-    for name in ("truncated-jpeg", "truncated-png", "corrupt-jpeg", "corrupt-png",
-                 "png-failing-its-checksum"):  # fmt: skip
+    undecodable = (
+        "truncated-jpeg",
+        "truncated-png",
+        "corrupt-jpeg",
+        "corrupt-png",
+        "png-failing-its-checksum",
+        "png-of-random-data",
+        "png-of-no-pixel-format",
+    )
+    for name in undecodable:
         with pytest.raises((OSError, SyntaxError, ValueError)):
             Image.open(io.BytesIO(BAD_IMAGES[name][0])).load()
 
