@@ -1,6 +1,7 @@
 """Writes for cameras: credentials and health counters."""
 
 import json
+import logging
 import re
 import secrets
 import uuid
@@ -12,7 +13,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
+from core.redis import client as redis_client
 from reads.models import Read, RetentionPolicy
 
 from .images import save_image
@@ -65,10 +68,12 @@ class SubmissionRefused(Exception):
         self.body = body or {}
 
 
+logger = logging.getLogger(__name__)
 # Read ids are derived from the camera, its capture id and the capture time, so a resubmitted
 # read keeps its id, while a camera that restarts its capture counter does not collide with
 # its own earlier reads.
 READ_ID_NAMESPACE = uuid.UUID("5b0c3a52-6f0e-4c59-9a0e-2f1d9c7e4a11")
+CLAIM_KEY, CLAIM_SECONDS = "anpr:read-claim:", 2 * 24 * 3600
 
 
 def read_id_for(camera: Camera, capture_id: str, captured_at: datetime) -> uuid.UUID:
@@ -154,12 +159,15 @@ def _echo(capture_id):
 
 def capture_conflicts(camera: Camera, reads: list[tuple[int, dict, uuid.UUID]]) -> dict[int, str]:
     """Reads (by index) whose capture id and time already name a read with another VRM, in
-    this batch or stored: the store would keep both under one read id, and alert on both.
-    The same read sent again is no conflict: it keeps its read id and is stored once."""
+    this batch, accepted and still queued, or stored: the store keeps one read a read id, so
+    the other would be accepted and then lost. The same read sent again is no conflict: it keeps
+    its read id and is stored once."""
     ids = {read_id for _, _, read_id in reads}
     stored = dict(Read.objects.filter(
         camera_id=camera.pk, captured_at__in={read["captured_at"] for _, read, _ in reads},
         id__in=ids).values_list("id", "vrm")) if ids else {}  # fmt: skip
+    stored |= _claims([(read_id, read["vrm"]) for _, read, read_id in reads
+                       if read_id not in stored])  # fmt: skip
     conflicts = {}
     for index, read, read_id in reads:
         known = stored.setdefault(read_id, read["vrm"])
@@ -170,6 +178,25 @@ def capture_conflicts(camera: Camera, reads: list[tuple[int, dict, uuid.UUID]]) 
                 "with another VRM: send each read with its own capture id."
             )
     return conflicts
+
+
+def _claims(reads: list[tuple[uuid.UUID, str]]) -> dict[uuid.UUID, str]:
+    """The VRM each read id was first accepted with, claimed in Redis for CLAIM_SECONDS (longer
+    than a read waits in the ingest queue): a read id first seen here is claimed for its VRM.
+    Without Redis, reads are accepted on what is stored (the claims are a second line)."""
+    if not reads:
+        return {}
+    try:
+        with redis_client().pipeline() as pipe:
+            for read_id, vrm in reads:
+                pipe.set(f"{CLAIM_KEY}{read_id}", vrm, nx=True, ex=CLAIM_SECONDS)
+                pipe.get(f"{CLAIM_KEY}{read_id}")
+            replies = pipe.execute()[1::2]
+    except RedisError:
+        logger.warning("Read claims unavailable (Redis): checked against stored reads only")
+        return {}
+    return {read_id: claimed.decode() for (read_id, _), claimed in zip(reads, replies, strict=True)
+            if claimed is not None}  # fmt: skip
 
 
 _UPLOAD_NAME = re.compile(r"reads\.(\d+)\.(plate_image|overview_image)")

@@ -317,6 +317,20 @@ def read_store(transactional_db):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_read_claims_of_earlier_runs():
+    """Read ids repeat from one run to the next (cameras are numbered from 1 again in a new
+    test database): the camera API's claims on them from an earlier run are dropped."""
+    import redis
+    from django.conf import settings
+
+    from cameras.services import CLAIM_KEY
+
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        for key in client.scan_iter(f"{CLAIM_KEY}*"):
+            client.delete(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _end_stray_database_sessions(django_db_setup, django_db_blocker):
     """At the end, end database sessions nobody will close, so the test database can be dropped:
     ORM calls made while Playwright's event loop runs get connections of their own (Django's

@@ -632,11 +632,15 @@ def test_after_every_hostile_input_the_worker_stores_and_alerts_a_good_batch(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("read_store")
-def test_a_conflicting_replay_sent_before_the_first_is_stored_is_not_stored(workers, camera, api):
+def test_a_conflicting_replay_sent_before_the_first_is_stored_is_refused(workers, camera, api):
     HotlistEntryFactory(vrm="KX70ZZZ")
     at = ago(seconds=30)
     assert post_reads(api, [a_read("c1", "AB12CDE", at)]).status_code == 202
-    assert post_reads(api, [a_read("c1", "KX70ZZZ", at)]).status_code == 202  # both queued
+    # The first is still queued: accepted, the second would be lost when it is stored.
+    replay = post_reads(api, [a_read("c1", "KX70ZZZ", at)])
+    assert replay.status_code == 409
+    assert "already names a read with another VRM" in str(replay.json()["rejected"])
+    assert post_reads(api, [a_read("c1", "AB12CDE", at)]).status_code == 202  # the same: fine
     workers.start()
     reads = Read.objects.filter(camera=camera)
     wait_until(lambda: reads.exists())
