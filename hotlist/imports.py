@@ -4,7 +4,8 @@ The template's columns are the national vehicle-of-interest fields. An import is
 every row on its own, each bad row with its reason; the person then sees the counts and the
 problems and chooses: import nothing unless every row is good, or import the good rows. Both
 steps run in the background with progress, so 100,000 rows never block a page. Each import is
-kept: who, when, the file's SHA-256, and the counts.
+kept: who, when, the file's SHA-256, and the counts; the file itself (plates and why each is of
+interest) goes once the import is done, refused or failed.
 """
 
 import csv
@@ -87,6 +88,7 @@ def hotlist_import_confirm(*, record: HotlistImport, by, valid_rows_only: bool) 
         HotlistImport.objects.filter(pk=record.pk).update(
             status=HotlistImport.Status.REFUSED, decided_by=by, finished_at=timezone.now()
         )
+        default_storage.delete(record.path)
         raise ImportRefused(f"{record.rejected_rows} rows have problems: nothing was imported "
                             "(all or nothing).")  # fmt: skip
     HotlistImport.objects.filter(pk=record.pk).update(
@@ -115,6 +117,7 @@ def hotlist_import_run(*, import_id: int) -> None:
         status=HotlistImport.Status.DONE, imported_rows=stored, progress=100,
         finished_at=timezone.now(),
     )  # fmt: skip
+    default_storage.delete(record.path)
 
 
 @contextmanager
@@ -127,6 +130,7 @@ def hotlist_import_failure(import_id: int):
             status=HotlistImport.Status.FAILED, finished_at=timezone.now(),
             errors=[{"row": 0, "vrm": "", "reason": f"The import failed: {error}"[:300]}],
         )  # fmt: skip
+        default_storage.delete(HotlistImport.objects.get(pk=import_id).path)
         raise
 
 

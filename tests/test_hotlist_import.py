@@ -6,6 +6,7 @@ import io
 import time
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
@@ -88,11 +89,12 @@ def test_each_bad_row_is_reported_with_its_reason_and_exactly_the_good_rows_stor
     client.post(record.get_absolute_url(), {"rows": "all"})  # all or nothing: nothing
     record.refresh_from_db()
     assert record.status == "refused" and not hotlist.entries.exists()
+    assert not default_storage.exists(record.path)  # its SHA-256 is kept, not its plates
 
     record = waited(upload(client, hotlist, csv_file(GOOD + BAD) + RAGGED), "checked")
     client.post(record.get_absolute_url(), {"rows": "valid"})
     record = waited(record, "done")
-    assert record.imported_rows == 3
+    assert record.imported_rows == 3 and not default_storage.exists(record.path)
     entries = {entry.vrm: entry for entry in hotlist.entries.all()}
     assert set(entries) == {"AB12CDE", "XY99ZZZ", "JK11LMN"}
     assert entries["XY99ZZZ"].warning_markers == ["violent", "drugs"]
