@@ -115,8 +115,8 @@ def retention_run(*, now: datetime | None = None) -> list[DeletionRecord]:
         logger.info("Retention deleted %s", record)
     if failed:
         raise RetentionError(
-            f"Retention could not finish {', '.join(failed)} (logged); the "
-            "rest was deleted and recorded, and the next run tries again."
+            f"Retention could not finish {', '.join(failed)} (logged); the rest was deleted "
+            "and recorded, and the next run tries again."
         )
     return done
 
