@@ -79,6 +79,21 @@ class HotlistForm(forms.ModelForm):
         fields = ["name", "description", "source", "default_priority", "protective_marking",
                   "fuzzy_tolerance", "is_active", "webhook_url"]  # fmt: skip
 
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_name(self) -> str:
+        return owned_name_unique(self.cleaned_data["name"], self.owner, self.instance.pk)
+
+
+def owned_name_unique(name: str, owner, pk: int | None) -> str:
+    """A list's name, refused where its owner already keeps a list of that name (only theirs:
+    names of lists they may not see are none of their business)."""
+    if Hotlist.objects.filter(owner=owner, name=name).exclude(pk=pk).exists():
+        raise forms.ValidationError("You already keep a list of this name.")
+    return name
+
 
 DAY = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

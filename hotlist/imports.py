@@ -82,19 +82,19 @@ def hotlist_import_confirm(*, record: HotlistImport, by, valid_rows_only: bool) 
     """The person's choice after the check: import the good rows, or all or nothing."""
     from .tasks import hotlist_import_run_task
 
-    if record.status != HotlistImport.Status.CHECKED:
-        raise ImportRefused("This import is not waiting for a decision.")
+    # Decided once: a conditional update, so a second click (or a second tab) finds it decided.
+    waiting = HotlistImport.objects.filter(pk=record.pk, status=HotlistImport.Status.CHECKED)
     if record.rejected_rows and not valid_rows_only:
-        HotlistImport.objects.filter(pk=record.pk).update(
-            status=HotlistImport.Status.REFUSED, decided_by=by, finished_at=timezone.now()
-        )
-        default_storage.delete(record.path)
-        raise ImportRefused(f"{record.rejected_rows} rows have problems: nothing was imported "
-                            "(all or nothing).")  # fmt: skip
-    HotlistImport.objects.filter(pk=record.pk).update(
-        status=HotlistImport.Status.IMPORTING, decided_by=by, valid_rows_only=valid_rows_only
-    )
-    transaction.on_commit(lambda: hotlist_import_run_task.delay(record.pk))
+        if waiting.update(status=HotlistImport.Status.REFUSED, decided_by=by,
+                          finished_at=timezone.now()):  # fmt: skip
+            default_storage.delete(record.path)
+            raise ImportRefused(f"{record.rejected_rows} rows have problems: nothing was "
+                                "imported (all or nothing).")  # fmt: skip
+    elif waiting.update(status=HotlistImport.Status.IMPORTING, decided_by=by,
+                        valid_rows_only=valid_rows_only):  # fmt: skip
+        transaction.on_commit(lambda: hotlist_import_run_task.delay(record.pk))
+        return
+    raise ImportRefused("This import is not waiting for a decision.")
 
 
 def hotlist_import_run(*, import_id: int) -> None:

@@ -165,9 +165,10 @@ def entries_retrospective_match(*, entry_ids: list[int], look_alikes: bool) -> i
     make the look-up slow). Returns how many alerts were raised."""
     since = timezone.now() - timedelta(days=settings.RETROSPECTIVE_MATCH_DAYS)
     entries = HotlistEntry.objects.filter(pk__in=entry_ids, hotlist__is_active=True)
-    # Looking back is the point: reads from before an entry existed count.
+    # Looking back is the point: reads from before an entry existed count, but not those after
+    # it expired (an import may carry entries that have already).
     indexed = [IndexedEntry(e.pk, e.hotlist_id, e.vrm, e.effective_priority,
-                            e.hotlist.fuzzy_tolerance if look_alikes else 0, since, None)
+                            e.hotlist.fuzzy_tolerance if look_alikes else 0, since, e.expires_at)
                for e in entries.select_related("hotlist")]  # fmt: skip
     if not indexed:
         return 0

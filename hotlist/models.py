@@ -56,7 +56,8 @@ class Hotlist(models.Model):
         OFFICIAL_SENSITIVE = "official_sensitive", "OFFICIAL-SENSITIVE"
         SECRET = "secret", "SECRET"
 
-    name = models.CharField(max_length=100, unique=True)
+    # Unique to its owner only: a clash with a list the person may not see would say it exists.
+    name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hotlists"
@@ -87,6 +88,9 @@ class Hotlist(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="hotlist_name_per_owner")
+        ]
         # Held per list (object permission, to users or groups): operators see and act on the
         # alerts of the lists they hold it for, and of no others.
         permissions = [

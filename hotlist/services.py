@@ -124,8 +124,12 @@ def hotlist_entry_save(
             entry.created_by = by
         if approve:
             entry.approved_by = by
+        vrm_changed = entry.pk is not None and not HotlistEntry.objects.filter(
+            pk=entry.pk, vrm=entry.vrm
+        ).exists()  # fmt: skip
         entry.save()
-        if not was_live and not entry.is_expired(now):  # new, or live again
+        # New, live again, or its plate corrected: the plate's recent reads are looked at.
+        if (not was_live or vrm_changed) and not entry.is_expired(now):
             from .tasks import entry_retrospective_match_task
 
             transaction.on_commit(partial(entry_retrospective_match_task.delay, entry.pk))
@@ -280,9 +284,14 @@ _opener = build_opener(_NoRedirects)
 
 
 def _send(delivery: WebhookDelivery, final: bool) -> None:
-    if not webhook_approved(delivery.url):  # approved when set, but no longer
+    not_sent = None
+    if delivery.url != delivery.alert.hotlist.webhook_url:  # its key is the new address's now
+        not_sent = "Not sent: the list's webhook address has changed since it was queued."
+    elif not webhook_approved(delivery.url):  # approved when set, but no longer
+        not_sent = "Not sent: the destination is no longer approved for alerts."
+    if not_sent:
         delivery.status, delivery.last_attempt_at = WebhookDelivery.Status.FAILED, timezone.now()
-        delivery.last_error = "Not sent: the destination is no longer approved for alerts."
+        delivery.last_error = not_sent
         delivery.save()
         return
     body = json.dumps(webhook_payload(delivery.alert)).encode()

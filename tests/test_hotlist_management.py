@@ -382,3 +382,103 @@ def test_an_edit_reaches_a_running_workers_matching_index_within_seconds(celery_
     assert len(read("ED17 ONE")) == 1  # no new alert for the old plate
     assert len(read("ED17 TWO")) == 1
     assert time.monotonic() - started < 30
+
+
+def test_a_list_name_is_unique_to_its_owner_and_says_nothing_of_others_lists(client_for, personas):
+    from access.services import user_roles_set
+    from tests.factories import UserFactory, sign_in_verified
+
+    HotlistFactory(name="Operation Kestrel", owner=personas["hotlists"])  # restricted: not hers
+    other = UserFactory(username="other-manager")
+    user_roles_set(user=other, roles=[Role.HOTLIST_MANAGER], acting_user=None)
+    client = client_for("hotlists")
+    sign_in_verified(client, other)
+    form = {"name": "Operation Kestrel", "source": "local", "default_priority": 2,
+            "protective_marking": "official", "fuzzy_tolerance": 1}  # fmt: skip
+    assert client.post("/hotlists/new/", form).status_code == 302  # her own list, made
+    again = client.post("/hotlists/new/", form).content.decode()
+    assert "You already keep a list of this name." in again
+    api = client.post("/api/v1/hotlists/", {"name": "Operation Kestrel", "source": "local"},
+                      content_type="application/json")  # fmt: skip
+    assert api.status_code == 400 and api.json()["name"] == [
+        "You already keep a list of this name."
+    ]
+
+
+def test_only_the_owner_opens_a_lists_settings(client_for, personas):
+    from guardian.shortcuts import assign_perm
+
+    from access.services import user_roles_set
+    from tests.factories import UserFactory, sign_in_verified
+
+    hotlist = HotlistFactory(owner=personas["hotlists"],
+                             webhook_url="https://dispatch.example/hook/TOKEN123")  # fmt: skip
+    keeper = UserFactory(username="keeper")
+    user_roles_set(user=keeper, roles=[Role.HOTLIST_MANAGER], acting_user=None)
+    assign_perm("hotlist.manage_hotlist", keeper, hotlist)
+    client = client_for("hotlists")
+    sign_in_verified(client, keeper)
+    assert client.get(f"/hotlists/{hotlist.pk}/").status_code == 200  # keeps its entries
+    assert client.get(f"/hotlists/{hotlist.pk}/edit/").status_code == 404  # not its address
+    assert (
+        "TOKEN123" in client_for("hotlists").get(f"/hotlists/{hotlist.pk}/edit/").content.decode()
+    )
+
+
+def test_a_nul_in_an_access_change_names_no_one(client_for, personas):
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    page = client_for("hotlists").post(
+        f"/hotlists/{hotlist.pk}/",
+        {"access": "grant", "permission": "receive_alerts", "holder": "Op\x00erator"},
+        follow=True,
+    )
+    assert "There is no role or user called" in page.content.decode()
+
+
+def test_a_checked_import_is_decided_once(personas):
+    from hotlist.imports import ImportRefused, hotlist_import_confirm
+    from hotlist.models import HotlistImport
+
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    record = HotlistImport.objects.create(
+        hotlist=hotlist, uploaded_by=personas["hotlists"], filename="a.csv", sha256="x",
+        path="imports/x.csv", status="checked", total_rows=3)  # fmt: skip
+    first, second = (HotlistImport.objects.get(pk=record.pk) for _ in range(2))  # two tabs
+    hotlist_import_confirm(record=first, by=personas["hotlists"], valid_rows_only=True)
+    with pytest.raises(ImportRefused, match="not waiting for a decision"):
+        hotlist_import_confirm(record=second, by=personas["hotlists"], valid_rows_only=True)
+    record.refresh_from_db()
+    assert record.status == "importing"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_a_corrected_plate_and_an_expired_import_are_matched_as_they_stand(celery_worker, personas):
+    import time
+
+    from hotlist.matching import entries_retrospective_match
+    from hotlist.models import Alert
+    from hotlist.services import hotlist_entry_save
+    from tests.factories import CameraFactory
+    from tests.test_ingest import ingest, plain_read
+
+    now = timezone.now()
+    ingest(CameraFactory(), [plain_read("AB12CDE", captured_at=now - timedelta(days=3)),
+                             plain_read("EXP1RED", captured_at=now - timedelta(days=2),
+                                        capture_id="late")])  # fmt: skip
+    hotlist = HotlistFactory(owner=personas["hotlists"], fuzzy_tolerance=0)
+    entry, _ = hotlist_entry_save(
+        by=personas["hotlists"], entry=HotlistEntry(hotlist=hotlist, vrm="AB12CDX", reason="stolen")
+    )  # a slip of the keyboard
+    entry.vrm = "AB12CDE"
+    hotlist_entry_save(by=personas["hotlists"], entry=entry)  # corrected: its reads looked at
+    deadline = time.monotonic() + 30
+    while not Alert.objects.filter(read_vrm="AB12CDE").exists():
+        assert time.monotonic() < deadline, "the corrected plate was not matched"
+        time.sleep(0.2)
+    # An imported entry that had expired before the read is no match for it.
+    expired = HotlistEntryFactory(hotlist=hotlist, vrm="EXP1RED",
+                                  valid_from=now - timedelta(days=10),
+                                  expires_at=now - timedelta(days=5))  # fmt: skip
+    assert entries_retrospective_match(entry_ids=[expired.pk], look_alikes=False) == 0

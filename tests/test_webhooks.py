@@ -168,6 +168,24 @@ def test_a_destination_no_longer_approved_is_sent_nothing(settings):
     assert delivery.last_error == "Not sent: the destination is no longer approved for alerts."
 
 
+def test_a_delivery_queued_before_the_address_changed_is_not_sent(settings):
+    from hotlist.services import hotlist_update, webhook_deliver
+
+    receiver = Receiver()
+    try:
+        hotlist, _, _ = raise_alert(receiver.url)  # no worker sends it here
+        # Its owner removes the webhook: the old receiver, or one signed with no key, gets nothing.
+        hotlist_update(hotlist=hotlist, by=hotlist.owner, webhook_url="")
+        delivery = WebhookDelivery.objects.get()
+        with pytest.raises(WebhookFailed):
+            webhook_deliver(delivery_id=delivery.pk, final=False)
+    finally:
+        receiver.close()
+    delivery.refresh_from_db()
+    assert receiver.requests == [] and delivery.status == "failed"
+    assert "webhook address has changed since it was queued" in delivery.last_error
+
+
 def test_lists_without_a_webhook_send_nothing(worker):
     hotlist = HotlistFactory()
     HotlistEntryFactory(hotlist=hotlist, vrm="NO01HOK")

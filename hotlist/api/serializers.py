@@ -1,11 +1,13 @@
 """Serializers for hotlists and alerts's API: fields listed explicitly, never __all__."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
 from core.api import DateTimeField
 
+from ..forms import owned_name_unique
 from ..models import Hotlist, HotlistEntry
 
 
@@ -17,6 +19,13 @@ class HotlistSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "owner", "source", "default_priority",
                   "protective_marking", "fuzzy_tolerance", "is_active", "created_at"]  # fmt: skip
         read_only_fields = ["created_at"]
+
+    def validate_name(self, name: str) -> str:
+        owner = self.instance.owner if self.instance else self.context["request"].user
+        try:
+            return owned_name_unique(name, owner, self.instance and self.instance.pk)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
 
 class HotlistEntrySerializer(serializers.ModelSerializer):
