@@ -4,6 +4,7 @@ one record to the access audit, also when it is refused or fails. Pages and the 
 here; nothing else queries reads for people.
 """
 
+import contextlib
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -215,8 +216,13 @@ def reads_in_window(window: Window, criteria: Criteria) -> QuerySet[Read]:
 
 
 def _parameters(criteria: Criteria) -> dict:
-    return {key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in asdict(criteria).items()}  # fmt: skip
+    """The criteria as asked, the plate as its canonical registration (AB12 CDE, ab12cde and
+    AB12CDE are one plate to the auditors' flags) where it is one, not a pattern."""
+    parameters = {key: value.isoformat() if isinstance(value, datetime) else value
+                  for key, value in asdict(criteria).items()}  # fmt: skip
+    with contextlib.suppress(InvalidVRM):  # a partial plate (with ? or *) is kept as typed
+        parameters["plate"] = canonical_vrm(criteria.plate) if criteria.plate.strip() else ""
+    return parameters
 
 
 def read_image_open(
@@ -235,9 +241,11 @@ def read_image_open(
     try:
         if not path or not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
             raise SearchRefused("No such image.")
-        search_window(user=user, purpose=purpose, wanted_from=captured_at, wanted_to=captured_at)
+        window = search_window(user=user, purpose=purpose, wanted_from=captured_at,
+                               wanted_to=captured_at)  # fmt: skip
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
         raise SearchRefused("No such image.") from None
-    audit_record_add(**audit, vrm=vrm)
+    audit_record_add(**audit, vrm=vrm, window=[window.start.isoformat(), window.end.isoformat()],
+                     grant=window.grant.pk if window.grant else None)  # fmt: skip
     return path

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
+from django.utils import timezone
 
 from access.models import AuditRecord, SearchPurpose
 
@@ -25,17 +26,19 @@ class Place:
 def stakeout_search(
     *, user, purpose: SearchPurpose, places: list[Place], address: str | None = None
 ) -> list[dict]:
-    """The vehicles seen at every place, with when they were first seen at each."""
-    if not MIN_PLACES <= len(places) <= MAX_PLACES:
-        raise SearchRefused(f"A stakeout needs {MIN_PLACES} to {MAX_PLACES} places.")
-    for place in places:
-        if not timedelta(0) < place.end - place.start <= timedelta(days=PLACE_MAX_DAYS):
-            raise SearchRefused(f"Each place's time range must run forwards, over at most "
-                                f"{PLACE_MAX_DAYS} days.")  # fmt: skip
-    criteria = Criteria(plate="", captured_from=min(p.start for p in places),
-                        captured_to=max(p.end for p in places))  # fmt: skip
+    """The vehicles seen at every place, with when they were first seen at each. A stakeout
+    refused for its places is audited as refused, like any search."""
+    now = timezone.now()
+    criteria = Criteria(plate="", captured_from=min((p.start for p in places), default=now),
+                        captured_to=max((p.end for p in places), default=now))  # fmt: skip
 
     def run(window):
+        if not MIN_PLACES <= len(places) <= MAX_PLACES:
+            raise SearchRefused(f"A stakeout needs {MIN_PLACES} to {MAX_PLACES} places.")
+        for place in places:
+            if not timedelta(0) < place.end - place.start <= timedelta(days=PLACE_MAX_DAYS):
+                raise SearchRefused(f"Each place's time range must run forwards, over at most "
+                                    f"{PLACE_MAX_DAYS} days.")  # fmt: skip
         vehicles = _seen_everywhere(places)
         return (
             vehicles,

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from access.models import SearchReview
+from access.models import OffenceCategory, SearchReview
 from access.selectors import audit_flags
 from access.services import ReviewError, audit_dip_sample, audit_record_add, search_review_record
 from tests.factories import UserFactory
@@ -46,6 +46,28 @@ def test_flags_name_volume_odd_hours_empty_searches_and_a_plate_many_people_sear
         ("volume", busy.username), ("odd_hours", night.username),
         ("no_results", fishing.username), ("same_plate", "TARGET1"),
     }  # fmt: skip
+
+
+def test_a_plate_is_one_plate_however_it_was_typed(client_for, offence_categories):
+    from access.roles import Role
+    from access.services import user_roles_set
+    from tests.factories import sign_in_verified
+    from tests.test_search import CASE, WHY, days_ago
+
+    robbery = OffenceCategory.objects.get(name="Robbery")
+    third = UserFactory()
+    user_roles_set(user=third, roles=[Role.INVESTIGATOR], acting_user=None)
+    for name, typed in (("investigator", "AB12CDE"), ("investigator2", "ab12 cde"),
+                        (third, "AB12 CDE")):  # fmt: skip
+        client = client_for("investigator" if name is third else name)
+        if name is third:
+            sign_in_verified(client, third)
+        client.post("/search/", {"category": robbery.pk, "case_reference": CASE,
+                                 "justification": WHY, "plate": typed,
+                                 "captured_from": days_ago(30)})  # fmt: skip
+    now = timezone.now()
+    flags = audit_flags(since=now - timedelta(days=1), until=now + timedelta(minutes=1))
+    assert [flag.subject for flag in flags if flag.kind == "same_plate"] == ["AB12CDE"]
 
 
 def test_dip_sampled_searches_are_reviewed_by_someone_else(personas, client_for):

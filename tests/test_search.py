@@ -448,8 +448,11 @@ def test_stakeout_finds_the_vehicles_seen_at_every_place(client_for, personas, r
     }, content_type="application/json")  # fmt: skip
     assert [v["vrm"] for v in api.json()] == ["GANG1", "GANG2"]
     searches = AuditRecord.objects.filter(action="search").order_by("pk")
-    assert [r.target for r in searches] == ["stakeout of 2 places", "stakeout of 3 places",
-                                            "stakeout of 2 places"]  # fmt: skip
+    assert [(r.target, r.outcome) for r in searches] == [
+        ("stakeout of 2 places", "ok"), ("stakeout of 3 places", "ok"),
+        ("stakeout of 1 places", "refused"),  # refused for its places: audited all the same
+        ("stakeout of 2 places", "ok"),
+    ]  # fmt: skip
     page = client_for("investigator").post("/search/stakeout/", {
         "category": robbery.pk, "case_reference": CASE, "justification": WHY,
         "form-TOTAL_FORMS": "5", "form-INITIAL_FORMS": "0",
@@ -493,3 +496,7 @@ def test_images_from_search_results_are_shown_within_the_window_and_audited(
     views = AuditRecord.objects.filter(action="image_view").order_by("pk")
     assert [r.outcome for r in views] == ["ok", "refused", "ok", "refused"]
     assert {r.case_reference for r in views} == {CASE}
+    # Each view keeps the window it was allowed in, and the grant (none here), as searches do.
+    shown = datetime.fromisoformat(recent["captured_at"])
+    assert [datetime.fromisoformat(at) for at in views[0].detail["window"]] == [shown, shown]
+    assert views[0].detail["grant"] is None
