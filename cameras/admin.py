@@ -30,6 +30,11 @@ class CameraAdmin(admin.ModelAdmin):
     inlines = [CredentialInline]
     actions = ["issue_credential"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A camera is put up at a site once: a move is a relocation, decided in the site's review
+        # (a decommissioned site's camera put up elsewhere here would skip every approval).
+        return (*self.readonly_fields, "site") if obj else self.readonly_fields
+
     @admin.action(description="Issue a new credential (the token is shown once)")
     def issue_credential(self, request, queryset):
         if needed := reauthentication_needed(request):

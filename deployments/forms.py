@@ -69,7 +69,7 @@ class FactorForm(forms.ModelForm):
 
     @property
     def factor_label(self) -> str:
-        return AssessmentFactor.Factor(self["factor"].value()).label
+        return dict(AssessmentFactor.Factor.choices).get(self["factor"].value(), "Unknown factor")
 
     def clean(self):
         data = super().clean()

@@ -58,6 +58,11 @@ class Site(models.Model):
     )
     owner = person_field()
     next_review_due = models.DateField(null=True, blank=True)
+    located_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When its location or deployment was last set: a consultation recorded "
+        "before then was about another place.",
+    )
     relocated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="relocations"
     )
@@ -88,7 +93,10 @@ class Site(models.Model):
         if self.status == self.Status.UNDER_REVIEW:
             for related, label in (("assessments", "deployment assessment"),
                                    ("privacy_assessments", "DPIA")):  # fmt: skip
-                record = self.current(related)
+                # The latest decided: a revision written since a rejection, still undecided,
+                # justifies nothing yet.
+                record = (getattr(self, related).exclude(decision=Decision.PENDING)
+                          .order_by("-decided_at", "-pk").first())  # fmt: skip
                 if record is not None and record.decision == Decision.REJECTED:
                     return f"Site {self.reference}'s revised {label} was rejected in its review"
         return None

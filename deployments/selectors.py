@@ -81,7 +81,11 @@ def hits_by_outcome(alerts: QuerySet[Alert], *fields: str) -> Counter:
 
 
 def _hits(site: Site, start: datetime, end: datetime) -> list[dict]:
-    alerts = Alert.objects.filter(camera__site=site, captured_at__gte=start, captured_at__lt=end)
+    # The hits on reads captured here (a camera moved since counts at its new site for the
+    # reads it takes there, not for these).
+    reads = Read.objects.filter(site=site, captured_at__gte=start, captured_at__lt=end)
+    alerts = Alert.objects.filter(read_id__in=reads.values("id"), captured_at__gte=start,
+                                  captured_at__lt=end)  # fmt: skip
     reasons = dict(HotlistEntry.Reason.choices)
     return [
         {"category": reasons.get(reason, reason), "outcome": outcome, "count": n}

@@ -72,7 +72,9 @@ def site_save(*, by, site: Site) -> Site:
             raise SiteError("A temporary deployment's planned end may be brought forward, "
                             "not cleared or put back: its review decides whether it goes "
                             "on.")  # fmt: skip
-        site.save(update_fields=[*DETAILS, "updated_at"])
+        if moved:
+            site.located_at = timezone.now()
+        site.save(update_fields=[*DETAILS, "updated_at", *(["located_at"] if moved else [])])
         if moved:
             _supersede(site, "assessments")
             _supersede(site, "privacy_assessments")
@@ -105,8 +107,11 @@ def approval_blockers(site: Site) -> list[str]:
     dpia = site.current("privacy_assessments")
     if not (dpia and dpia.is_approved):
         missing.append("The DPIA is not signed off by the data protection officer.")
-    if not site.consultations.exists():
-        missing.append("No consultation is recorded, nor the reason not to consult.")
+    if not site.consultations.filter(recorded_at__gte=site.located_at).exists():
+        missing.append(
+            "No consultation is recorded, nor the reason not to consult"
+            + (", since the site moved." if site.consultations.exists() else ".")
+        )
     if site.deployment == Site.Deployment.TEMPORARY and not site.ends_on:
         missing.append("A temporary deployment needs its planned end date.")
     return missing

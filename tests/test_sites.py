@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from access.models import OffenceCategory
+from cameras.models import Camera
 from cameras.services import camera_credential_issue
 from deployments.models import (
     AssessmentFactor,
@@ -24,6 +25,7 @@ from deployments.models import (
 )
 from deployments.services import (
     SiteError,
+    approval_blockers,
     assessment_decide,
     assessment_submit,
     consultation_record,
@@ -379,6 +381,7 @@ def test_a_revision_rejected_during_a_review_stops_the_site_collecting_until_one
         "reads."
     )
     _, dpia = written(personas, site)
+    assert camera.refusal_reason() is not None  # written again, undecided: nothing approved yet
     assessment_decide(by=personas["auditor"], record=dpia, approve=True)
     assert camera.refusal_reason() is None
 
@@ -389,8 +392,12 @@ def test_a_site_moved_before_approval_has_its_assessments_written_again(personas
     site_transition(by=personas["intel"], site=site, to="assessed")
     assessment_decide(by=personas["senior"], record=assessment, approve=True)
     assessment_decide(by=personas["auditor"], record=dpia, approve=True)
+    consultation_record(by=personas["intel"], site=site, method="public_meeting",
+                        consultee="Residents", consulted_on=timezone.localdate(),
+                        response="In favour.")  # fmt: skip
     site.refresh_from_db()
     site.latitude, site.deployment = (site.latitude or 52.0) + 2, "temporary"  # 200 km away
+    site.ends_on = timezone.localdate() + timedelta(days=90)
     site = site_save(by=personas["intel"], site=site)
     site.refresh_from_db()
     assert site.status == "proposed"
@@ -398,6 +405,17 @@ def test_a_site_moved_before_approval_has_its_assessments_written_again(personas
     assert "not written yet" in refusal(
         lambda: site_transition(by=personas["intel"], site=site, to="assessed")
     )
+    # Written and approved again: the consultation, about the old place, no longer counts.
+    assessment, dpia = written(personas, site)
+    site_transition(by=personas["intel"], site=site, to="assessed")
+    assessment_decide(by=personas["senior"], record=assessment, approve=True)
+    assessment_decide(by=personas["auditor"], record=dpia, approve=True)
+    assert approval_blockers(site) == [
+        "No consultation is recorded, nor the reason not to consult, since the site moved."
+    ]
+    consultation_record(by=personas["intel"], site=site, method="letter", consultee="Residents",
+                        consulted_on=timezone.localdate(), response="No objection.")  # fmt: skip
+    assert approval_blockers(site) == []
 
 
 def test_a_live_temporary_sites_end_may_be_brought_forward_never_cleared_or_put_back(personas):
@@ -423,6 +441,11 @@ def test_a_relocated_sites_review_keeps_the_evidence_of_its_cameras(personas):
     assert review.evidence["hits"] == [{"category": "Stolen", "outcome": "Open", "count": 1}]
     assert [c["camera"] for c in review.evidence["cameras"]] == [camera.reference]
     assert review.evidence["reads_total"] == 1
+    # Its camera put up at another site: that site's review counts none of the hits read here.
+    other = live_site(personas, reference="S-NORTH")
+    Camera.objects.filter(pk=camera.pk).update(site=other)
+    evidence = review_start(by=personas["intel"], site=other).evidence
+    assert (evidence["reads_total"], evidence["hits"]) == (0, [])
 
 
 def test_overdue_reviews_are_flagged_on_the_dashboard(personas, client_for):
@@ -640,3 +663,26 @@ def test_a_review_is_only_for_a_live_site_and_one_at_a_time(personas):
     review_start(by=personas["intel"], site=site)
     assert "Only a live site" in refusal(lambda: review_start(by=personas["intel"], site=site))
     assert Review.objects.filter(site=site).count() == 1
+
+
+def test_an_assessment_posted_with_a_factor_no_form_gives_is_refused_not_a_server_error(
+    personas, client_for
+):
+    site = SiteFactory(status="proposed", owner=personas["intel"])
+    form = {**ASSESSMENT, "factors-TOTAL_FORMS": "4", "factors-INITIAL_FORMS": "0",
+            **{f"factors-{n}-factor": "bogus" for n in range(4)}}  # fmt: skip
+    page = client_for("intel").post(f"/sites/{site.pk}/assessment/", form)
+    assert page.status_code == 200 and "Unknown factor" in page.content.decode()
+
+
+def test_a_cameras_site_is_not_changed_in_the_admin(client_for, personas):
+    site, other = live_site(personas, reference="S-OLD"), live_site(personas, reference="S-NEW")
+    camera = CameraFactory(site=site)
+    client = client_for("admin")
+    page = client.get(f"/admin/cameras/camera/{camera.pk}/change/").content.decode()
+    assert 'name="site"' not in page  # a move is a relocation, decided in the site's review
+    client.post(f"/admin/cameras/camera/{camera.pk}/change/", {
+        "reference": camera.reference, "name": camera.name, "site": other.pk, "kind": camera.kind,
+        "status": camera.status, "lanes": camera.lanes})  # fmt: skip
+    camera.refresh_from_db()
+    assert camera.site == site
