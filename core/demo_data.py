@@ -68,9 +68,8 @@ def seed(owner: User, restricted_to: User) -> None:
     operators = Group.objects.get(name=Role.OPERATOR.value)
     for name, source, priority, tolerance, reason, action, warnings in HOTLISTS:
         hotlist, created = Hotlist.objects.get_or_create(
-            name=name,
-            defaults={"owner": owner, "source": source, "default_priority": priority,
-                      "fuzzy_tolerance": tolerance},
+            name=name, owner=owner,
+            defaults={"source": source, "default_priority": priority, "fuzzy_tolerance": tolerance},
         )  # fmt: skip
         assign_perm(RECEIVE_ALERTS, restricted_to if name == RESTRICTED else operators, hotlist)
         if created:
