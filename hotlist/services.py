@@ -116,20 +116,19 @@ def hotlist_entry_save(
         warnings.append(f"{entry.vrm} is not a UK registration format: check it (foreign "
                         "plates are allowed).")  # fmt: skip
     now = timezone.now()
-    was_live = entry.pk is not None and HotlistEntry.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now), pk=entry.pk
-    ).exists()  # fmt: skip
+    # As stored before this save (one query): new, live again or its plate corrected, the
+    # plate's recent reads are looked at.
+    stored = HotlistEntry.objects.filter(pk=entry.pk).values("vrm", "expires_at").first()
+    look_back = stored is None or stored["vrm"] != entry.vrm or (
+        stored["expires_at"] is not None and stored["expires_at"] <= now
+    )  # fmt: skip
     with transaction.atomic(), set_actor(by):
         if entry.pk is None:
             entry.created_by = by
         if approve:
             entry.approved_by = by
-        vrm_changed = entry.pk is not None and not HotlistEntry.objects.filter(
-            pk=entry.pk, vrm=entry.vrm
-        ).exists()  # fmt: skip
         entry.save()
-        # New, live again, or its plate corrected: the plate's recent reads are looked at.
-        if (not was_live or vrm_changed) and not entry.is_expired(now):
+        if look_back and not entry.is_expired(now):
             from .tasks import entry_retrospective_match_task
 
             transaction.on_commit(partial(entry_retrospective_match_task.delay, entry.pk))
