@@ -253,12 +253,18 @@ def webhook_payload(alert: Alert) -> dict:
 
 
 class WebhookFailed(Exception):
-    pass
+    """The receiver did not take a delivery that has tries left (`attempts` made so far)."""
+
+    def __init__(self, message: str, attempts: int):
+        super().__init__(message)
+        self.attempts = attempts
 
 
-def webhook_deliver(*, delivery_id: int, final: bool) -> None:
-    """Send one delivery. Raises WebhookFailed if the receiver did not take it; the last try
-    (`final`) marks it failed. A delivery already made is not sent again."""
+def webhook_deliver(*, delivery_id: int) -> None:
+    """Try a delivery once. Raises WebhookFailed if the receiver did not take it and it has
+    tries left; the tries are counted on the delivery (WEBHOOK_MAX_ATTEMPTS), so one queued
+    again by webhook_deliveries_resend goes on from its count, and the last marks it failed. A
+    delivery made, or failed, is not sent again."""
     with transaction.atomic():
         # Locked while sending: a task delivered twice waits, then finds it done.
         delivery = (
@@ -267,9 +273,9 @@ def webhook_deliver(*, delivery_id: int, final: bool) -> None:
             .get(pk=delivery_id)
         )
         if delivery.status == WebhookDelivery.Status.PENDING:
-            _send(delivery, final)
-    if delivery.status != WebhookDelivery.Status.DELIVERED:
-        raise WebhookFailed(delivery.last_error)
+            _send(delivery)
+    if delivery.status == WebhookDelivery.Status.PENDING:
+        raise WebhookFailed(delivery.last_error, delivery.attempts)
 
 
 class _NoRedirects(HTTPRedirectHandler):
@@ -282,7 +288,7 @@ class _NoRedirects(HTTPRedirectHandler):
 _opener = build_opener(_NoRedirects)
 
 
-def _send(delivery: WebhookDelivery, final: bool) -> None:
+def _send(delivery: WebhookDelivery) -> None:
     not_sent = None
     if delivery.url != delivery.alert.hotlist.webhook_url:  # its key is the new address's now
         not_sent = "Not sent: the list's webhook address has changed since it was queued."
@@ -316,6 +322,7 @@ def _send(delivery: WebhookDelivery, final: bool) -> None:
     except (URLError, OSError, HTTPException, ValueError) as failure:
         delivery.last_error = f"Could not reach the receiver: {getattr(failure, 'reason', failure)}"
     delivery.last_error = delivery.last_error[:300]
-    if final and delivery.status == WebhookDelivery.Status.PENDING:
+    pending = delivery.status == WebhookDelivery.Status.PENDING
+    if pending and delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         delivery.status = WebhookDelivery.Status.FAILED
     delivery.save()

@@ -27,14 +27,12 @@ def stream_events_trim_task() -> None:
 @shared_task(bind=True, ignore_result=True)
 def webhook_deliver_task(self, delivery_id: int) -> None:
     """Send an alert to its list's webhook, retrying with exponential back-off (base, 2x, 4x...)
-    until WEBHOOK_MAX_ATTEMPTS; then the delivery is marked failed."""
-    final = self.request.retries + 1 >= settings.WEBHOOK_MAX_ATTEMPTS
+    until the delivery's WEBHOOK_MAX_ATTEMPTS tries are spent; then it is marked failed."""
     try:
-        webhook_deliver(delivery_id=delivery_id, final=final)
+        webhook_deliver(delivery_id=delivery_id)
     except WebhookFailed as failure:
-        if not final:
-            delay = settings.WEBHOOK_RETRY_BASE_SECONDS * 2**self.request.retries
-            raise self.retry(countdown=delay, exc=failure, max_retries=None) from failure
+        delay = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (failure.attempts - 1)
+        raise self.retry(countdown=delay, exc=failure, max_retries=None) from failure
 
 
 @shared_task(ignore_result=True)

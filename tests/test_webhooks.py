@@ -178,13 +178,35 @@ def test_a_queued_delivery_whose_destination_no_longer_stands_is_sent_nothing(
         hotlist, _, _ = raise_alert(receiver.url)  # set while approved; no worker sends it here
         change(hotlist, settings)
         delivery = WebhookDelivery.objects.get()
-        with pytest.raises(WebhookFailed):
-            webhook_deliver(delivery_id=delivery.pk, final=False)
+        webhook_deliver(delivery_id=delivery.pk)  # failed at once: no tries left to retry
     finally:
         receiver.close()
     delivery.refresh_from_db()
     assert receiver.requests == [] and delivery.status == "failed"
     assert delivery.last_error == why
+
+
+def test_a_delivery_queued_again_goes_on_from_its_tries_rather_than_starting_afresh(settings):
+    """A worker died holding a delivery after two of its three tries: queued again by the
+    resend sweep, it gets the one try left, then is marked failed (not three more)."""
+    from hotlist.services import webhook_deliver
+
+    settings.WEBHOOK_MAX_ATTEMPTS, settings.WEBHOOK_ALLOWED_HOSTS = 3, ["127.0.0.1"]
+    receiver = Receiver(failures=99)
+    try:
+        raise_alert(receiver.url)  # no worker here: the test makes each try itself
+        delivery = WebhookDelivery.objects.get()
+        with pytest.raises(WebhookFailed) as failed:
+            webhook_deliver(delivery_id=delivery.pk)
+        assert failed.value.attempts == 1
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=2)
+        webhook_deliver(delivery_id=delivery.pk)  # the last try: failed, nothing to retry
+        webhook_deliver(delivery_id=delivery.pk)  # queued once more: not sent again
+    finally:
+        receiver.close()
+    delivery.refresh_from_db()
+    assert len(receiver.requests) == 2
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
 
 
 def test_lists_without_a_webhook_send_nothing(worker):
