@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from core.spreadsheet import from_cell, to_cell
 from reads.vrm import InvalidVRM, canonical_vrm
 
-from .matching import bump_version, entries_retrospective_match
+from .matching import bump_version, entries_retrospective_match, index_settled_in
 from .models import EntryChange, Hotlist, HotlistEntry, HotlistImport, Priority
 
 COLUMNS = [
@@ -98,11 +98,15 @@ def hotlist_import_confirm(*, record: HotlistImport, by, valid_rows_only: bool) 
 
 
 def hotlist_import_run(*, import_id: int) -> None:
-    """Store the good rows in chunks, each chunk with its change records; then tell the
-    matching indexes."""
+    """Store the good rows in chunks, each chunk with its change records, telling the matching
+    indexes and matching the chunk against recent reads; then match them all again once no read
+    is matched against an index from before them."""
+    from .tasks import hotlist_import_rematch_task
+
     record = HotlistImport.objects.select_related("hotlist", "decided_by").get(pk=import_id)
     if record.status != HotlistImport.Status.IMPORTING:
         return
+    started = timezone.now()
     chunk: list[HotlistEntry] = []
     stored = 0
     for _, row, problem in _rows(record, lambda done: _progress(record, 0.5 + done / 2)):
@@ -110,14 +114,24 @@ def hotlist_import_run(*, import_id: int) -> None:
             continue
         chunk.append(_entry(record, row))
         if len(chunk) >= CHUNK:
-            stored += _store(record, chunk)
+            stored += _store(record, chunk, started)
             chunk = []
-    stored += _store(record, chunk)
+    stored += _store(record, chunk, started)
     HotlistImport.objects.filter(pk=record.pk).update(
         status=HotlistImport.Status.DONE, imported_rows=stored, progress=100,
         finished_at=timezone.now(),
     )  # fmt: skip
     default_storage.delete(record.path)
+    hotlist_import_rematch_task.apply_async((record.pk, started.isoformat()),
+                                            countdown=index_settled_in())  # fmt: skip
+
+
+def hotlist_import_rematch(*, import_id: int, started_at: datetime) -> None:
+    """An import's entries matched against recent reads again (entries_retrospective_match)."""
+    ids = list(HotlistEntry.objects.filter(import_record_id=import_id).values_list("pk", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        entries_retrospective_match(entry_ids=ids[start : start + CHUNK], look_alikes=False,
+                                    live_from=started_at)  # fmt: skip
 
 
 @contextmanager
@@ -134,7 +148,7 @@ def hotlist_import_failure(import_id: int):
         raise
 
 
-def _store(record: HotlistImport, entries: list[HotlistEntry]) -> int:
+def _store(record: HotlistImport, entries: list[HotlistEntry], started: datetime) -> int:
     if not entries:
         return 0
     with transaction.atomic():
@@ -144,7 +158,8 @@ def _store(record: HotlistImport, entries: list[HotlistEntry]) -> int:
                         kind=EntryChange.Kind.SAVED) for entry in created
         )  # fmt: skip
         bump_version()  # bulk writes send no signals
-    entries_retrospective_match(entry_ids=[entry.pk for entry in created], look_alikes=False)
+    entries_retrospective_match(entry_ids=[entry.pk for entry in created], look_alikes=False,
+                                live_from=started)  # fmt: skip
     return len(created)
 
 

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.redis import client as redis_client
 from reads.models import Read
 
+from .events import alerts_announce
 from .models import Alert, HotlistEntry
+from .services import webhook_deliveries_create
 
 VERSION_KEY = "anpr:hotlist:version"
 
@@ -152,38 +154,81 @@ def look_alike_variants(vrm: str, tolerance: int) -> set[str]:
     return variants
 
 
-def entry_retrospective_match(*, entry_id: int) -> int:
+def index_settled_in() -> int:
+    """Seconds until no read is matched against an index from before a hotlist change that
+    commits now: every worker rebuilds its index within HOTLIST_INDEX_MAX_AGE_SECONDS (at once
+    when Redis tells it), and a batch matched against the old one commits within seconds."""
+    return 2 * settings.HOTLIST_INDEX_MAX_AGE_SECONDS
+
+
+def entry_retrospective_match(*, entry_id: int, saved_at: datetime | None = None) -> int:
     """Match a new or re-activated entry against the stored reads of the last
-    RETROSPECTIVE_MATCH_DAYS days (R-HOT-4), look-alikes included."""
-    return entries_retrospective_match(entry_ids=[entry_id], look_alikes=True)
+    RETROSPECTIVE_MATCH_DAYS days (R-HOT-4), look-alikes included; see
+    entries_retrospective_match for `saved_at`."""
+    return entries_retrospective_match(entry_ids=[entry_id], look_alikes=True, live_from=saved_at)
 
 
-def entries_retrospective_match(*, entry_ids: list[int], look_alikes: bool) -> int:
+def entries_retrospective_match(
+    *, entry_ids: list[int], look_alikes: bool, live_from: datetime | None = None
+) -> int:
     """Match entries against the stored reads of the last RETROSPECTIVE_MATCH_DAYS days;
     matches become historic alerts (not sounded, not queued), visible to the entries' owners.
     Bulk imports match exact plates only (the look-alike variants of thousands of entries would
-    make the look-up slow). Returns how many alerts were raised."""
-    since = timezone.now() - timedelta(days=settings.RETROSPECTIVE_MATCH_DAYS)
-    entries = HotlistEntry.objects.filter(pk__in=entry_ids, hotlist__is_active=True)
+    make the look-up slow). Returns how many matches it found (those already alerted
+    among them: they are not raised twice).
+
+    Run as entries are saved (from `live_from`) and again once no worker's index is older
+    (index_settled_in): a read received since then but matched against an index from before
+    them (a batch in flight, or Redis down so no worker was told) raises the live alert it
+    should have had, sounded, queued and sent on, where an entry was valid when it was seen."""
+    now = timezone.now()
+    since = now - timedelta(days=settings.RETROSPECTIVE_MATCH_DAYS)
+    entries = {e.pk: e for e in HotlistEntry.objects.filter(
+        pk__in=entry_ids, hotlist__is_active=True).select_related("hotlist")}  # fmt: skip
     # Looking back is the point: reads from before an entry existed count, but not those after
     # it expired (an import may carry entries that have already).
     indexed = [IndexedEntry(e.pk, e.hotlist_id, e.vrm, e.effective_priority,
                             e.hotlist.fuzzy_tolerance if look_alikes else 0, since, e.expires_at)
-               for e in entries.select_related("hotlist")]  # fmt: skip
+               for e in entries.values()]  # fmt: skip
     if not indexed:
         return 0
     index = MatchIndex(indexed)
     plates = set().union(*(look_alike_variants(e.vrm, e.tolerance) for e in indexed))
-    reads = Read.objects.filter(vrm__in=plates, captured_at__gte=since)
-    alerts = [
-        Alert(read_id=read.id, read_vrm=read.vrm, matched_vrm=match.matched_vrm,
-              captured_at=read.captured_at, camera_id=read.camera_id,
-              plate_image=read.plate_image, overview_image=read.overview_image,
-              observed_make=read.vehicle_make, observed_model=read.vehicle_model,
-              observed_colour=read.vehicle_colour, entry_id=match.entry.entry_id,
-              hotlist_id=match.entry.hotlist_id, match_type=match.match_type,
-              priority=match.entry.priority, historic=True)
-        for read in reads
-        for match in index.match(read.vrm, [], read.captured_at)
-    ]  # fmt: skip
-    return len(Alert.objects.bulk_create(alerts, ignore_conflicts=True))
+    historic, live = [], []
+    for read in Read.objects.filter(vrm__in=plates, captured_at__gte=since):
+        for match in index.match(read.vrm, [], read.captured_at):
+            entry = entries[match.entry.entry_id]
+            missed = (
+                live_from is not None and read.received_at >= live_from
+                and entry.valid_from <= read.captured_at and not entry.is_expired(now)
+            )  # fmt: skip
+            (live if missed else historic).append(Alert(
+                read_id=read.id, read_vrm=read.vrm, matched_vrm=match.matched_vrm,
+                captured_at=read.captured_at, camera_id=read.camera_id,
+                plate_image=read.plate_image, overview_image=read.overview_image,
+                observed_make=read.vehicle_make, observed_model=read.vehicle_model,
+                observed_colour=read.vehicle_colour, entry_id=entry.pk,
+                hotlist_id=entry.hotlist_id, match_type=match.match_type,
+                priority=match.entry.priority, historic=not missed,
+            ))  # fmt: skip
+    Alert.objects.bulk_create(historic, ignore_conflicts=True)
+    _live_raise(live)
+    return len(historic) + len(live)
+
+
+def _live_raise(alerts: list[Alert]) -> None:
+    """Store the live alerts the read path missed, leaving out any it raised after all; send
+    them on as it would have."""
+    raised = []
+    with transaction.atomic():
+        for alert in alerts:
+            try:
+                with transaction.atomic():
+                    alert.save()
+            except IntegrityError:  # the read path raised it: one alert for a read and entry
+                continue
+            raised.append(alert)
+        if raised:
+            webhook_deliveries_create(raised)
+            ids = [alert.pk for alert in raised]
+            transaction.on_commit(lambda: alerts_announce(ids), robust=True)

@@ -129,9 +129,13 @@ def hotlist_entry_save(
             entry.approved_by = by
         entry.save()
         if look_back and not entry.is_expired(now):
+            from .matching import index_settled_in
             from .tasks import entry_retrospective_match_task
 
-            transaction.on_commit(partial(entry_retrospective_match_task.delay, entry.pk))
+            # Now, and again once no read is matched against an index from before it.
+            match = partial(entry_retrospective_match_task.apply_async, (entry.pk, now.isoformat()))
+            for countdown in (0, index_settled_in()):
+                transaction.on_commit(partial(match, countdown=countdown))
     return entry, warnings
 
 

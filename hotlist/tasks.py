@@ -1,10 +1,17 @@
 """Celery tasks for hotlists and alerts: adapters that take ids, load, call one service."""
 
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
 
 from .events import stream_events_trim
-from .imports import hotlist_import_check, hotlist_import_failure, hotlist_import_run
+from .imports import (
+    hotlist_import_check,
+    hotlist_import_failure,
+    hotlist_import_rematch,
+    hotlist_import_run,
+)
 from .matching import entry_retrospective_match
 from .services import WebhookFailed, alerts_escalate, webhook_deliver, webhook_deliveries_resend
 
@@ -36,8 +43,15 @@ def webhook_deliver_task(self, delivery_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def entry_retrospective_match_task(entry_id: int) -> None:
-    entry_retrospective_match(entry_id=entry_id)
+def entry_retrospective_match_task(entry_id: int, saved_at: str | None = None) -> None:
+    entry_retrospective_match(
+        entry_id=entry_id, saved_at=datetime.fromisoformat(saved_at) if saved_at else None
+    )
+
+
+@shared_task(ignore_result=True)
+def hotlist_import_rematch_task(import_id: int, started_at: str) -> None:
+    hotlist_import_rematch(import_id=import_id, started_at=datetime.fromisoformat(started_at))
 
 
 @shared_task(ignore_result=True, acks_late=False)

@@ -178,3 +178,33 @@ def test_the_import_flow_in_the_browser(workers, page, server, personas, tmp_pat
     screenshot(page, "import-done")
     assert hotlist.entries.count() == 10_000
     assert page.console_errors == []
+
+
+@pytest.mark.usefixtures("read_store")
+def test_an_imports_second_look_raises_the_live_alerts_of_reads_matched_without_it(personas):
+    """Reads received while an import ran, matched against indexes from before its entries
+    (Redis down, so no worker was told), are alerted live by its second look back."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hotlist.imports import hotlist_import_rematch
+    from hotlist.models import Alert, HotlistImport
+    from tests.factories import CameraFactory, HotlistEntryFactory
+    from tests.test_ingest import ingest, plain_read
+
+    started = timezone.now()
+    missed = plain_read("IM90RTD")
+    ingest(CameraFactory(), [missed])  # no entry in any index yet: stored unmatched
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    record = HotlistImport.objects.create(hotlist=hotlist, uploaded_by=personas["hotlists"],
+                                          filename="list.csv", status="done")  # fmt: skip
+    HotlistEntryFactory(hotlist=hotlist, vrm="IM90RTD", import_record=record,
+                        valid_from=started - timedelta(days=1))  # fmt: skip
+    HotlistEntryFactory(hotlist=hotlist, vrm="NOT1MPD", valid_from=started - timedelta(days=1))
+    ingest(CameraFactory(), [plain_read("NOT1MPD")])  # another entry's: not the import's look
+
+    hotlist_import_rematch(import_id=record.pk, started_at=started)
+    alert = Alert.objects.get(read_id=missed["id"])
+    assert (alert.historic, alert.status) == (False, Alert.Status.NEW)
+    assert Alert.objects.count() == 2  # and the other entry's, raised by the read path

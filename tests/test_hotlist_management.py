@@ -482,3 +482,93 @@ def test_a_corrected_plate_and_an_expired_import_are_matched_as_they_stand(celer
                                   valid_from=now - timedelta(days=10),
                                   expires_at=now - timedelta(days=5))  # fmt: skip
     assert entries_retrospective_match(entry_ids=[expired.pk], look_alikes=False) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_a_read_in_flight_as_an_entry_is_saved_is_matched_once_the_workers_know_it(
+    celery_worker, personas, settings
+):
+    """A batch matched against an index from before the entry, and stored only after the
+    entry's first look back at recent reads, is caught by its second look."""
+    import threading
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    from hotlist.models import Alert
+    from hotlist.services import hotlist_entry_save
+    from tests.conftest import test_database_url
+    from tests.factories import CameraFactory
+    from tests.test_ingest import ingest, plain_read
+
+    settings.HOTLIST_INDEX_MAX_AGE_SECONDS = 2  # the second look 4 s after the save
+    camera = CameraFactory()
+    ingest(camera, [plain_read("FL16HTS", captured_at=timezone.now() - timedelta(days=1))])
+    in_flight = plain_read("FL16HTS")
+    # The batch's reads are locked by id as it stores them: holding that lock keeps the batch
+    # in flight, matched already (against an index without the entry) but not yet stored.
+    with psycopg.connect(test_database_url(), autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [in_flight["id"]])
+
+        def store():
+            try:
+                ingest(camera, [in_flight])
+            finally:
+                connection.close()
+
+        batch = threading.Thread(target=store)
+        batch.start()
+        while not holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                                 " AND NOT granted").fetchone()[0]:  # fmt: skip
+            time.sleep(0.05)
+        hotlist = HotlistFactory(owner=personas["hotlists"], fuzzy_tolerance=0)
+        hotlist_entry_save(by=personas["hotlists"],
+                           entry=HotlistEntry(hotlist=hotlist, vrm="FL16HTS", reason="stolen"))  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not Alert.objects.filter(read_vrm="FL16HTS").exists():  # the first look's
+            assert time.monotonic() < deadline, "the entry's first look back did not run"
+            time.sleep(0.1)
+        holder.execute("SELECT pg_advisory_unlock_all()")
+        batch.join()
+    assert not Alert.objects.filter(read_id=in_flight["id"]).exists()  # the batch matched nothing
+    deadline = time.monotonic() + 30
+    while not Alert.objects.filter(read_id=in_flight["id"]).exists():
+        assert time.monotonic() < deadline, "the read in flight was never matched"
+        time.sleep(0.2)
+    # Received before the entry was saved: the entry's look back found it, as for older reads.
+    assert Alert.objects.get(read_id=in_flight["id"]).historic
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_a_read_received_after_an_entry_was_saved_but_missed_raises_a_live_alert(personas):
+    """Redis down as an entry is saved: no worker is told to rebuild its index, so reads
+    received in the next minute are stored unmatched. The entry's look back raises their live
+    alerts (queued, sent on), and historic ones for reads received before it was saved."""
+    from hotlist.matching import entry_retrospective_match
+    from hotlist.models import Alert, WebhookDelivery
+    from tests.factories import CameraFactory
+    from tests.test_ingest import ingest, plain_read
+
+    camera = CameraFactory()
+    earlier = plain_read("RD15DWN", captured_at=timezone.now() - timedelta(hours=1))
+    ingest(camera, [earlier])
+    saved_at = timezone.now()
+    missed = plain_read("RD15DWN")
+    ingest(camera, [missed])  # no entry in any index yet: stored unmatched
+    hotlist = HotlistFactory(owner=personas["hotlists"], fuzzy_tolerance=0,
+                             webhook_url="https://dispatch.example.police.uk/anpr")  # fmt: skip
+    entry = HotlistEntryFactory(hotlist=hotlist, vrm="RD15DWN",
+                                valid_from=saved_at - timedelta(days=1))  # fmt: skip
+
+    assert entry_retrospective_match(entry_id=entry.pk, saved_at=saved_at) == 2
+    live = Alert.objects.get(read_id=missed["id"])
+    assert (live.historic, live.status) == (False, Alert.Status.NEW)
+    assert WebhookDelivery.objects.filter(alert=live).count() == 1
+    assert Alert.objects.get(read_id=earlier["id"]).historic
+    # Its second look raises nothing twice.
+    entry_retrospective_match(entry_id=entry.pk, saved_at=saved_at)
+    assert Alert.objects.count() == 2 and WebhookDelivery.objects.count() == 1
