@@ -525,8 +525,8 @@ def test_a_read_in_flight_as_an_entry_is_saved_is_matched_once_the_workers_know_
                                  " AND NOT granted").fetchone()[0]:  # fmt: skip
             time.sleep(0.05)
         hotlist = HotlistFactory(owner=personas["hotlists"], fuzzy_tolerance=0)
-        hotlist_entry_save(by=personas["hotlists"],
-                           entry=HotlistEntry(hotlist=hotlist, vrm="FL16HTS", reason="stolen"))  # fmt: skip
+        entry = HotlistEntry(hotlist=hotlist, vrm="FL16HTS", reason="stolen")
+        hotlist_entry_save(by=personas["hotlists"], entry=entry)
         deadline = time.monotonic() + 30
         while not Alert.objects.filter(read_vrm="FL16HTS").exists():  # the first look's
             assert time.monotonic() < deadline, "the entry's first look back did not run"
