@@ -194,7 +194,8 @@ def entries_retrospective_match(
         return 0
     index = MatchIndex(indexed)
     plates = set().union(*(look_alike_variants(e.vrm, e.tolerance) for e in indexed))
-    historic, live = [], []
+    historic: list[Alert] = []
+    live: list[Alert] = []
     for read in Read.objects.filter(vrm__in=plates, captured_at__gte=since):
         for match in index.match(read.vrm, [], read.captured_at):
             entry = entries[match.entry.entry_id]

@@ -169,19 +169,25 @@ def held_reads_view(
 
 
 def held_read_image_open(
-    *, user, hold: LegalHold, read_id: str, kind: str, address: str | None = None
+    *, user, hold_id: int, read_id: str, kind: str, address: str | None = None
 ) -> str:
-    """The stored path of a held read's image, for the officer who asked for the hold; audited."""
-    audit = _audit(user, hold.purpose, AuditRecord.Action.IMAGE_VIEW,
-                   f"held read {read_id} {kind} image (legal hold {hold.pk})", address)  # fmt: skip
-    held = hold.reads.filter(read_id=read_id).first()
+    """The stored path of a held read's image, for the officer who asked for the hold; every
+    view is audited, and so is every refusal (which answers as if the image did not exist)."""
+    hold = LegalHold.objects.select_related("purpose__category").filter(pk=hold_id).first()
+    target = f"held read {read_id} {kind} image (legal hold {hold_id})"
+    audit = (_audit(user, hold.purpose, AuditRecord.Action.IMAGE_VIEW, target, address) if hold
+             else {"user": user, "action": AuditRecord.Action.IMAGE_VIEW, "target": target,
+                   "address": address})  # fmt: skip
+    held = hold.reads.filter(read_id=read_id).first() if hold else None
     path = {"plate": held.plate_image, "overview": held.overview_image}.get(kind) if held else ""
     try:
+        if hold is None:
+            raise HoldRefused("No such legal hold.")
         _check_viewer(hold, user)
         if not path:
             raise HoldRefused("No such image.")
-    except HoldRefused:
-        audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason="No such image.")
+    except HoldRefused as refusal:
+        audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
         raise HoldRefused("No such image.") from None
     audit_record_add(**audit, vrm=held.vrm)
     return path

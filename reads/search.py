@@ -226,20 +226,26 @@ def _parameters(criteria: Criteria) -> dict:
 
 
 def read_image_open(
-    *, user, purpose: SearchPurpose, vrm: str, captured_at: datetime, read_id: str, kind: str,
-    address: str | None = None,
+    *, user, purpose: SearchPurpose | None, vrm: str, captured_at: datetime | None, read_id: str,
+    kind: str, address: str | None = None,
 ) -> str:  # fmt: skip
     """The stored path of a read's plate or overview image, for someone whose window for the
     purpose's case covers the read; every view is audited, and so is every refusal (which
-    answers as if the read did not exist)."""
+    answers as if the read did not exist), one without a purpose or a capture time among them."""
     audit = {"user": user, "action": AuditRecord.Action.IMAGE_VIEW,
-             "target": f"read {read_id} {kind} image", "address": address,
-             "case_reference": purpose.case_reference, "category": purpose.category.name,
-             "purpose": purpose.pk}  # fmt: skip
-    read = Read.objects.filter(vrm=vrm, captured_at=captured_at, id=read_id).first()
+             "target": f"read {read_id} {kind} image", "address": address}  # fmt: skip
+    if purpose is not None:
+        audit |= {"case_reference": purpose.case_reference, "category": purpose.category.name,
+                  "purpose": purpose.pk}  # fmt: skip
+    read = None
+    if captured_at is not None:
+        read = Read.objects.filter(vrm=vrm, captured_at=captured_at, id=read_id).first()
     path = {"plate": read.plate_image, "overview": read.overview_image}.get(kind) if read else ""
     try:
-        if not path or not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
+        if purpose is None:
+            raise SearchRefused("No search purpose is open in this session.")
+        if not (captured_at and path and user.has_perm("access.search_reads")
+                and purpose.user_id == user.pk):  # fmt: skip
             raise SearchRefused("No such image.")
         window = search_window(user=user, purpose=purpose, wanted_from=captured_at,
                                wanted_to=captured_at)  # fmt: skip

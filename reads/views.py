@@ -206,14 +206,11 @@ class StakeoutView(SearchView):
 @permission_required("access.search_reads", raise_exception=True)
 def read_image(request, read_id, kind: str):
     """A read's image from search results, under the session's purpose (audited)."""
-    purpose = session_purpose(request)
-    captured_at = moment(request.GET.get("at"))
-    if purpose is None or captured_at is None:
-        raise Http404("No such image.")
     try:
-        path = read_image_open(user=request.user, purpose=purpose, vrm=request.GET.get("vrm", ""),
-                               captured_at=captured_at, read_id=str(read_id), kind=kind,
-                               address=client_address(request))  # fmt: skip
+        path = read_image_open(user=request.user, purpose=session_purpose(request),
+                               vrm=request.GET.get("vrm", ""),
+                               captured_at=moment(request.GET.get("at")), read_id=str(read_id),
+                               kind=kind, address=client_address(request))  # fmt: skip
         content = default_storage.open(path)
     except (SearchRefused, FileNotFoundError):
         raise Http404("No such image.") from None
@@ -356,9 +353,8 @@ class LegalHoldDetailView(TemplateView):
 @permission_required("access.search_reads", raise_exception=True)
 def held_read_image(request, pk: int, read_id, kind: str):
     """A held read's image, for the officer who asked for the hold (audited)."""
-    hold = get_object_or_404(LegalHold.objects.select_related("purpose__category"), pk=pk)
     try:
-        path = held_read_image_open(user=request.user, hold=hold, read_id=str(read_id),
+        path = held_read_image_open(user=request.user, hold_id=pk, read_id=str(read_id),
                                     kind=kind, address=client_address(request))  # fmt: skip
         content = default_storage.open(path)
     except (HoldRefused, FileNotFoundError):

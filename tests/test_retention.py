@@ -275,8 +275,8 @@ def test_held_reads_survive_the_drop_and_are_seen_only_under_their_case(
     assert page.total == 2
     assert {read.capture_id for read in page.reads} == {"a300", "a298"}
     held = HeldRead.objects.get(capture_id="a300")
-    path = held_read_image_open(user=investigator, hold=held_case, read_id=str(held.read_id),
-                                kind="plate")  # fmt: skip
+    path = held_read_image_open(user=investigator, hold_id=held_case.pk,
+                                read_id=str(held.read_id), kind="plate")  # fmt: skip
     assert path.startswith(f"holds/{held_case.pk}/")
     assert (media / path).read_bytes() == b"plate of AB12CDE a300"
 
@@ -289,9 +289,15 @@ def test_held_reads_survive_the_drop_and_are_seen_only_under_their_case(
     for other in ("investigator2", "senior", "auditor"):
         with pytest.raises(HoldRefused, match="No such legal hold"):
             held_reads_view(user=personas[other], hold=held_case)
-    with pytest.raises(HoldRefused, match="No such image"):
-        held_read_image_open(user=personas["investigator2"], hold=held_case,
-                             read_id=str(held.read_id), kind="plate")  # fmt: skip
+    for hold_id in (held_case.pk, held_case.pk + 1000):  # another's hold, and none at all
+        with pytest.raises(HoldRefused, match="No such image"):
+            held_read_image_open(user=personas["investigator2"], hold_id=hold_id,
+                                 read_id=str(held.read_id), kind="plate")  # fmt: skip
+    refusals = AuditRecord.objects.filter(action=AuditRecord.Action.IMAGE_VIEW, outcome="refused")
+    assert [(r.target.split("(")[1], r.detail["reason"]) for r in refusals.order_by("pk")] == [
+        (f"legal hold {held_case.pk})", "No such legal hold."),
+        (f"legal hold {held_case.pk + 1000})", "No such legal hold."),
+    ]
     looks = AuditRecord.objects.filter(target=f"legal hold {held_case.pk}",
                                        action=AuditRecord.Action.HELD_READS_VIEW)  # fmt: skip
     assert looks.filter(outcome="ok", user=investigator, case_reference=CASE).count() == 1

@@ -493,9 +493,14 @@ def test_images_from_search_results_are_shown_within_the_window_and_audited(
     naive = {"vrm": "IM4GE1", "at": local.replace(tzinfo=None).isoformat()}
     assert client.get(f"/search/reads/{recent['id']}/image/plate/", naive).status_code == 200
     assert client.get(f"/search/reads/{uuid.uuid4()}/image/plate/", naive).status_code == 404
+    no_time = {"vrm": "IM4GE1", "at": "noon"}
+    assert client.get(f"/search/reads/{recent['id']}/image/plate/", no_time).status_code == 404
     views = AuditRecord.objects.filter(action="image_view").order_by("pk")
-    assert [r.outcome for r in views] == ["ok", "refused", "ok", "refused"]
-    assert {r.case_reference for r in views} == {CASE}
+    assert [r.outcome for r in views] == ["refused", "ok", "refused", "ok", "refused", "refused"]
+    # Refused with no purpose open, so under no case; the rest under the session's.
+    assert views[0].detail["reason"] == "No search purpose is open in this session."
+    assert [r.case_reference for r in views] == ["", CASE, CASE, CASE, CASE, CASE]
+    views = views[1:]
     # Each view keeps the window it was allowed in, and the grant (none here), as searches do.
     shown = datetime.fromisoformat(recent["captured_at"])
     assert [datetime.fromisoformat(at) for at in views[0].detail["window"]] == [shown, shown]
