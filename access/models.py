@@ -164,6 +164,9 @@ class AuditRecord(models.Model):
         HELD_READS_VIEW = "held_reads_view", "Held reads viewed"
         ANALYSIS_VIEW = "analysis_view", "Analysis findings viewed"
 
+    # What the auditors' flags and dip-samples look at: an export runs its search again.
+    SEARCHES = (Action.SEARCH, Action.EXPORT)
+
     class Outcome(models.TextChoices):
         OK = "ok", "Done"
         REFUSED = "refused", "Refused"

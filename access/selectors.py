@@ -77,11 +77,11 @@ class Flag:
 
 
 def audit_flags(*, since: datetime, until: datetime) -> list[Flag]:
-    """Patterns in the searches of a period worth an auditor's look (R-ACCESS-5): unusual
-    volume, searches at odd hours, many searches finding nothing, and one plate searched by
-    many people."""
+    """Patterns in the searches (exports among them) of a period worth an auditor's look
+    (R-ACCESS-5): unusual volume, searches at odd hours, many searches finding nothing, and one
+    plate searched by many people."""
     searches = AuditRecord.objects.filter(
-        action=AuditRecord.Action.SEARCH, at__gte=since, at__lt=until, user__isnull=False
+        action__in=AuditRecord.SEARCHES, at__gte=since, at__lt=until, user__isnull=False
     )
     hour = ExtractHour("at", tzinfo=timezone.get_current_timezone())
     per_user = list(

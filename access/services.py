@@ -179,10 +179,10 @@ class ReviewError(Exception):
 
 
 def audit_dip_sample(*, by: User, count: int, since: datetime, until: datetime) -> int:
-    """Pick `count` searches at random from a period, not sampled before, for review; return
-    how many were picked."""
+    """Pick `count` searches (exports among them) at random from a period, not sampled before,
+    for review; return how many were picked."""
     searches = AuditRecord.objects.filter(
-        action=AuditRecord.Action.SEARCH, at__gte=since, at__lt=until, review__isnull=True
+        action__in=AuditRecord.SEARCHES, at__gte=since, at__lt=until, review__isnull=True
     )
     picked = list(searches.order_by("?")[:count])
     with transaction.atomic(), set_actor(by):

@@ -67,7 +67,8 @@ def read_export(
 
     return search_audited(
         user=user, purpose=purpose, criteria=criteria, address=address,
-        action=AuditRecord.Action.EXPORT, parameters={"format": fmt, "images": images}, run=run,
+        action=AuditRecord.Action.EXPORT, run=run,
+        parameters={"format": fmt, "images": images and fmt == "pdf"},  # a CSV carries none
     )  # fmt: skip
 
 

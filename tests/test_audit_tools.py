@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 YESTERDAY_NOON = timezone.localtime().replace(hour=12, minute=0) - timedelta(days=1)
 
 
-def searched(user, plate="AB12CDE", results=1, at=YESTERDAY_NOON):
-    record = audit_record_add(user=user, action="search", target=f"plate {plate}",
+def searched(user, plate="AB12CDE", results=1, at=YESTERDAY_NOON, action="search"):
+    record = audit_record_add(user=user, action=action, target=f"plate {plate}",
                               result_count=results, parameters={"plate": plate})  # fmt: skip
     # Back-dated (the test runs at any hour), with the append-only trigger switched off.
     with connection.cursor() as cursor:
@@ -46,6 +46,23 @@ def test_flags_name_volume_odd_hours_empty_searches_and_a_plate_many_people_sear
         ("volume", busy.username), ("odd_hours", night.username),
         ("no_results", fishing.username), ("same_plate", "TARGET1"),
     }  # fmt: skip
+
+
+def test_exports_are_flagged_and_sampled_as_the_searches_they_run(personas):
+    exporter, night = UserFactory(), UserFactory()
+    for n in range(2):
+        searched(UserFactory(), plate=f"OTHER{n}")
+    for n in range(25):
+        searched(exporter, plate=f"EXP{n:03d}", action="export")
+    searched(night, at=timezone.localtime().replace(hour=2) - timedelta(days=1), action="export")
+    now = timezone.now()
+    flags = {(flag.kind, flag.subject) for flag in audit_flags(since=now - timedelta(days=7),
+                                                              until=now)}  # fmt: skip
+    assert flags == {("volume", exporter.username), ("odd_hours", night.username)}
+    picked = audit_dip_sample(by=personas["auditor"], count=100, since=now - timedelta(days=7),
+                              until=now)  # fmt: skip
+    assert picked == 28
+    assert SearchReview.objects.filter(record__action="export").count() == 26
 
 
 def test_a_plate_is_one_plate_however_it_was_typed(client_for, offence_categories):

@@ -347,7 +347,7 @@ def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, ro
     form = {"category": robbery.pk, "case_reference": CASE, "justification": why,
             "plate": "AB12CDE", "captured_from": days_ago(30)}  # fmt: skip
     client = client_for("investigator")
-    response = client.post("/search/", {**form, "export": "csv"})
+    response = client.post("/search/", {**form, "export": "csv", "images": "on"})
     assert response["Content-Type"] == "text/csv"
     content = response.content.decode()
     stamp = [line for line in content.splitlines() if line.startswith("# ")]
@@ -363,6 +363,7 @@ def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, ro
     assert record.detail["file_sha256"] == hashlib.sha256(response.content).hexdigest()
     assert (record.result_count, record.detail["rows_sha256"]) == (1, stamped_hash)
     assert AuditRecord.objects.count() == 1  # the export, not also a search
+    assert record.detail["parameters"]["images"] is False  # a CSV carries no images
 
     pdf = client.post("/search/", {**form, "export": "pdf", "images": "on"})
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
@@ -371,6 +372,7 @@ def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, ro
     exports = AuditRecord.objects.filter(action="export").order_by("pk")
     outcomes = list(exports.values_list("outcome", flat=True))
     assert outcomes == ["ok", "ok", "refused"]
+    assert exports[1].detail["parameters"]["images"] is True
 
 
 def test_an_evidential_csv_opens_safely_in_a_spreadsheet(client_for, robbery):
