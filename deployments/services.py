@@ -126,12 +126,12 @@ def manual_steps(site: Site) -> list[Status]:
 
 def site_transition(*, by, site: Site, to: str, note: str = "") -> Site:
     """Move a site along its lifecycle, when everything the step needs is in place."""
-    if to in Site.TRANSITIONS[Status(site.status)] and to not in manual_steps(site):
-        raise SiteError("Reviews start and finish on the review page.")
     if to == Status.DECOMMISSIONED and not note.strip():
         raise SiteError("Say why the site is decommissioned.")
     with transaction.atomic(), set_actor(by):
-        site = Site.objects.select_for_update().get(pk=site.pk)
+        site = Site.objects.select_for_update().get(pk=site.pk)  # its status as it stands
+        if to in Site.TRANSITIONS[Status(site.status)] and to not in manual_steps(site):
+            raise SiteError("Reviews start and finish on the review page.")
         blockers = site_blockers(site, to)
         if blockers:
             raise SiteError(" ".join(blockers))
@@ -266,8 +266,9 @@ def review_complete(
     if not findings.strip():
         raise SiteError("Record the review's findings.")
     with transaction.atomic(), set_actor(by):
-        review = Review.objects.select_for_update().select_related("site").get(pk=review.pk)
+        # The site before its review, as decommissioning takes them: neither waits on the other.
         site = Site.objects.select_for_update().get(pk=review.site_id)
+        review = Review.objects.select_for_update().select_related("site").get(pk=review.pk)
         if review.completed_at:
             raise SiteError("This review is already complete.")
         _review_evidence(review)  # before a relocation moves the cameras away

@@ -686,3 +686,60 @@ def test_a_cameras_site_is_not_changed_in_the_admin(client_for, personas):
         "status": camera.status, "lanes": camera.lanes})  # fmt: skip
     camera.refresh_from_db()
     assert camera.site == site
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_review_completed_while_its_site_is_decommissioned_waits_and_never_deadlocks(personas):
+    """Decommissioning locks the site, then closes its open review; completing the review must
+    take them in the same order, or each waits for the other."""
+    import threading
+    import time
+
+    import psycopg
+
+    from tests.conftest import test_database_url
+
+    site = live_site(personas)
+    review = review_start(by=personas["intel"], site=site)
+    failures = []
+
+    def complete():
+        try:
+            review_complete(by=personas["intel"], review=review, outcome="continue",
+                            findings="Still needed.")  # fmt: skip
+        except Exception as error:  # reported below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    with psycopg.connect(test_database_url()) as decommissioning:
+        # As site_transition does: the site locked, then its open review written.
+        decommissioning.execute("SELECT 1 FROM deployments_site WHERE id = %s FOR UPDATE",
+                                [site.pk])  # fmt: skip
+        completing = threading.Thread(target=complete)
+        completing.start()
+        while not decommissioning.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted"
+        ).fetchone()[0]:
+            time.sleep(0.05)
+        time.sleep(0.3)  # what the review's completion locks while it waits, it holds
+        decommissioning.execute(
+            "UPDATE deployments_review SET findings = 'Closed.' WHERE id = %s", [review.pk]
+        )
+        decommissioning.rollback()
+    completing.join()
+    assert failures == []
+    review.refresh_from_db()
+    assert (review.outcome, review.findings) == ("continue", "Still needed.")
+
+
+def test_a_page_open_from_before_a_review_began_cannot_end_it_by_a_plain_step(personas):
+    site = live_site(personas)
+    as_the_page_saw_it = Site.objects.get(pk=site.pk)  # live
+    review = review_start(by=personas["intel"], site=site)
+    assert "review page" in refusal(
+        lambda: site_transition(by=personas["intel"], site=as_the_page_saw_it, to="live")
+    )
+    site.refresh_from_db()
+    review.refresh_from_db()
+    assert site.status == "under_review" and review.completed_at is None
