@@ -252,6 +252,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "access.tasks.audit_anchor_task",
         "schedule": crontab(minute=50),  # hourly: records lost since are found (audit_verify)
     },
+    "lapse-undecided-hotlist-imports": {
+        "task": "hotlist.tasks.hotlist_imports_lapse_task",
+        "schedule": crontab(minute=55),
+    },
     "clear-expired-sessions": {
         "task": "access.tasks.sessions_clear_task",
         "schedule": crontab(hour=3, minute=15),
@@ -436,6 +440,9 @@ RETROSPECTIVE_MATCH_DAYS = env_int("RETROSPECTIVE_MATCH_DAYS", 14)
 # Each ingest worker rebuilds its hotlist matching index when a change is announced, and at least
 # this often (a change made while Redis was down is announced to nobody).
 HOTLIST_INDEX_MAX_AGE_SECONDS = env_int("HOTLIST_INDEX_MAX_AGE_SECONDS", 60)
+# A hotlist import's file (plates, and why each is of interest) waits this long for its
+# uploader's decision; then the import lapses and the file is deleted.
+HOTLIST_IMPORT_DECISION_DAYS = env_int("HOTLIST_IMPORT_DECISION_DAYS", 7)
 # A force's incident and crime references (upper case, spaces removed), and how to describe them.
 CASE_REFERENCE_PATTERN = os.environ.get(
     "CASE_REFERENCE_PATTERN", r"(?=[A-Z0-9/-]*\d)[A-Z0-9][A-Z0-9/-]{4,39}"

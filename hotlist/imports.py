@@ -5,15 +5,16 @@ every row on its own, each bad row with its reason; the person then sees the cou
 problems and chooses: import nothing unless every row is good, or import the good rows. Both
 steps run in the background with progress, so 100,000 rows never block a page. Each import is
 kept: who, when, the file's SHA-256, and the counts; the file itself (plates and why each is of
-interest) goes once the import is done, refused or failed.
+interest) goes once the import is done, refused, failed or left undecided too long.
 """
 
 import csv
 import hashlib
 import io
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models, transaction
@@ -132,6 +133,33 @@ def hotlist_import_rematch(*, import_id: int, started_at: datetime) -> None:
     for start in range(0, len(ids), CHUNK):
         entries_retrospective_match(entry_ids=ids[start : start + CHUNK], look_alikes=False,
                                     live_from=started_at)  # fmt: skip
+
+
+def hotlist_imports_lapse(*, now: datetime | None = None) -> int:
+    """Close the imports left waiting, and delete their files: one checked but not decided
+    within HOTLIST_IMPORT_DECISION_DAYS of its upload lapses; one still being checked or
+    imported a day after its upload failed (its worker was lost). Returns how many closed."""
+    now = now or timezone.now()
+    Status = HotlistImport.Status
+    decided_by = now - timedelta(days=settings.HOTLIST_IMPORT_DECISION_DAYS)
+    stale = HotlistImport.objects.filter(
+        models.Q(status=Status.CHECKED, uploaded_at__lt=decided_by)
+        | models.Q(status__in=[Status.CHECKING, Status.IMPORTING],
+                   uploaded_at__lt=now - timedelta(days=1))
+    )  # fmt: skip
+    closed = 0
+    for record in stale:
+        stored = record.entries.count()
+        change = {"status": Status.LAPSED, "finished_at": now}
+        if record.status != Status.CHECKED:
+            why = f"The import stopped, its worker lost: {stored} rows are on the list."
+            change |= {"status": Status.FAILED, "imported_rows": stored,
+                       "errors": [{"row": 0, "vrm": "", "reason": why}]}  # fmt: skip
+        # Conditional: a decision, or a worker that has moved it on since, wins.
+        if HotlistImport.objects.filter(pk=record.pk, status=record.status).update(**change):
+            default_storage.delete(record.path)
+            closed += 1
+    return closed
 
 
 @contextmanager

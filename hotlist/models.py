@@ -448,6 +448,7 @@ class HotlistImport(models.Model):
         IMPORTING = "importing", "Importing"
         DONE = "done", "Imported"
         REFUSED = "refused", "Not imported"
+        LAPSED = "lapsed", "Not decided in time: not imported"
         FAILED = "failed", "Failed"
 
     hotlist = models.ForeignKey(Hotlist, on_delete=models.PROTECT, related_name="imports")

@@ -11,6 +11,7 @@ from .imports import (
     hotlist_import_failure,
     hotlist_import_rematch,
     hotlist_import_run,
+    hotlist_imports_lapse,
 )
 from .matching import entry_retrospective_match
 from .services import WebhookFailed, alerts_escalate, webhook_deliver, webhook_deliveries_resend
@@ -65,3 +66,8 @@ def hotlist_import_run_task(import_id: int) -> None:
     """Not acknowledged late: a lost worker must not import the same rows twice."""
     with hotlist_import_failure(import_id):
         hotlist_import_run(import_id=import_id)
+
+
+@shared_task(ignore_result=True)
+def hotlist_imports_lapse_task() -> None:
+    hotlist_imports_lapse()

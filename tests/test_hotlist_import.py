@@ -208,3 +208,46 @@ def test_an_imports_second_look_raises_the_live_alerts_of_reads_matched_without_
     alert = Alert.objects.get(read_id=missed["id"])
     assert (alert.historic, alert.status) == (False, Alert.Status.NEW)
     assert Alert.objects.count() == 2  # and the other entry's, raised by the read path
+
+
+def test_imports_left_waiting_are_closed_and_their_files_deleted(client_for, personas, settings):
+    """A file of plates and why each is of interest is not kept for ever because nobody
+    decided, or because the worker checking or importing it was lost."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from hotlist.imports import hotlist_imports_lapse
+    from tests.factories import HotlistEntryFactory
+
+    settings.HOTLIST_IMPORT_DECISION_DAYS = 7
+    hotlist = HotlistFactory(owner=personas["hotlists"])
+    now = timezone.now()
+
+    def waiting(status, days):
+        path = default_storage.save("imports/waiting.csv", ContentFile(b"vrm,reason\n"))
+        return HotlistImport.objects.create(hotlist=hotlist, uploaded_by=personas["hotlists"],
+                                            filename="list.csv", path=path, status=status,
+                                            uploaded_at=now - timedelta(days=days))  # fmt: skip
+
+    undecided, recent = waiting("checked", 8), waiting("checked", 6)
+    lost_check, lost_import = waiting("checking", 2), waiting("importing", 2)
+    running = waiting("importing", 0.5)
+    HotlistEntryFactory.create_batch(3, hotlist=hotlist, import_record=lost_import)
+
+    assert hotlist_imports_lapse() == 3
+    state = {r.pk: (r.status, r.imported_rows, default_storage.exists(r.path))
+             for r in HotlistImport.objects.all()}  # fmt: skip
+    assert state == {
+        undecided.pk: ("lapsed", 0, False), recent.pk: ("checked", 0, True),
+        lost_check.pk: ("failed", 0, False), lost_import.pk: ("failed", 3, False),
+        running.pk: ("importing", 0, True),
+    }  # fmt: skip
+    lost_import.refresh_from_db()
+    assert lost_import.errors[0]["reason"] == (
+        "The import stopped, its worker lost: 3 rows are on the list."
+    )
+    page = client_for("hotlists").get(undecided.get_absolute_url()).content.decode()
+    assert "Not decided in time: not imported" in page
+    assert hotlist_imports_lapse() == 0  # closed once
