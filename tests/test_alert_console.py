@@ -110,6 +110,22 @@ def test_console_filters_and_the_unacknowledged_queue(client_for, lists):
     assert "CRIT1" in closed.split('id="alerts-heading"')[1]
 
 
+def test_a_queue_longer_than_the_console_shows_says_so(client_for, lists, monkeypatch):
+    monkeypatch.setattr("hotlist.views.CONSOLE_ROWS", 2)
+    for n, priority in enumerate((4, 1, 3)):
+        hit(lists[0], f"WAIT{n}", priority=priority)
+    feed = client_for("operator").get("/alerts/feed/").content.decode()
+    queue = feed.split('id="alerts-heading"')[0]
+    assert "WAIT1" in queue and "WAIT2" in queue and "WAIT0" not in queue
+    assert 'data-testid="queue-count">3<' in feed
+    assert "The 2 most urgent of 3 shown" in queue
+    Alert.objects.filter(read_vrm="WAIT1").update(status=Alert.Status.CLAIMED)
+    assert (
+        'data-testid="queue-more"'
+        not in client_for("operator").get("/alerts/feed/").content.decode()
+    )
+
+
 def test_alert_detail_shows_the_decision_material_and_is_audited(client_for, personas, lists):
     entry = HotlistEntryFactory(
         hotlist=lists[0], vrm="AB12CDE", make="Ford", model="Focus", colour="Blue",
