@@ -39,7 +39,7 @@ stop: $(STAMP)
 
 # Run the back office's processes (not the camera simulator) against the configured servers.
 run: $(STAMP)
-	$(BIN)/honcho start web worker ocr beat
+	$(BIN)/honcho start web worker background ocr beat
 
 clean: stop
 	rm -rf .local

@@ -35,8 +35,10 @@ app.conf.task_queues = [
 ]
 app.conf.task_default_exchange = ""
 app.conf.task_routes = {
-    "reads.tasks.analysis_*": {"queue": "default"},  # long analyses never hold up ingest
-    "reads.tasks.*": {"queue": "ingest"},
+    # Only reads and their partitions on `ingest`: long jobs (analyses, retention, the national
+    # export) go to `default`, which its own worker takes, and never hold up a read's alert.
+    "reads.tasks.read_batch_ingest_task": {"queue": "ingest"},
+    "reads.tasks.partitions_ensure_task": {"queue": "ingest"},
     "cameras.tasks.ocr_*": {"queue": "ocr"},
 }
 app.autodiscover_tasks()

@@ -12,7 +12,9 @@ import yaml
 
 from tests.conftest import ROOT
 
-APP_SERVICES = {"migrate", "web", "events", "worker-ingest", "worker-ocr", "beat"}
+APP_SERVICES = {
+    "migrate", "web", "events", "worker-ingest", "worker-background", "worker-ocr", "beat"
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +94,11 @@ def test_compose_commands_agree_with_the_procfile(compose):
     worker = programs["worker"]
     assert worker == ["celery", "-A", "anpr_site", "worker"]
     queues = set()
-    for name in ("worker-ingest", "worker-ocr"):
+    for name in ("worker-ingest", "worker-background", "worker-ocr"):
         assert commands[name][:4] == worker, name
         queues |= set(commands[name][commands[name].index("-Q") + 1].split(","))
     procfile_queues = set()
-    for name in ("worker", "ocr"):  # locally too, frames are read by their own process
+    for name in ("worker", "background", "ocr"):  # locally too, each queue its own process
         words = shlex.split(procfile[name])
         assert words[:4] == worker, name
         procfile_queues |= set(words[words.index("-Q") + 1].split(","))

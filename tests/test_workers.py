@@ -55,6 +55,20 @@ def test_each_task_goes_to_its_own_queue_only():
     assert counts == {"ingest": 1, "ocr": 0, "default": 0}
 
 
+@pytest.mark.parametrize(("task", "queue"), [
+    ("reads.tasks.read_batch_ingest_task", "ingest"),
+    ("reads.tasks.partitions_ensure_task", "ingest"),
+    ("cameras.tasks.ocr_frame_task", "ocr"),
+    # Long jobs on their own worker: none holds up a read's alert.
+    ("reads.tasks.analysis_run_task", "default"),
+    ("reads.tasks.retention_run_task", "default"),
+    ("reads.tasks.national_export_task", "default"),
+    ("hotlist.tasks.hotlist_import_run_task", "default"),
+])  # fmt: skip
+def test_only_reads_are_queued_for_the_ingest_worker(task, queue):
+    assert app.amqp.router.route({}, task)["queue"].name == queue
+
+
 def test_a_retry_the_broker_cannot_take_puts_the_batch_back_on_the_queue():
     """Celery drops a task whose retry cannot be queued; ours go back, for a worker to take
     once the broker is back (a Redis restart once lost a batch this way)."""
