@@ -157,6 +157,7 @@ class AuditRecord(models.Model):
         ACCESS_REQUEST = "access_request", "Extended access asked"
         ACCESS_DECISION = "access_decision", "Extended access decided"
         ALERT_VIEW = "alert_view", "Alert opened"
+        ALERT_ACTION = "alert_action", "Alert workflow step"
         IMAGE_VIEW = "image_view", "Image viewed"
         HOLD_REQUEST = "hold_request", "Legal hold asked"
         HOLD_DECISION = "hold_decision", "Legal hold decided"

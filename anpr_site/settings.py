@@ -519,6 +519,8 @@ PUBLIC_CONTACT = os.environ.get("PUBLIC_CONTACT", "")
 ALERT_ESCALATE_AFTER_SECONDS = env_int("ALERT_ESCALATE_AFTER_SECONDS", 120)
 # An alert shows the other reads of its VRM from this many hours before it.
 ALERT_PREVIOUS_READS_HOURS = env_int("ALERT_PREVIOUS_READS_HOURS", 6)
+# Another entitled operator may take over an alert its holder has not moved on for this long.
+ALERT_TAKE_OVER_SECONDS = env_int("ALERT_TAKE_OVER_SECONDS", 600)
 
 # Camera health: a camera clock further than this from ours is drifting; an hour with fewer reads
 # than this share of the camera's usual for that hour (when it usually has at least the minimum)

@@ -105,20 +105,25 @@ def stream_events_trim() -> int:
 
 def alerts_announce(alert_ids: list[int], event: str = "alert") -> None:
     """Tell each entitled operator's browser that these alerts are new (`alert`) or have moved
-    on (`alert-changed`). A failure is logged, not raised: the alerts are already stored."""
+    on (`alert-changed`). A failure is logged, not raised: the alerts are already stored; one
+    console's failure does not keep the others from being told."""
     try:
         alerts = list(Alert.objects.filter(pk__in=alert_ids).values("pk", "hotlist_id", "priority"))
         recipients = alert_recipients({alert["hotlist_id"] for alert in alerts})
-        per_user: dict[int, list[dict]] = {}
-        for alert in alerts:
-            for user_id in recipients[alert["hotlist_id"]]:
-                per_user.setdefault(user_id, []).append(
-                    {"id": alert["pk"], "priority": alert["priority"]}
-                )
-        for user_id, items in per_user.items():
-            send_event(channel_for(user_id), event, {"alerts": items})
     except Exception:
         logger.exception("Could not announce alerts %s", alert_ids)
+        return
+    per_user: dict[int, list[dict]] = {}
+    for alert in alerts:
+        for user_id in recipients[alert["hotlist_id"]]:
+            per_user.setdefault(user_id, []).append(
+                {"id": alert["pk"], "priority": alert["priority"]}
+            )
+    for user_id, items in per_user.items():
+        try:
+            send_event(channel_for(user_id), event, {"alerts": items})
+        except Exception:
+            logger.exception("Could not announce alerts %s to user %s", alert_ids, user_id)
 
 
 def operations_announce() -> None:

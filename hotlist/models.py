@@ -3,6 +3,7 @@ alert stream.
 """
 
 import secrets
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from auditlog.context import set_actor
@@ -289,15 +290,57 @@ class Alert(models.Model):
             claimed_at=timezone.now(),
         )
 
+    def release(self, *, by) -> None:
+        """The holder gives a claimed alert back to the queue, for another operator to take."""
+        self._move(
+            by,
+            {self.Status.CLAIMED},
+            "Only a claimed alert is given back.",
+            status=self.Status.NEW,
+            claimed_by=None,
+            claimed_at=None,
+        )
+
+    @property
+    def take_over_from(self) -> datetime | None:
+        """When another operator may take the alert over from its holder: ALERT_TAKE_OVER_SECONDS
+        after the holder's last step (off shift, a browser lost, the list taken from them)."""
+        if self.claimed_at is None or self.status not in (
+            self.Status.CLAIMED,
+            self.Status.VERIFIED,
+        ):
+            return None
+        last = max(self.claimed_at, self.verified_at or self.claimed_at)
+        return last + timedelta(seconds=settings.ALERT_TAKE_OVER_SECONDS)
+
+    def take_over(self, *, by) -> None:
+        """Take over an alert its holder has left (take_over_from), as it stands: nothing stays
+        stuck with someone who has gone."""
+        with transaction.atomic(), set_actor(by):
+            current = Alert.objects.select_for_update().get(pk=self.pk)
+            free_at = current.take_over_from
+            if free_at is None or current.claimed_by_id == by.pk:
+                raise AlertWorkflowError("Only an alert someone else holds is taken over.")
+            if timezone.now() < free_at:
+                raise AlertWorkflowError(
+                    f"{current.refusal(by, '')} It may be taken over from "
+                    f"{timezone.localtime(free_at):%H:%M:%S}."
+                )
+            current.claimed_by, current.claimed_at = by, timezone.now()
+            current.save(update_fields=["claimed_by", "claimed_at"])
+        self.refresh_from_db()
+
     def verify(self, *, by, image_matches: bool) -> None:
         """The holder has compared the plate image with the VRM: a match verifies the alert,
-        a mismatch closes it as a misread."""
+        a mismatch closes it as a misread. A read without an image cannot be verified (nor
+        accepted): there is nothing to check the VRM by."""
         now = timezone.now()
         if image_matches:
             self._move(
                 by,
                 {self.Status.CLAIMED},
                 "Claim the alert before verifying it.",
+                needs_image=True,
                 status=self.Status.VERIFIED,
                 verified_by=by,
                 verified_at=now,
@@ -345,7 +388,7 @@ class Alert(models.Model):
             closed_at=timezone.now(),
         )
 
-    def _move(self, by, allowed: set, need: str, **changes) -> None:
+    def _move(self, by, allowed: set, need: str, needs_image: bool = False, **changes) -> None:
         """Apply a workflow step under a row lock, change-logged with `by` as the actor; `need`
         says what must come first when the alert is not in an `allowed` state."""
         with transaction.atomic(), set_actor(by):
@@ -353,6 +396,8 @@ class Alert(models.Model):
             held_by_other = current.claimed_by_id not in (None, by.pk)
             if current.status not in allowed or held_by_other:
                 raise AlertWorkflowError(current.refusal(by, need))
+            if needs_image and not (current.plate_image or current.overview_image):
+                raise AlertWorkflowError("No image came with this read: nothing to check it by.")
             for field, value in changes.items():
                 setattr(current, field, value)
             current.save(update_fields=list(changes))

@@ -15,18 +15,30 @@ from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 from auditlog.context import set_actor
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from access.models import AuditRecord
 from access.services import audit_record_add
 from reads.models import Read
 from reads.vrm import InvalidVRM, canonical_vrm, is_uk_format
 
 from .events import alerts_announce
-from .models import Alert, Hotlist, HotlistEntry, Priority, WebhookDelivery, webhook_approved
+from .models import (
+    Alert,
+    AlertWorkflowError,
+    Hotlist,
+    HotlistEntry,
+    Priority,
+    WebhookDelivery,
+    webhook_approved,
+)
 from .selectors import alert_for
 
 
@@ -48,8 +60,10 @@ def alert_open(*, user, pk: int, address: str | None) -> AlertOpened:
         audit_record_add(user=user, action="alert_view", target=target, address=address,
                          outcome="refused")  # fmt: skip
         raise
-    since = alert.captured_at - timedelta(hours=settings.ALERT_PREVIOUS_READS_HOURS)
-    previous = _previous_reads(alert, since) if may_act else []
+    # Never older than a standard search may look (R-SEARCH-2): an old alert shows no more.
+    since = max(alert.captured_at - timedelta(hours=settings.ALERT_PREVIOUS_READS_HOURS),
+                timezone.now() - timedelta(days=settings.SEARCH_WINDOW_DAYS))  # fmt: skip
+    previous = _previous_reads(alert, since) if may_act and since < alert.captured_at else []
     audit_record_add(
         user=user, action="alert_view", target=target, address=address, vrm=alert.read_vrm,
         previous_reads=[str(read.id) for read in previous],
@@ -65,22 +79,28 @@ def _previous_reads(alert: Alert, since: datetime) -> list[Read]:
     return list(reads.select_related("camera", "site").order_by("-captured_at")[:20])
 
 
-def alert_image_open(*, user, pk: int, kind: str, address: str | None) -> str:
-    """The stored path of an alert's plate or overview image, for someone who may see the
-    alert (404 otherwise, or when it has no such image); every view and refusal is audited."""
-    target = f"alert {pk} {kind} image"
+def alert_image_open(*, user, pk: int, kind: str, address: str | None) -> File:
+    """An alert's plate or overview image, opened, for someone who may see the alert (404
+    otherwise, or when it has no such image; FileNotFoundError when it is no longer held);
+    every view, refusal and failure is audited."""
+    audit = {"user": user, "action": "image_view", "target": f"alert {pk} {kind} image",
+             "address": address}  # fmt: skip
     try:
         alert, _ = alert_for(user, pk)
         path = {"plate": alert.plate_image, "overview": alert.overview_image}.get(kind)
         if not path:
             raise Http404("No such image.")
     except Http404:
-        audit_record_add(user=user, action="image_view", target=target, address=address,
-                         outcome="refused")  # fmt: skip
+        audit_record_add(**audit, outcome="refused")
         raise
-    audit_record_add(user=user, action="image_view", target=target, address=address,
-                     vrm=alert.read_vrm)  # fmt: skip
-    return path
+    try:
+        image = default_storage.open(path)
+    except FileNotFoundError:
+        audit_record_add(**audit, outcome="error", reason="The image is no longer held.",
+                         vrm=alert.read_vrm)  # fmt: skip
+        raise
+    audit_record_add(**audit, vrm=alert.read_vrm)
+    return image
 
 
 def hotlist_create(*, by, **fields) -> Hotlist:
@@ -170,10 +190,44 @@ class HotlistError(Exception):
     """An entry that cannot be saved; the message says why."""
 
 
-def alert_step(*, alert: Alert, step: str, by, **arguments) -> None:
-    """Take one workflow step (claim, verify, accept, reject: see Alert) and tell every entitled
-    console that the alert has moved on. Raises AlertWorkflowError when the step is refused."""
-    getattr(alert, step)(by=by, **arguments)
+ALERT_STEPS = ("claim", "release", "take_over", "verify", "accept", "reject")
+
+
+def _step_audit(user, pk: int, step: str, address: str | None) -> dict:
+    return {"user": user, "action": AuditRecord.Action.ALERT_ACTION,
+            "target": f"alert {pk}: {step.replace('_', ' ')}", "address": address}  # fmt: skip
+
+
+def alert_to_act_on(*, user, pk: int, step: str, address: str | None) -> Alert:
+    """The alert, for an operator who acts on it; a refusal is audited (R-ACCESS-3) and raised:
+    Http404 outside the user's scope (whether it exists is not theirs to know), PermissionDenied
+    for an entry's owner, who only reads it."""
+    try:
+        alert, may_act = alert_for(user, pk)
+        if not may_act:
+            raise PermissionDenied("Only operators who receive the list's alerts act on them.")
+    except (Http404, PermissionDenied) as refusal:
+        audit_record_add(**_step_audit(user, pk, step, address),
+                         outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))  # fmt: skip
+        raise
+    return alert
+
+
+def alert_step(*, alert: Alert, step: str, by, address: str | None = None, **arguments) -> None:
+    """Take one workflow step (ALERT_STEPS: see Alert), audited with what was given for it, and
+    tell every entitled console that the alert has moved on. Raises AlertWorkflowError when the
+    step is refused, audited too."""
+    audit = _step_audit(by, alert.pk, step, address)
+    if step not in ALERT_STEPS:
+        raise ValueError(f"No such step: {step}")
+    try:
+        with transaction.atomic():
+            getattr(alert, step)(by=by, **arguments)
+            audit_record_add(**audit, vrm=alert.read_vrm, parameters=arguments)
+    except AlertWorkflowError as refusal:
+        audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal),
+                         vrm=alert.read_vrm)  # fmt: skip
+        raise
     alerts_announce([alert.pk], "alert-changed")
 
 

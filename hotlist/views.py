@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -56,7 +55,6 @@ from .models import (
     WebhookDelivery,
 )
 from .selectors import (
-    alert_for,
     entry_owner_alerts,
     managed_hotlists,
     monitored_hotlists,
@@ -68,6 +66,7 @@ from .services import (
     alert_image_open,
     alert_open,
     alert_step,
+    alert_to_act_on,
     hotlist_access_set,
     hotlist_create,
     hotlist_entry_save,
@@ -157,6 +156,7 @@ class AlertDetailView(TemplateView):
             alert=alert, entry=entry, previous_reads=opened.previous_reads,
             deliveries=alert.deliveries.all(), previous_hours=settings.ALERT_PREVIOUS_READS_HOURS,
             read_chars=vrm_differences(alert.read_vrm, entry.vrm), may_act=opened.may_act,
+            now=timezone.now(),
             exact_location=user.has_perm("access.view_exact_locations"),
             **{"verify_form": VerifyForm(), "accept_form": AcceptForm(),
                "reject_form": RejectForm(), **kwargs},
@@ -175,6 +175,8 @@ def vrm_differences(read: str, listed: str) -> list[tuple[str, bool]]:
 
 STEPS = {
     "claim": None,
+    "release": None,
+    "take_over": None,
     "verify": VerifyForm,
     "accept": AcceptForm,
     "reject": RejectForm,
@@ -185,11 +187,10 @@ STEPS = {
 @permission_required("access.monitor_alerts", raise_exception=True)
 def alert_step_view(request, pk: int, step: str):
     """Take one workflow step on an alert; the page says what happened, or why not."""
-    alert, may_act = alert_for(request.user, pk)
     if step not in STEPS:
         raise Http404("No such step.")
-    if not may_act:
-        raise PermissionDenied
+    address = client_address(request)
+    alert = alert_to_act_on(user=request.user, pk=pk, step=step, address=address)
     form_class = STEPS[step]
     arguments = {}
     if form_class is not None:
@@ -202,7 +203,7 @@ def alert_step_view(request, pk: int, step: str):
             return page.render_to_response(context, status=400)
         arguments = form.cleaned_data
     try:
-        alert_step(alert=alert, step=step, by=request.user, **arguments)
+        alert_step(alert=alert, step=step, by=request.user, address=address, **arguments)
     except AlertWorkflowError as refusal:
         messages.error(request, str(refusal))
     else:
@@ -215,13 +216,12 @@ def alert_step_view(request, pk: int, step: str):
 def alert_image(request, pk: int, kind: str):
     """The plate patch or overview image of an alert, to those who may see the alert; every
     view is audited."""
-    path = alert_image_open(user=request.user, pk=pk, kind=kind,
-                            address=client_address(request))  # fmt: skip
     try:
-        content = default_storage.open(path)
+        image = alert_image_open(user=request.user, pk=pk, kind=kind,
+                                 address=client_address(request))  # fmt: skip
     except FileNotFoundError:
         return HttpResponse("The image is no longer held.", status=410)
-    return FileResponse(content, content_type=mimetypes.guess_type(path)[0] or "image/jpeg")
+    return FileResponse(image, content_type=mimetypes.guess_type(image.name)[0] or "image/jpeg")
 
 
 class HotlistListView(AreaView):

@@ -130,6 +130,8 @@ class AlertFactory(factory.django.DjangoModelFactory):
     camera = factory.SubFactory(CameraFactory)
     match_type = "exact"
     priority = 2
+    # As a camera sends it: the patch to verify the VRM by (the file itself is a test's to write).
+    plate_image = factory.LazyAttribute(lambda alert: f"alerts/{alert.read_id}-plate.jpg")
 
 
 def entitle(holder, hotlist) -> None:

@@ -11,11 +11,13 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.html import escape
 
 from access.models import GENESIS_HASH, AuditRecord
 from access.roles import Role
+from access.services import user_roles_set
 from hotlist.models import Alert
 from hotlist.selectors import alert_recipients
 from hotlist.services import alerts_escalate
@@ -169,6 +171,9 @@ def test_every_image_view_is_audited_in_an_append_only_chain(client_for, lists, 
         assert {"private", "no-store"} <= set(response["Cache-Control"].split(", "))
     assert client.get(f"/alerts/{alert.pk}/image/overview/").status_code == 404  # none sent
     first, second, refused = AuditRecord.objects.order_by("pk")
+    (tmp_path / "plate.jpg").unlink()  # gone: the view is recorded as failed, not as seen
+    assert client.get(f"/alerts/{alert.pk}/image/plate/").status_code == 410
+    assert AuditRecord.objects.order_by("pk").last().outcome == "error"
     assert refused.outcome == "refused"
     assert first.action == second.action == "image_view"
     assert first.previous_hash == GENESIS_HASH and second.previous_hash == first.hash
@@ -207,6 +212,88 @@ def test_workflow_through_the_pages(client_for, personas, lists):
     alert.refresh_from_db()
     assert (alert.status, alert.outcome, alert.notes) == ("accepted", "arrested", "Driver detained")
     assert alert.claimed_by == alert.verified_by == alert.closed_by == personas["operator"]
+
+
+def test_every_workflow_step_and_refusal_is_in_the_access_audit(client_for, personas, lists):
+    alert, hidden = hit(lists[0]), hit(lists[1], "SECRET3")
+    url = f"/alerts/{alert.pk}"
+    client_for("operator").post(f"{url}/claim/")
+    client_for("inspector").post(f"{url}/claim/")  # held by the operator: refused
+    olivia = client_for("operator")
+    olivia.post(f"{url}/verify/", {"image_matches": "yes"})
+    olivia.post(f"{url}/accept/", {"outcome": "arrested", "notes": "Driver detained"})
+    assert olivia.post(f"/alerts/{hidden.pk}/claim/").status_code == 404  # not her list's
+    # An operator who also keeps a list reads its hits, but acts only on those sent to them.
+    keeper = UserFactory(username="keeper")
+    user_roles_set(user=keeper, roles=[Role.OPERATOR, Role.HOTLIST_MANAGER], acting_user=None)
+    kept = hit(HotlistFactory(name="Kept", owner=keeper), "KEPT1")
+    client = client_for("operator")
+    sign_in_verified(client, keeper)
+    assert client.post(f"/alerts/{kept.pk}/reject/", {"reason": "duplicate"}).status_code == 403
+    steps = AuditRecord.objects.filter(action="alert_action").order_by("pk")
+    assert [(r.user.username, r.target, r.outcome) for r in steps] == [
+        ("operator", f"alert {alert.pk}: claim", "ok"),
+        ("inspector", f"alert {alert.pk}: claim", "refused"),
+        ("operator", f"alert {alert.pk}: verify", "ok"),
+        ("operator", f"alert {alert.pk}: accept", "ok"),
+        ("operator", f"alert {hidden.pk}: claim", "refused"),
+        ("keeper", f"alert {kept.pk}: reject", "refused"),
+    ]
+    assert steps[3].detail["parameters"] == {"outcome": "arrested", "notes": "Driver detained"}
+    assert steps[3].detail["vrm"] == alert.read_vrm
+    holder = personas["operator"].get_full_name()
+    assert steps[1].detail["reason"] == f"{holder} has claimed this alert."
+    assert "SECRET3" not in str(steps[4].detail)  # a refusal says nothing of what it hides
+
+
+def test_a_claim_is_given_back_or_taken_over_once_its_holder_has_left_it(
+    client_for, personas, lists, settings
+):
+    settings.ALERT_TAKE_OVER_SECONDS = 600
+    alert = hit(lists[0])
+    url = f"/alerts/{alert.pk}"
+    olivia = client_for("operator")
+    olivia.post(f"{url}/claim/")
+    olivia.post(f"{url}/release/")  # off shift: back to the queue
+    alert.refresh_from_db()
+    assert (alert.status, alert.claimed_by) == ("new", None)
+    olivia.post(f"{url}/claim/")
+    olivia.post(f"{url}/verify/", {"image_matches": "yes"})
+    ian = client_for("inspector")
+    page = ian.get(f"{url}/").content.decode()
+    assert 'data-testid="held"' in page and "may be taken over from" in page
+    refused = ian.post(f"{url}/take_over/", follow=True).content.decode()
+    assert "has claimed this alert. It may be taken over from" in refused
+    # Eleven minutes on, nothing moved: the operator's browser was lost.
+    eleven = timedelta(minutes=11)
+    Alert.objects.filter(pk=alert.pk).update(claimed_at=F("claimed_at") - eleven,
+                                             verified_at=F("verified_at") - eleven)  # fmt: skip
+    assert "Take it over" in ian.get(f"{url}/").content.decode()
+    ian.post(f"{url}/take_over/")
+    alert.refresh_from_db()
+    assert (alert.status, alert.claimed_by) == ("verified", personas["inspector"])
+    assert alert.verified_by == personas["operator"]  # the check she made stands
+    ian.post(f"{url}/accept/", {"outcome": "stopped"})
+    alert.refresh_from_db()
+    assert (alert.status, alert.closed_by) == ("accepted", personas["inspector"])
+    refused = client_for("operator").post(f"{url}/take_over/", follow=True).content.decode()
+    assert "Only an alert someone else holds is taken over" in refused
+
+
+def test_a_read_without_an_image_cannot_be_verified(client_for, lists):
+    alert = hit(lists[0], plate_image="")
+    url = f"/alerts/{alert.pk}"
+    olivia = client_for("operator")
+    olivia.post(f"{url}/claim/")
+    page = olivia.get(f"{url}/").content.decode()
+    assert 'data-testid="no-image"' in page and 'data-testid="verify-form"' not in page
+    refused = olivia.post(f"{url}/verify/", {"image_matches": "yes"}, follow=True)
+    assert "No image came with this read" in refused.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == "claimed" and alert.verified_by is None
+    olivia.post(f"{url}/reject/", {"reason": "misread"})  # it can still be closed
+    alert.refresh_from_db()
+    assert alert.status == "rejected"
 
 
 def test_entry_owners_see_the_outcomes_of_their_entries_hits(client_for, personas, lists):
@@ -321,6 +408,25 @@ def test_the_alert_shows_the_vehicles_other_reads_of_the_last_hours(client_for, 
     assert table.count("<tr>") == 2  # the heading and the read two hours before; not 7 hours
     assert "Ring road north" in table
     assert AuditRecord.objects.get().detail["previous_reads"] == [two_hours_ago["id"]]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
+def test_an_old_alert_shows_no_reads_older_than_a_standard_search_may(client_for, lists, settings):
+    from tests.factories import CameraFactory
+    from tests.test_ingest import ingest, plain_read
+
+    settings.SEARCH_WINDOW_DAYS = 90
+    HotlistEntryFactory(
+        hotlist=lists[0], vrm="0LD1HIT", valid_from=timezone.now() - timedelta(days=200)
+    )
+    then = timezone.now() - timedelta(days=100)
+    ingest(CameraFactory(), [plain_read("0LD1HIT", captured_at=then - timedelta(hours=1))])
+    Alert.objects.all().delete()
+    ingest(CameraFactory(), [plain_read("0LD1HIT", captured_at=then, capture_id="hit")])
+    page = client_for("operator").get(f"/alerts/{Alert.objects.get().pk}/").content.decode()
+    assert 'data-testid="previous-reads"' not in page
+    assert AuditRecord.objects.get().detail["previous_reads"] == []
 
 
 def test_refused_alert_and_image_views_are_audited_too(client_for, personas, lists):

@@ -20,7 +20,7 @@ def alert():
     return Alert.objects.create(
         read_id=uuid.uuid4(), read_vrm=entry.vrm, matched_vrm=entry.vrm,
         captured_at=timezone.now(), camera=CameraFactory(), entry=entry, hotlist=entry.hotlist,
-        match_type=Alert.MatchType.EXACT, priority=2,
+        match_type=Alert.MatchType.EXACT, priority=2, plate_image="alerts/plate.jpg",
     )  # fmt: skip
 
 
