@@ -1,8 +1,11 @@
 """Request plumbing shared by every app."""
 
+import contextlib
+import ipaddress
 from urllib.parse import quote
 
 from auditlog import middleware as auditlog_middleware
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
@@ -26,6 +29,37 @@ class QueryStringMiddleware(MiddlewareMixin):
                 return JsonResponse({"detail": detail}, status=400)
             return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
         return None
+
+
+class TrustedProxyMiddleware:
+    """The client's address behind the force's reverse proxy. Where the connection comes from
+    one of TRUSTED_PROXIES, REMOTE_ADDR becomes the address that proxy put in X-Forwarded-For
+    (the last one not itself a trusted proxy); anyone else's header is ignored, so no client
+    can choose the address that the audit, the change log and the sign-in throttle see.
+    Without it, behind a proxy every request would come from the proxy: one address for the
+    whole force, paused for everyone by one person's failed sign-ins."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.proxies = [ipaddress.ip_network(proxy, strict=False)
+                        for proxy in settings.TRUSTED_PROXIES]  # fmt: skip
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in proxy for proxy in self.proxies)
+
+    def __call__(self, request):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded and self._trusted(request.META.get("REMOTE_ADDR", "")):
+            for hop in reversed(forwarded.split(",")):
+                if not self._trusted(hop):
+                    with contextlib.suppress(ValueError):  # a malformed hop: left as it was
+                        request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(hop.strip()))
+                    break
+        return self.get_response(request)
 
 
 def client_address(request) -> str | None:
@@ -117,9 +151,9 @@ class SessionAssuranceMiddleware(MiddlewareMixin):
 
 
 class AuditlogMiddleware(auditlog_middleware.AuditlogMiddleware):
-    """Change-log actor and address. The address is the connection's own (REMOTE_ADDR), which the
-    ASGI server sets from X-Forwarded-For only for trusted proxies (uvicorn
-    --forwarded-allow-ips); a client-supplied header never reaches the audit."""
+    """Change-log actor and address. The address is REMOTE_ADDR, which only a trusted proxy's
+    X-Forwarded-For changes (TrustedProxyMiddleware); a client-supplied header never reaches
+    the audit."""
 
     @staticmethod
     def _get_remote_addr(request):

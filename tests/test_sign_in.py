@@ -117,6 +117,25 @@ def test_an_address_with_many_failures_is_paused_whatever_the_username(client, s
     assert paused.status_code == 429 and "Too many failed sign-ins" in paused.content.decode()
 
 
+def test_behind_a_trusted_proxy_each_person_keeps_their_own_address(client, settings, personas):
+    settings.TRUSTED_PROXIES, settings.SIGN_IN_ADDRESS_LIMIT = ["127.0.0.0/8"], 6
+
+    def sign_in_from(address, username, secret, via="127.0.0.1"):
+        forwarded = f"10.9.9.9, {address}"  # the proxy adds the address it was reached from
+        return client.post(reverse("login"), {"username": username, "password": secret},
+                           REMOTE_ADDR=via, HTTP_X_FORWARDED_FOR=forwarded)  # fmt: skip
+
+    for n in range(6):
+        sign_in_from("203.0.113.9", f"guess{n}", "wrong-password-123")
+    assert sign_in_from("203.0.113.9", "investigator", PASSWORD).status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.9"}
+    # A header from anyone but the proxy is not believed: the guesser cannot pick an address.
+    spoofed = sign_in_from("198.51.100.8", "investigator", PASSWORD, via="203.0.113.9")
+    assert spoofed.status_code == 429
+    # Someone else behind the same proxy signs in.
+    assert sign_in_from("198.51.100.7", "investigator", PASSWORD)["Location"] == "/"
+
+
 def test_a_session_ends_after_twelve_hours_however_active(client, personas):
     sign_in_verified(client, personas["operator"])
     assert client.get("/").status_code == 200
