@@ -122,10 +122,14 @@ def _device_for(user, token: str):
     token = token.strip()
     if not token:
         return None
-    devices = [*TOTPDevice.objects.filter(user=user, confirmed=True),
-               *BackupCodeDevice.objects.filter(user=user, confirmed=True)]  # fmt: skip
-    for device in devices:
-        with transaction.atomic():
+    with transaction.atomic():
+        # Locked: codes sent at once wait for each other, so each guess counts against the
+        # throttle and a code is used once.
+        devices = [
+            *TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True),
+            *BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True),
+        ]
+        for device in devices:
             if device.verify_token(token):
                 return device
     return None

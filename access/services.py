@@ -197,7 +197,12 @@ def search_review_record(*, review: SearchReview, by: User, finding: str, notes:
         raise ReviewError("Say what the review found.")
     if review.record.user_id == by.pk:
         raise ReviewError("Someone else must review your own searches.")
+    if "\x00" in notes:
+        raise ReviewError("The notes hold a NUL character, which text cannot contain.")
     with transaction.atomic(), set_actor(by):
+        review = SearchReview.objects.select_for_update().get(pk=review.pk)
+        if review.finding:  # decided once: a second auditor's finding does not overwrite it
+            raise ReviewError(f"This search was reviewed already by {review.reviewed_by}.")
         review.finding, review.notes = finding, notes.strip()
         review.reviewed_by, review.reviewed_at = by, timezone.now()
         review.save()

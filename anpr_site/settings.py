@@ -330,6 +330,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # the connection's own address, as the audit
 AXES_VERBOSE = False
+# A failed confirmation's form is kept with the attempt: never the code typed with it.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "token"]
+# A lock runs its 15 minutes from the first failure: more failures meanwhile do not lengthen it,
+# so no one can keep a named officer locked out by failing once every few minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 SIGN_IN_ADDRESS_LIMIT = env_int("SIGN_IN_ADDRESS_LIMIT", 30)
 # Second factor: TOTP (an authenticator app) or a single-use backup code, for every person.
 OTP_TOTP_ISSUER = SITE_NAME
@@ -362,12 +367,16 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     # and analyses are in the access audit instead).
     "cameras.cameraposition", "reads.heldread", "cameras.unreadframe", "reads.analysis",
 )  # fmt: skip
-AUDITLOG_INCLUDE_TRACKING_MODELS = ({"model": "auth.user", "m2m_fields": ["groups"]},)
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "auth.user", "m2m_fields": ["groups", "user_permissions"]},
+)
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
 
 # --- Sessions ------------------------------------------------------------------------------------
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Messages in the session, not in cookies: a new camera's token is shown once, in a message.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 15 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

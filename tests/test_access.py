@@ -159,6 +159,19 @@ def test_role_change_is_change_logged_with_actor(personas):
     assert "Auditor" in str(entry.changes)
 
 
+def test_a_permission_given_outside_any_role_is_change_logged(personas):
+    from auditlog.context import set_actor
+    from django.contrib.auth.models import Permission
+
+    admin, target = personas["admin"], personas["nobody"]
+    with set_actor(admin):
+        target.user_permissions.add(Permission.objects.get(codename="search_reads"))
+    entry = LogEntry.objects.get_for_object(target).latest("timestamp")
+    assert entry.actor == admin
+    assert entry.changes["user_permissions"]["operation"] == "add"
+    assert "Search reads for an investigation" in entry.changes["user_permissions"]["objects"][0]
+
+
 def test_object_permissions_are_checked_per_object(personas):
     from guardian.shortcuts import assign_perm
 

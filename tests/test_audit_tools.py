@@ -65,6 +65,22 @@ def test_exports_are_flagged_and_sampled_as_the_searches_they_run(personas):
     assert SearchReview.objects.filter(record__action="export").count() == 26
 
 
+def test_a_review_is_recorded_once_and_its_notes_are_text(personas):
+    searched(personas["investigator"])
+    now = timezone.now()
+    audit_dip_sample(by=personas["auditor"], count=1, since=now - timedelta(days=2), until=now)
+    review = SearchReview.objects.get()
+    with pytest.raises(ReviewError, match="NUL"):
+        search_review_record(review=review, by=personas["auditor"], finding="proper",
+                             notes="fine\x00")  # fmt: skip
+    search_review_record(review=review, by=personas["auditor"], finding="misuse", notes="No case.")
+    other = UserFactory()
+    with pytest.raises(ReviewError, match="reviewed already"):
+        search_review_record(review=review, by=other, finding="proper", notes="")
+    review.refresh_from_db()
+    assert (review.finding, review.reviewed_by) == ("misuse", personas["auditor"])
+
+
 def test_a_plate_is_one_plate_however_it_was_typed(client_for, offence_categories):
     from access.roles import Role
     from access.services import user_roles_set

@@ -302,6 +302,7 @@ def test_administrator_issues_a_credential_shown_once_and_revokes_it(client_for,
     )  # fmt: skip
     (message,) = [str(m) for m in response.context["messages"]]
     token = message.split(": ", 1)[1].split()[0]
+    assert "messages" not in response.cookies  # held in the session, never in the browser's jar
     credential = camera.credentials.get()
     assert token.startswith(f"{credential.key_id}.") and credential.matches(token.split(".")[1])
     page = client.get(f"/admin/cameras/camera/{camera.pk}/change/").content.decode()

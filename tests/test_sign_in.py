@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
+from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -107,6 +108,26 @@ def test_five_failures_lock_an_account_for_fifteen_minutes_existing_or_not(clien
     AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get(
         username="operator").attempt_time - timedelta(minutes=16))  # fmt: skip
     assert sign_in(client, "operator")["Location"] == "/"
+
+
+def test_failures_during_a_lock_do_not_lengthen_it(client, personas):
+    for _ in range(5):
+        sign_in(client, "operator", "wrong-password-123")
+    attempt = AccessAttempt.objects.get(username="operator")
+    AccessAttempt.objects.update(attempt_time=attempt.attempt_time - timedelta(minutes=10))
+    assert sign_in(client, "operator", "wrong-password-123").status_code == 429  # still locked
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=6))
+    assert sign_in(client, "operator")["Location"] == "/"  # 15 minutes from the lock, as said
+
+
+def test_a_failed_confirmation_keeps_no_code_with_its_record(client, personas):
+    from access.mfa import backup_codes_issue
+
+    sign_in_verified(client, personas["senior"])
+    (code, *_) = backup_codes_issue(user=personas["senior"])
+    client.post(reverse("access:confirm"), {"password": "wrong-password-123", "token": code})
+    attempt = AccessAttempt.objects.get(username="senior")
+    assert code not in attempt.post_data and "token" in attempt.post_data
 
 
 def test_an_address_with_many_failures_is_paused_whatever_the_username(client, settings, personas):
