@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.PrivateMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Deny by default: every page needs a signed-in user unless marked login_not_required...
     "core.middleware.LoginRequiredMiddleware",
@@ -263,6 +264,10 @@ CELERY_BEAT_SCHEDULE = {
     "anchor-the-audit": {
         "task": "access.tasks.audit_anchor_task",
         "schedule": crontab(minute=50),  # hourly: records lost since are found (audit_verify)
+    },
+    "sweep-analyses": {
+        "task": "reads.tasks.analyses_sweep_task",
+        "schedule": timedelta(minutes=5),
     },
     "lapse-undecided-hotlist-imports": {
         "task": "hotlist.tasks.hotlist_imports_lapse_task",
@@ -520,6 +525,8 @@ OCR_MIN_CONFIDENCE = float(os.environ.get("OCR_MIN_CONFIDENCE", "0.3"))
 CLONE_SPEED_KMH = env_int("CLONE_SPEED_KMH", 150)
 # Convoy: vehicles read at the same site within this many seconds of the target travel with it.
 CONVOY_SECONDS = env_int("CONVOY_SECONDS", 120)
+# No query of an analysis runs longer than this; one left unmoved longer was lost with its worker.
+ANALYSIS_QUERY_SECONDS = env_int("ANALYSIS_QUERY_SECONDS", 1800)
 
 # Map tiles for vehicle histories, e.g. a force's own tile server
 # (https://tiles.force.example/{z}/{x}/{y}.png). Empty: no basemap, sites on a plain grid.

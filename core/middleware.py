@@ -13,6 +13,7 @@ from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessio
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.deprecation import MiddlewareMixin
 
 from access.mfa import enrolled, session_expired
@@ -60,6 +61,17 @@ class TrustedProxyMiddleware:
                         request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(hop.strip()))
                     break
         return self.get_response(request)
+
+
+class PrivateMiddleware(MiddlewareMixin):
+    """What a signed-in person is shown (reads, alerts, findings, exports) is kept by no
+    browser or proxy cache: Cache-Control no-store, unless the view has said otherwise."""
+
+    def process_response(self, request, response):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
 
 
 def client_address(request) -> str | None:

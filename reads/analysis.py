@@ -12,6 +12,7 @@ day ranks below a vehicle seen with the target at several sites on several days.
 """
 
 import math
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -46,7 +47,7 @@ WITH sightings AS (
            extract(epoch FROM captured_at - previous_at)::float8 / 3600 AS hours
     FROM sightings WHERE previous_site IS NOT NULL AND previous_site <> site_id
 )
-SELECT vrm, previous_name, previous_at, name, captured_at, km, hours
+SELECT vrm, previous_name, previous_at, name, captured_at, km, hours, previous_site, site_id
 FROM pairs
 WHERE km >= 1 AND km > %(speed)s * hours
 ORDER BY km / greatest(hours, 1.0 / 3600) DESC
@@ -58,11 +59,12 @@ def analysis_start(
     *, user, purpose: SearchPurpose, kind: str, captured_from: datetime,
     captured_to: datetime | None, address: str | None, vrm: str = "",
 ) -> Analysis:  # fmt: skip
-    """Queue an analysis. A window the user may not search is refused now (and audited);
-    otherwise the analysis is audited once it has run."""
+    """Queue an analysis, one at a time for each person. A window the user may not search is
+    refused now (and audited); otherwise the analysis is audited once it has run. Its period
+    ends now at the latest: what it covers, and what retention deletes it by."""
     from .tasks import analysis_run_task
 
-    end = captured_to or timezone.now()
+    end = min(captured_to or timezone.now(), timezone.now())
     try:
         if not user.has_perm("access.search_reads"):
             raise SearchRefused("You may not analyse reads.")
@@ -70,6 +72,12 @@ def analysis_start(
             vrm = plate_condition(vrm).get("vrm", "")
             if not vrm:
                 raise SearchRefused("A convoy analysis follows one vehicle: give its full plate.")
+        else:
+            vrm = ""  # cloned plates are looked for among every vehicle
+        running = Analysis.objects.filter(user=user, status__in=Analysis.UNFINISHED).first()
+        if running:
+            raise SearchRefused(f"Your {running.get_kind_display().lower()} analysis is still "
+                                "running: start another once it has finished.")  # fmt: skip
         search_window(user=user, purpose=purpose, wanted_from=captured_from, wanted_to=end)
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(
@@ -85,7 +93,8 @@ def analysis_start(
         analysis = Analysis.objects.create(user=user, purpose=purpose, kind=kind, vrm=vrm,
                                            captured_from=captured_from, captured_to=end,
                                            address=address)  # fmt: skip
-        transaction.on_commit(lambda: analysis_run_task.delay(analysis.pk))
+        # Robust: with the broker down it waits, and analyses_sweep queues it again.
+        transaction.on_commit(lambda: analysis_run_task.delay(analysis.pk), robust=True)
     return analysis
 
 
@@ -105,41 +114,43 @@ def analysis_findings_view(*, analysis: Analysis, address: str | None) -> str | 
         )  # fmt: skip
 
     try:
-        search_window(user=analysis.user, purpose=purpose, wanted_from=analysis.captured_from,
-                      wanted_to=analysis.captured_to)  # fmt: skip
+        window = search_window(user=analysis.user, purpose=purpose,
+                               wanted_from=analysis.captured_from,
+                               wanted_to=analysis.captured_to)  # fmt: skip
     except WindowRefused as refusal:
         audit(outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
         return str(refusal)
-    audit(result_count=len(analysis.findings))
+    audit(result_count=len(analysis.findings), window=[window.start.isoformat(),
+          window.end.isoformat()], grant=window.grant.pk if window.grant else None)  # fmt: skip
     return None
 
 
 def analysis_run(*, analysis_id: int) -> None:
-    """Run a queued analysis, slice by slice, recording progress; audited once at the end."""
+    """Run a queued analysis, slice by slice, recording progress; audited once at the end. No
+    query runs longer than ANALYSIS_QUERY_SECONDS."""
+    queued = Analysis.objects.filter(pk=analysis_id, status=Analysis.Status.QUEUED)
+    if not queued.update(status=Analysis.Status.RUNNING, touched_at=timezone.now()):
+        return  # delivered twice, or queued again: it has run, or is running
     analysis = Analysis.objects.select_related("user", "purpose__category").get(pk=analysis_id)
-    if analysis.status != Analysis.Status.QUEUED:
-        return  # delivered twice: it has run, or is running
-    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.RUNNING)
 
     def progress(done: float) -> None:
-        Analysis.objects.filter(pk=analysis.pk).update(progress=round(100 * done))
+        Analysis.objects.filter(pk=analysis.pk).update(progress=round(100 * done),
+                                                       touched_at=timezone.now())  # fmt: skip
 
     def run(window):
+        # The sites it drew on go into the audit, so a site's review counts the analysis.
         if analysis.kind == Analysis.Kind.CONVOY:
-            findings = _convoy(analysis.vrm, window, progress)
+            findings, sites = _convoy(analysis.vrm, window, progress)
         else:
             findings = _clones(window, progress)
-        return findings[:MAX_FINDINGS], len(findings), {"kind": analysis.kind}
+            sites = sorted({site for finding in findings for site in finding.pop("site_ids")})
+        return findings[:MAX_FINDINGS], len(findings), {"kind": analysis.kind, "sites": sites}
 
     criteria = Criteria(plate="", captured_from=analysis.captured_from,
                         captured_to=analysis.captured_to)  # fmt: skip
     try:
-        findings = search_audited(
-            user=analysis.user, purpose=analysis.purpose, criteria=criteria,
-            address=analysis.address, action=AuditRecord.Action.SEARCH,
-            parameters={"analysis": analysis.kind, "vrm": analysis.vrm}, run=run,
-            target=f"analysis: {analysis.get_kind_display().lower()}",
-        )  # fmt: skip
+        with _query_limit(settings.ANALYSIS_QUERY_SECONDS):
+            findings = search_audited(**_audited(analysis), criteria=criteria, run=run)
     except Exception as error:
         Analysis.objects.filter(pk=analysis.pk).update(
             status=Analysis.Status.FAILED, finished_at=timezone.now(), message=str(error)[:300]
@@ -150,6 +161,55 @@ def analysis_run(*, analysis_id: int) -> None:
     )
 
 
+def analyses_sweep(*, now: datetime | None = None) -> None:
+    """Analyses nothing is running: one queued that no worker has started within ten minutes
+    (its task lost with the broker) is queued again; one whose worker has not moved it on for
+    longer than a query may take (the worker lost) is failed, saying so, and audited."""
+    from .tasks import analysis_run_task
+
+    now = now or timezone.now()
+    waiting = Analysis.objects.filter(status=Analysis.Status.QUEUED,
+                                      created_at__lt=now - timedelta(minutes=10))  # fmt: skip
+    for pk in waiting.values_list("pk", flat=True):
+        analysis_run_task.delay(pk)
+    lost_before = now - timedelta(seconds=settings.ANALYSIS_QUERY_SECONDS + 300)
+    lost = Analysis.objects.filter(status=Analysis.Status.RUNNING, touched_at__lt=lost_before)
+    for analysis in lost.select_related("user", "purpose__category"):
+        failed = Analysis.objects.filter(pk=analysis.pk, status=Analysis.Status.RUNNING).update(
+            status=Analysis.Status.FAILED, finished_at=now,
+            message="The analysis stopped part way (its worker was lost): start it again.",
+        )  # fmt: skip
+        if failed:
+            audited = _audited(analysis)
+            audit_record_add(
+                user=analysis.user, action=audited["action"], target=audited["target"],
+                address=analysis.address, outcome=AuditRecord.Outcome.ERROR,
+                case_reference=analysis.purpose.case_reference,
+                category=analysis.purpose.category.name, purpose=analysis.purpose.pk,
+                parameters=audited["parameters"], error="worker lost",
+            )  # fmt: skip
+
+
+def _audited(analysis: Analysis) -> dict:
+    """How an analysis is audited, as a search of its period."""
+    return {"user": analysis.user, "purpose": analysis.purpose, "address": analysis.address,
+            "action": AuditRecord.Action.SEARCH,
+            "parameters": {"analysis": analysis.kind, "vrm": analysis.vrm},
+            "target": f"analysis: {analysis.get_kind_display().lower()}"}  # fmt: skip
+
+
+@contextmanager
+def _query_limit(seconds: int):
+    """Every query of the block ends within `seconds` (PostgreSQL's statement_timeout)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{seconds}s"])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+
+
 def _clones(window, progress) -> list[dict]:
     findings: list[dict] = []
     for slice_ in range(SLICES):
@@ -158,34 +218,53 @@ def _clones(window, progress) -> list[dict]:
     return sorted(findings, key=lambda finding: finding["kmh"], reverse=True)
 
 
-CONVOY_NEAR = """
+# The target's visits: its reads, those at a site within CONVOY_SECONDS of its read before there
+# taken as one (two lanes' cameras, a read sent twice), so one pass counts once.
+CONVOY_VISITS = """
+WITH visits AS (
+    SELECT site_id, captured_at FROM (
+        SELECT site_id, captured_at, captured_at - lag(captured_at)
+               OVER (PARTITION BY site_id ORDER BY captured_at) AS gap
+        FROM reads_read
+        WHERE vrm = %(vrm)s AND captured_at >= %(start)s AND captured_at <= %(end)s
+    ) AS target_reads
+    WHERE gap IS NULL OR gap > %(near)s
+)
+"""
+
+CONVOY_NEAR = (
+    CONVOY_VISITS
+    + """
 SELECT r.vrm, count(DISTINCT (t.site_id, t.captured_at)) AS together,
        count(DISTINCT t.site_id) AS sites,
        count(DISTINCT (t.captured_at AT TIME ZONE %(zone)s)::date) AS days
-FROM reads_read t
-JOIN reads_read r ON r.site_id = t.site_id AND r.vrm <> t.vrm
+FROM visits t
+JOIN reads_read r ON r.site_id = t.site_id AND r.vrm <> %(vrm)s
  AND r.captured_at BETWEEN t.captured_at - %(near)s AND t.captured_at + %(near)s
-WHERE t.vrm = %(vrm)s AND t.captured_at >= %(start)s AND t.captured_at <= %(end)s
-  AND r.captured_at >= %(start)s AND r.captured_at <= %(end)s
+WHERE r.captured_at >= %(start)s AND r.captured_at <= %(end)s
 GROUP BY r.vrm HAVING count(DISTINCT (t.site_id, t.captured_at)) >= 2
 """
+)
+
+CONVOY_SITES = CONVOY_VISITS + "SELECT DISTINCT site_id FROM visits ORDER BY site_id"  # noqa: S608
 
 # Each candidate's own traffic at the sites where the target was seen, weighted by how often
-# the target was seen there: what it would meet the target by chance.
-CONVOY_BACKGROUND = """
-WITH target AS (
-    SELECT site_id, count(*) AS times FROM reads_read
-    WHERE vrm = %(vrm)s AND captured_at >= %(start)s AND captured_at <= %(end)s
-    GROUP BY site_id
+# the target visited there: what it would meet the target by chance.
+CONVOY_BACKGROUND = (
+    CONVOY_VISITS  # noqa: S608 - fixed text
+    + """, target AS (
+    SELECT site_id, count(*) AS times FROM visits GROUP BY site_id
 )
 SELECT r.vrm, sum(target.times) AS weighted
 FROM reads_read r JOIN target ON target.site_id = r.site_id
 WHERE r.vrm = ANY(%(candidates)s) AND r.captured_at >= %(start)s AND r.captured_at <= %(end)s
 GROUP BY r.vrm
 """
+)
 
 
-def _convoy(vrm: str, window, progress) -> list[dict]:
+def _convoy(vrm: str, window, progress) -> tuple[list[dict], list[int]]:
+    """The vehicles found with the target, best first, and the sites of its visits."""
     near = timedelta(seconds=settings.CONVOY_SECONDS)
     params = {"vrm": vrm, "start": window.start, "end": window.end, "near": near,
               "zone": settings.TIME_ZONE}  # fmt: skip
@@ -195,15 +274,17 @@ def _convoy(vrm: str, window, progress) -> list[dict]:
         progress(0.5)
         cursor.execute(CONVOY_BACKGROUND, {**params, "candidates": list(together)})
         background = dict(cursor.fetchall())
+        cursor.execute(CONVOY_SITES, params)
+        sites = [site for (site,) in cursor.fetchall()]
     progress(1.0)
     chance = 2 * near.total_seconds() / max((window.end - window.start).total_seconds(), 1)
     findings = []
-    for candidate, (seen, sites, days) in together.items():
+    for candidate, (seen, at_sites, days) in together.items():
         expected = max(float(background.get(candidate, 0)) * chance, 1e-6)
         score = seen * math.log(seen / expected) - (seen - expected)
-        findings.append({"vrm": candidate, "together": seen, "sites": sites, "days": days,
+        findings.append({"vrm": candidate, "together": seen, "sites": at_sites, "days": days,
                          "expected": round(expected, 3), "score": round(score, 1)})  # fmt: skip
-    return sorted(findings, key=lambda finding: finding["score"], reverse=True)
+    return sorted(findings, key=lambda finding: finding["score"], reverse=True), sites
 
 
 def _clone_pairs(start: datetime, end: datetime, slice_: int) -> list[dict]:
@@ -215,8 +296,10 @@ def _clone_pairs(start: datetime, end: datetime, slice_: int) -> list[dict]:
             {"vrm": vrm, "first_site": first_site, "first_at": _when(first_at),
              "second_site": second_site, "second_at": _when(second_at),
              "km": round(km, 1), "minutes": round(hours * 60, 1),
-             "kmh": round(km / max(hours, 1 / 3600))}
-            for vrm, first_site, first_at, second_site, second_at, km, hours in cursor.fetchall()
+             "kmh": round(km / max(hours, 1 / 3600)),
+             "site_ids": [first_id, second_id]}
+            for vrm, first_site, first_at, second_site, second_at, km, hours, first_id, second_id
+            in cursor.fetchall()
         ]  # fmt: skip
 
 

@@ -50,9 +50,10 @@ def read_export(
         rows_sha256 = hashlib.sha256(table).hexdigest()
         stamp = _stamp(user, purpose, window, len(rows), rows_sha256)
         name = f"anpr-{purpose.case_reference.replace('/', '-')}-{timezone.now():%Y%m%d-%H%M%S}"
+        shown: list[str] = []
         if fmt == "pdf":
-            export = Export(f"{name}.pdf", "application/pdf",
-                            _pdf(stamp, rows, images), rows_sha256)  # fmt: skip
+            content, shown = _pdf(stamp, rows, images)
+            export = Export(f"{name}.pdf", "application/pdf", content, rows_sha256)
         else:
             content = _stamp_lines(stamp) + table
             export = Export(f"{name}.csv", "text/csv", content, rows_sha256)
@@ -62,7 +63,7 @@ def read_export(
             "sites": sorted({read.site_id for read in rows}),
         }
         if images and fmt == "pdf":
-            details["images"] = [str(read.id) for read in rows if read.plate_image]
+            details["images"] = shown  # the plate images the file carries
         return export, len(rows), details
 
     return search_audited(
@@ -119,8 +120,10 @@ def _stamp(user, purpose, window: Window, count: int, rows_sha256: str) -> list[
     ]  # fmt: skip
 
 
-def _pdf(stamp, rows, images: bool) -> bytes:
+def _pdf(stamp, rows, images: bool) -> tuple[bytes, list[str]]:
+    """The PDF, and the ids of the reads whose plate image it carries."""
     pdf = FPDF(orientation="landscape")
+    shown = []
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 13)
@@ -143,9 +146,13 @@ def _pdf(stamp, rows, images: bool) -> bytes:
             pdf.cell(width, 6, pdf_text(from_cell(value)), border=1)
         pdf.ln()
         if images and read.plate_image:
-            with default_storage.open(read.plate_image) as image:
-                pdf.image(io.BytesIO(image.read()), h=12)
-    return bytes(pdf.output())
+            try:  # one lost or broken patch does not stop the case's export
+                with default_storage.open(read.plate_image) as image:
+                    pdf.image(io.BytesIO(image.read()), h=12)
+                shown.append(str(read.id))
+            except OSError:
+                pdf.cell(0, 6, "Plate image unavailable.", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output()), shown
 
 
 def pdf_text(text: str) -> str:

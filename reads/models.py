@@ -88,7 +88,10 @@ class Analysis(models.Model):
     message = models.CharField(max_length=300, blank=True)
     address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    touched_at = models.DateTimeField(null=True, blank=True, help_text="Last moved on.")
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,7 +6,7 @@ from django.utils import timezone
 from redis import RedisError
 
 from . import partitions
-from .analysis import analysis_run
+from .analysis import analyses_sweep, analysis_run
 from .national import national_export_due
 from .retention import retention_run
 from .services import read_batch_ingest
@@ -49,6 +49,11 @@ def analysis_run_task(analysis_id: int) -> None:
     """Run a long analysis (on the default queue, never holding up ingest). Not acknowledged
     late: a lost worker leaves it failed to be started again, rather than run twice."""
     analysis_run(analysis_id=analysis_id)
+
+
+@shared_task(ignore_result=True)
+def analyses_sweep_task() -> None:
+    analyses_sweep()
 
 
 @shared_task(acks_late=False)  # long: never handed to a second worker mid-run

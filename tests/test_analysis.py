@@ -132,6 +132,12 @@ def test_a_planted_convoy_ranks_above_busy_road_coincidences(celery_worker, pers
         plain_read("C0MMUT", captured_at=start + timedelta(minutes=10 * k), capture_id=f"m{k}")
         for k in range(6 * 24 * 6)
     ]
+    # Read twice in one pass (two lanes' cameras at a site): a stranger passing then is no convoy.
+    third = noon - timedelta(days=3)
+    reads[cameras[1].pk] += [
+        plain_read("TARG3T", captured_at=third + timedelta(seconds=5), capture_id="t3b"),
+        plain_read("STRANG3R", captured_at=third + timedelta(seconds=20), capture_id="s3"),
+    ]
     # Seen with it once inside the window, and once just before it: the window holds only one.
     edge = noon - timedelta(days=6, hours=1)
     reads[cameras[3].pk] += [
@@ -152,3 +158,30 @@ def test_a_planted_convoy_ranks_above_busy_road_coincidences(celery_worker, pers
     assert (commuter["together"], commuter["sites"]) == (2, 1)
     assert commuter["expected"] > 100 * convoy["expected"]  # its own traffic explains it
     assert convoy["score"] > 10 * commuter["score"]
+    # The audit names the sites it drew on, so each site's review counts the analysis.
+    record = AuditRecord.objects.get(target="analysis: convoy (travelling with a vehicle)")
+    assert record.detail["sites"] == sorted(camera.site_id for camera in cameras)
+
+
+def test_one_analysis_at_a_time_covering_no_more_than_has_happened(personas, purpose):
+    from reads.analysis import analyses_sweep
+
+    now = timezone.now()
+    started = analysis_start(user=personas["investigator"], purpose=purpose, kind="clones",
+                             vrm="AB12" * 8, captured_from=now - timedelta(days=3),
+                             captured_to=now + timedelta(days=3650), address=None)  # fmt: skip
+    # Its period ends now, so retention deletes it with the reads it drew on; a clone analysis
+    # looks at every vehicle, so keeps no plate.
+    assert started.captured_to <= timezone.now() and started.vrm == ""
+    with pytest.raises(SearchRefused, match="still running"):
+        analysis_start(user=personas["investigator"], purpose=purpose, kind="clones",
+                       captured_from=now - timedelta(days=1), captured_to=None,
+                       address=None)  # fmt: skip
+    # Its worker is lost: nothing moves it on for longer than any query may run.
+    Analysis.objects.filter(pk=started.pk).update(status="running",
+                                                  touched_at=now - timedelta(hours=1))  # fmt: skip
+    analyses_sweep()
+    started.refresh_from_db()
+    assert started.status == "failed" and "worker was lost" in started.message
+    lost = AuditRecord.objects.get(outcome="error")
+    assert (lost.target, lost.case_reference) == ("analysis: cloned plates", "NT/555/26")

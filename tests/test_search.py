@@ -349,6 +349,7 @@ def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, ro
     client = client_for("investigator")
     response = client.post("/search/", {**form, "export": "csv", "images": "on"})
     assert response["Content-Type"] == "text/csv"
+    assert "no-store" in response["Cache-Control"]  # kept by no browser's or proxy's cache
     content = response.content.decode()
     stamp = [line for line in content.splitlines() if line.startswith("# ")]
     rows = "".join(line + "\n" for line in content.splitlines() if not line.startswith("# "))
@@ -373,6 +374,7 @@ def test_evidential_export_is_stamped_verifiable_and_audited_once(client_for, ro
     outcomes = list(exports.values_list("outcome", flat=True))
     assert outcomes == ["ok", "ok", "refused"]
     assert exports[1].detail["parameters"]["images"] is True
+    assert "no-store" in client.post("/search/", form)["Cache-Control"]  # results pages too
 
 
 def test_an_evidential_csv_opens_safely_in_a_spreadsheet(client_for, robbery):
@@ -415,6 +417,13 @@ def test_a_pdf_export_can_carry_the_plate_images(personas, robbery, settings, tm
     assert b"/Subtype /Image" in with_images.content and b"/Subtype /Image" not in without.content
     record = AuditRecord.objects.filter(action="export").order_by("pk").first()
     assert len(record.detail["images"]) == 1  # the images it carries are audited with it
+    # A patch lost or broken since is said so in its row; the rest of the export stands.
+    (tmp_path / "plate.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    broken = read_export(user=personas["investigator"], purpose=purpose, criteria=criteria,
+                         fmt="pdf", images=True)  # fmt: skip
+    assert b"/Subtype /Image" not in broken.content and broken.content.startswith(b"%PDF")
+    record = AuditRecord.objects.filter(action="export").order_by("pk").last()
+    assert record.outcome == "ok" and record.detail["images"] == []
 
 
 def test_stakeout_finds_the_vehicles_seen_at_every_place(client_for, personas, robbery):
