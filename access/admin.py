@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
+from .mfa import reauthentication_needed
 from .models import OffenceCategory
 
 # Fields only a superuser (set up at installation) may change: they bypass roles altogether.
@@ -31,6 +32,19 @@ class RoleUserAdmin(UserAdmin):
             (name, {**options, "fields": [f for f in options["fields"] if f not in POWER_FIELDS]})
             for name, options in fieldsets
         ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Accounts and their roles (who may approve, audit, search) change, and accounts are
+        made, only after a recent confirmation of who is at the keyboard."""
+        if request.method == "POST" and (needed := reauthentication_needed(request)):
+            return needed
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Setting someone's password (then signing in as them) needs a confirmation too."""
+        if request.method == "POST" and (needed := reauthentication_needed(request)):
+            return needed
+        return super().user_change_password(request, id, form_url)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
@@ -198,13 +199,20 @@ def test_sensitive_actions_need_a_confirmation_in_the_last_five_minutes(client, 
         (admin, "post", reverse("reads:retention"), {"reads_days": 30}),
         (admin, "post", reverse("admin:cameras_camera_changelist"),
          {"action": "issue_credential", "_selected_action": [camera.pk]}),
+        (admin, "post", reverse("admin:auth_user_add"),
+         {"username": "puppet", "password1": "x" * 16, "password2": "x" * 16}),
+        (admin, "post", reverse("admin:auth_user_change", args=[personas["nobody"].pk]),
+         {"username": "nobody", "groups": []}),
+        (admin, "post", reverse("admin:auth_user_password_change",
+                                args=[personas["nobody"].pk]),
+         {"password1": "x" * 16, "password2": "x" * 16}),
     ]  # fmt: skip
     for user, method, url, data in actions:
         stale(user)
         response = getattr(client, method)(url, data)
         assert response.status_code == 302, url
         assert response["Location"].startswith(confirm), url
-    assert not camera.credentials.exists()
+    assert not camera.credentials.exists() and not User.objects.filter(username="puppet").exists()
     stale(hotlists)
     api = client.patch(f"/api/v1/hotlists/{hotlist.pk}/", {"name": "Renamed"},
                        content_type="application/json")  # fmt: skip
