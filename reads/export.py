@@ -90,8 +90,9 @@ def _table(rows) -> bytes:
 def _stamp_lines(stamp) -> bytes:
     """The stamp above the rows, each line beginning with # (so the rows are what follows the
     lines that do). A spreadsheet splits a line at its commas: a piece after one that it would
-    take for a formula is written after an apostrophe, as a cell would be."""
-    lines = (",".join(f"'{piece}" if piece.lstrip().startswith(FORMULA_STARTS) else piece
+    take for a formula, or for a quoted cell (which may hold one), is written after an
+    apostrophe, as a cell would be."""
+    lines = (",".join(f"'{piece}" if piece.lstrip().startswith((*FORMULA_STARTS, '"')) else piece
                       for piece in f"# {label}: {value}".split(","))
              for label, value in stamp)  # fmt: skip
     return "".join(f"{line}\n" for line in lines).encode()

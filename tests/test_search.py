@@ -385,7 +385,7 @@ def test_an_evidential_csv_opens_safely_in_a_spreadsheet(client_for, robbery):
     # A site's reference and area, and a justification, that a spreadsheet would run.
     camera = CameraFactory(site__reference="=1+2", site__area="@SUM(A1)")
     ingest(camera, [plain_read("AB12CDE", captured_at=timezone.now() - timedelta(days=1))])
-    why = f'{WHY} Seen twice,=HYPERLINK("http://evil.example/")'
+    why = f'{WHY} Seen twice,=HYPERLINK("http://evil.example/"),"=1+2"'
     response = client_for("investigator").post("/search/", {
         "category": robbery.pk, "case_reference": CASE, "justification": why,
         "plate": "AB12CDE", "captured_from": days_ago(30), "export": "csv"})  # fmt: skip
@@ -393,7 +393,7 @@ def test_an_evidential_csv_opens_safely_in_a_spreadsheet(client_for, robbery):
     cells = [cell for row in csv.reader(io.StringIO(content)) for cell in row]
     assert not [cell for cell in cells if cell.lstrip().startswith(("=", "+", "-", "@"))]
     stamp = [line for line in content.splitlines() if line.startswith("# ")]
-    assert f'# Purpose: {WHY} Seen twice,\'=HYPERLINK("http://evil.example/")' in stamp
+    assert f'# Purpose: {WHY} Seen twice,\'=HYPERLINK("http://evil.example/"),\'"=1+2"' in stamp
     rows = [line for line in content.splitlines() if not line.startswith("# ")]
     assert rows[1].split(",")[4:6] == ["'=1+2", "'@SUM(A1)"]  # shown as typed, as text
     table = "".join(f"{line}\n" for line in rows)  # what follows the stamp verifies
