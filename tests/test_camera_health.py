@@ -99,6 +99,17 @@ def test_in_the_week_after_the_clocks_go_back_a_drop_is_judged_against_the_same_
     ]
 
 
+def test_a_camera_up_for_less_than_a_week_is_judged_over_the_days_it_has_been_up():
+    camera = CameraFactory(last_seen_at=NOW)
+    for day in (1, 2):
+        CameraHour.objects.create(camera=camera, hour=LAST_HOUR - timedelta(days=day), reads=100)
+    CameraHour.objects.create(camera=camera, hour=LAST_HOUR, reads=30)
+    raised = camera_health_check(now=NOW).raised
+    assert [alert.detail.split(", ")[1] for alert in raised] == [
+        "against 100 usually at that hour."
+    ]
+
+
 def test_a_quiet_camera_is_not_a_rate_drop(camera):
     week_of(camera, reads=5)  # usually 5 an hour: below the minimum baseline of 20
     assert camera_health_check(now=NOW).raised == []
