@@ -83,7 +83,9 @@ def camera_problems(camera: Camera, now: datetime) -> dict[str, str]:
         camera=camera, hour__in=[local - timedelta(days=d) for d in range(1, BASELINE_DAYS + 1)]
     )
     # A camera reading for less than the baseline's week is judged over the days it has read.
-    recent = CameraHour.objects.filter(camera=camera, hour__gte=hour - timedelta(days=8))
+    recent = CameraHour.objects.filter(
+        camera=camera, hour__gte=hour - timedelta(days=BASELINE_DAYS + 1)
+    )
     first = recent.aggregate(first=Min("hour"))["first"]
     days = min(BASELINE_DAYS, (hour - first) // timedelta(days=1)) if first else 0
     usual = (same_hours.aggregate(total=Sum("reads"))["total"] or 0) / days if days > 0 else 0
