@@ -73,9 +73,9 @@ def hotlist_import_check(*, import_id: int) -> None:
             bad += 1
             if len(errors) < MAX_ERRORS_KEPT:  # all counted; the first thousand kept
                 errors.append({"row": number, "vrm": row.get("vrm", ""), "reason": problem})
-    HotlistImport.objects.filter(pk=record.pk).update(
+    HotlistImport.objects.filter(pk=record.pk, status=HotlistImport.Status.CHECKING).update(
         status=HotlistImport.Status.CHECKED, total_rows=rows, rejected_rows=bad, errors=errors,
-        progress=50,
+        progress=50, touched_at=timezone.now(),
     )  # fmt: skip
 
 
@@ -92,7 +92,7 @@ def hotlist_import_confirm(*, record: HotlistImport, by, valid_rows_only: bool) 
             raise ImportRefused(f"{record.rejected_rows} rows have problems: nothing was "
                                 "imported (all or nothing).")  # fmt: skip
     elif waiting.update(status=HotlistImport.Status.IMPORTING, decided_by=by,
-                        valid_rows_only=valid_rows_only):  # fmt: skip
+                        valid_rows_only=valid_rows_only, touched_at=timezone.now()):  # fmt: skip
         transaction.on_commit(lambda: hotlist_import_run_task.delay(record.pk))
         return
     raise ImportRefused("This import is not waiting for a decision.")
@@ -118,7 +118,7 @@ def hotlist_import_run(*, import_id: int) -> None:
             stored += _store(record, chunk, started)
             chunk = []
     stored += _store(record, chunk, started)
-    HotlistImport.objects.filter(pk=record.pk).update(
+    HotlistImport.objects.filter(pk=record.pk, status=HotlistImport.Status.IMPORTING).update(
         status=HotlistImport.Status.DONE, imported_rows=stored, progress=100,
         finished_at=timezone.now(),
     )  # fmt: skip
@@ -137,15 +137,15 @@ def hotlist_import_rematch(*, import_id: int, started_at: datetime) -> None:
 
 def hotlist_imports_lapse(*, now: datetime | None = None) -> int:
     """Close the imports left waiting, and delete their files: one checked but not decided
-    within HOTLIST_IMPORT_DECISION_DAYS of its upload lapses; one still being checked or
-    imported a day after its upload failed (its worker was lost). Returns how many closed."""
+    within HOTLIST_IMPORT_DECISION_DAYS lapses; one being checked or imported that has not
+    moved on for an hour (its worker was lost) fails. Returns how many were closed."""
     now = now or timezone.now()
     Status = HotlistImport.Status
-    decided_by = now - timedelta(days=settings.HOTLIST_IMPORT_DECISION_DAYS)
+    decision_due = now - timedelta(days=settings.HOTLIST_IMPORT_DECISION_DAYS)
     stale = HotlistImport.objects.filter(
-        models.Q(status=Status.CHECKED, uploaded_at__lt=decided_by)
+        models.Q(status=Status.CHECKED, touched_at__lt=decision_due)
         | models.Q(status__in=[Status.CHECKING, Status.IMPORTING],
-                   uploaded_at__lt=now - timedelta(days=1))
+                   touched_at__lt=now - timedelta(hours=1))
     )  # fmt: skip
     closed = 0
     for record in stale:
@@ -153,10 +153,11 @@ def hotlist_imports_lapse(*, now: datetime | None = None) -> int:
         change = {"status": Status.LAPSED, "finished_at": now}
         if record.status != Status.CHECKED:
             why = f"The import stopped, its worker lost: {stored} rows are on the list."
-            change |= {"status": Status.FAILED, "imported_rows": stored,
-                       "errors": [{"row": 0, "vrm": "", "reason": why}]}  # fmt: skip
+            errors = [{"row": 0, "vrm": "", "reason": why}, *record.errors]  # the check's kept
+            change |= {"status": Status.FAILED, "imported_rows": stored, "errors": errors}
         # Conditional: a decision, or a worker that has moved it on since, wins.
-        if HotlistImport.objects.filter(pk=record.pk, status=record.status).update(**change):
+        if HotlistImport.objects.filter(pk=record.pk, status=record.status,
+                                        touched_at=record.touched_at).update(**change):  # fmt: skip
             default_storage.delete(record.path)
             closed += 1
     return closed
@@ -268,7 +269,8 @@ def _entry(record: HotlistImport, row: dict) -> HotlistEntry:
 
 
 def _progress(record: HotlistImport, share: float) -> None:
-    HotlistImport.objects.filter(pk=record.pk).update(progress=round(100 * share))
+    HotlistImport.objects.filter(pk=record.pk).update(progress=round(100 * share),
+                                                      touched_at=timezone.now())  # fmt: skip
 
 
 def hotlist_export(hotlist: Hotlist) -> str:

@@ -512,6 +512,7 @@ class HotlistImport(models.Model):
     errors = models.JSONField(default=list, blank=True)
     valid_rows_only = models.BooleanField(default=False)
     decided_by = person_field()
+    touched_at = models.DateTimeField(default=timezone.now, help_text="Last moved on.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

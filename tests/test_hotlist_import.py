@@ -225,15 +225,20 @@ def test_imports_left_waiting_are_closed_and_their_files_deleted(client_for, per
     hotlist = HotlistFactory(owner=personas["hotlists"])
     now = timezone.now()
 
-    def waiting(status, days):
+    def waiting(status, idle):
+        """An import last moved on `idle` ago, uploaded a fortnight ago."""
         path = default_storage.save("imports/waiting.csv", ContentFile(b"vrm,reason\n"))
         return HotlistImport.objects.create(hotlist=hotlist, uploaded_by=personas["hotlists"],
                                             filename="list.csv", path=path, status=status,
-                                            uploaded_at=now - timedelta(days=days))  # fmt: skip
+                                            uploaded_at=now - timedelta(days=14),
+                                            touched_at=now - idle)  # fmt: skip
 
-    undecided, recent = waiting("checked", 8), waiting("checked", 6)
-    lost_check, lost_import = waiting("checking", 2), waiting("importing", 2)
-    running = waiting("importing", 0.5)
+    undecided, recent = waiting("checked", timedelta(days=8)), waiting("checked", timedelta(days=6))
+    lost_check = waiting("checking", timedelta(hours=2))
+    lost_import = waiting("importing", timedelta(hours=2))
+    lost_import.errors = [{"row": 4, "vrm": "AB-12?", "reason": "Bad characters."}]
+    lost_import.save()
+    running = waiting("importing", timedelta(minutes=5))  # decided late, still storing rows
     HotlistEntryFactory.create_batch(3, hotlist=hotlist, import_record=lost_import)
 
     assert hotlist_imports_lapse() == 3
@@ -245,9 +250,10 @@ def test_imports_left_waiting_are_closed_and_their_files_deleted(client_for, per
         running.pk: ("importing", 0, True),
     }  # fmt: skip
     lost_import.refresh_from_db()
-    assert lost_import.errors[0]["reason"] == (
-        "The import stopped, its worker lost: 3 rows are on the list."
-    )
+    assert [error["reason"] for error in lost_import.errors] == [
+        "The import stopped, its worker lost: 3 rows are on the list.",
+        "Bad characters.",
+    ]
     page = client_for("hotlists").get(undecided.get_absolute_url()).content.decode()
     assert "Not decided in time: not imported" in page
     assert hotlist_imports_lapse() == 0  # closed once
