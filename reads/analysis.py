@@ -16,15 +16,17 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
 from access.models import AuditRecord, SearchPurpose
 from access.policy import WindowRefused, search_window
 from access.services import audit_record_add
+from deployments.models import Site
 
 from .models import Analysis
-from .search import Criteria, SearchRefused, plate_condition, search_audited
+from .search import Criteria, SearchRefused, plate_condition, search_audit, search_audited
 
 SLICES = 20  # plates are split by a hash of the VRM; progress moves a slice at a time
 MAX_FINDINGS = 500
@@ -47,7 +49,7 @@ WITH sightings AS (
            extract(epoch FROM captured_at - previous_at)::float8 / 3600 AS hours
     FROM sightings WHERE previous_site IS NOT NULL AND previous_site <> site_id
 )
-SELECT vrm, previous_name, previous_at, name, captured_at, km, hours, previous_site, site_id
+SELECT vrm, previous_name, previous_at, name, captured_at, km, hours
 FROM pairs
 WHERE km >= 1 AND km > %(speed)s * hours
 ORDER BY km / greatest(hours, 1.0 / 3600) DESC
@@ -74,11 +76,20 @@ def analysis_start(
                 raise SearchRefused("A convoy analysis follows one vehicle: give its full plate.")
         else:
             vrm = ""  # cloned plates are looked for among every vehicle
-        running = Analysis.objects.filter(user=user, status__in=Analysis.UNFINISHED).first()
-        if running:
-            raise SearchRefused(f"Your {running.get_kind_display().lower()} analysis is still "
-                                "running: start another once it has finished.")  # fmt: skip
         search_window(user=user, purpose=purpose, wanted_from=captured_from, wanted_to=end)
+        with transaction.atomic():
+            # The person's row locked: two analyses started at once cannot both pass.
+            get_user_model().objects.select_for_update().get(pk=user.pk)
+            running = Analysis.objects.filter(user=user, status__in=Analysis.UNFINISHED).first()
+            if running:
+                kind_running = running.get_kind_display().lower()
+                raise SearchRefused(f"Your {kind_running} analysis is still running: start "
+                                    "another once it has finished.")  # fmt: skip
+            analysis = Analysis.objects.create(user=user, purpose=purpose, kind=kind, vrm=vrm,
+                                               captured_from=captured_from, captured_to=end,
+                                               address=address)  # fmt: skip
+            # Robust: with the broker down it waits, and analyses_sweep queues it again.
+            transaction.on_commit(lambda: analysis_run_task.delay(analysis.pk), robust=True)
     except (SearchRefused, WindowRefused) as refusal:
         audit_record_add(
             user=user, action=AuditRecord.Action.SEARCH, target=f"analysis: {kind}",
@@ -89,12 +100,6 @@ def analysis_start(
                         "captured_to": end.isoformat()},
         )  # fmt: skip
         raise SearchRefused(str(refusal)) from None
-    with transaction.atomic():
-        analysis = Analysis.objects.create(user=user, purpose=purpose, kind=kind, vrm=vrm,
-                                           captured_from=captured_from, captured_to=end,
-                                           address=address)  # fmt: skip
-        # Robust: with the broker down it waits, and analyses_sweep queues it again.
-        transaction.on_commit(lambda: analysis_run_task.delay(analysis.pk), robust=True)
     return analysis
 
 
@@ -138,27 +143,26 @@ def analysis_run(*, analysis_id: int) -> None:
                                                        touched_at=timezone.now())  # fmt: skip
 
     def run(window):
-        # The sites it drew on go into the audit, so a site's review counts the analysis.
+        # The sites it drew on go into the audit, so a site's review counts the analysis: a
+        # convoy's, those the target visited; cloned plates are looked for at every site.
         if analysis.kind == Analysis.Kind.CONVOY:
             findings, sites = _convoy(analysis.vrm, window, progress)
         else:
             findings = _clones(window, progress)
-            sites = sorted({site for finding in findings for site in finding.pop("site_ids")})
+            sites = list(Site.objects.filter(latitude__isnull=False).order_by("pk")
+                         .values_list("pk", flat=True))  # fmt: skip
         return findings[:MAX_FINDINGS], len(findings), {"kind": analysis.kind, "sites": sites}
 
-    criteria = Criteria(plate="", captured_from=analysis.captured_from,
-                        captured_to=analysis.captured_to)  # fmt: skip
+    running = Analysis.objects.filter(pk=analysis.pk, status=Analysis.Status.RUNNING)
     try:
         with _query_limit(settings.ANALYSIS_QUERY_SECONDS):
-            findings = search_audited(**_audited(analysis), criteria=criteria, run=run)
+            findings = search_audited(**_audited(analysis), run=run)
     except Exception as error:
-        Analysis.objects.filter(pk=analysis.pk).update(
-            status=Analysis.Status.FAILED, finished_at=timezone.now(), message=str(error)[:300]
-        )
+        running.update(status=Analysis.Status.FAILED, finished_at=timezone.now(),
+                       message=str(error)[:300])  # fmt: skip
         raise
-    Analysis.objects.filter(pk=analysis.pk).update(
-        status=Analysis.Status.DONE, findings=findings, progress=100, finished_at=timezone.now()
-    )
+    running.update(status=Analysis.Status.DONE, findings=findings, progress=100,
+                   finished_at=timezone.now())  # fmt: skip
 
 
 def analyses_sweep(*, now: datetime | None = None) -> None:
@@ -180,20 +184,16 @@ def analyses_sweep(*, now: datetime | None = None) -> None:
             message="The analysis stopped part way (its worker was lost): start it again.",
         )  # fmt: skip
         if failed:
-            audited = _audited(analysis)
-            audit_record_add(
-                user=analysis.user, action=audited["action"], target=audited["target"],
-                address=analysis.address, outcome=AuditRecord.Outcome.ERROR,
-                case_reference=analysis.purpose.case_reference,
-                category=analysis.purpose.category.name, purpose=analysis.purpose.pk,
-                parameters=audited["parameters"], error="worker lost",
-            )  # fmt: skip
+            audit_record_add(**search_audit(**_audited(analysis)),
+                             outcome=AuditRecord.Outcome.ERROR, error="worker lost")  # fmt: skip
 
 
 def _audited(analysis: Analysis) -> dict:
-    """How an analysis is audited, as a search of its period."""
+    """How an analysis is audited: as a search of its period."""
     return {"user": analysis.user, "purpose": analysis.purpose, "address": analysis.address,
             "action": AuditRecord.Action.SEARCH,
+            "criteria": Criteria(plate="", captured_from=analysis.captured_from,
+                                 captured_to=analysis.captured_to),
             "parameters": {"analysis": analysis.kind, "vrm": analysis.vrm},
             "target": f"analysis: {analysis.get_kind_display().lower()}"}  # fmt: skip
 
@@ -274,6 +274,7 @@ def _convoy(vrm: str, window, progress) -> tuple[list[dict], list[int]]:
         progress(0.5)
         cursor.execute(CONVOY_BACKGROUND, {**params, "candidates": list(together)})
         background = dict(cursor.fetchall())
+        progress(0.9)  # each query moves it on: the sweep tells a long query from a lost run
         cursor.execute(CONVOY_SITES, params)
         sites = [site for (site,) in cursor.fetchall()]
     progress(1.0)
@@ -296,10 +297,8 @@ def _clone_pairs(start: datetime, end: datetime, slice_: int) -> list[dict]:
             {"vrm": vrm, "first_site": first_site, "first_at": _when(first_at),
              "second_site": second_site, "second_at": _when(second_at),
              "km": round(km, 1), "minutes": round(hours * 60, 1),
-             "kmh": round(km / max(hours, 1 / 3600)),
-             "site_ids": [first_id, second_id]}
-            for vrm, first_site, first_at, second_site, second_at, km, hours, first_id, second_id
-            in cursor.fetchall()
+             "kmh": round(km / max(hours, 1 / 3600))}
+            for vrm, first_site, first_at, second_site, second_at, km, hours in cursor.fetchall()
         ]  # fmt: skip
 
 

@@ -133,17 +133,23 @@ def read_search(
     )  # fmt: skip
 
 
-def search_audited(*, user, purpose, criteria, address, action, parameters, run, target=""):
-    """Check a search and find its window, let `run` query within it, and write exactly one
-    audit record: what was asked, the window and grant used and the result count, or the
-    refusal or failure."""
+def search_audit(*, user, purpose, criteria, address, action, parameters, target="") -> dict:
+    """What a search's audit record says of who asked, why, and what was asked."""
     plate = criteria.plate.strip()
-    audit = {
+    return {
         "user": user, "action": action, "address": address,
         "target": target or (f"plate {plate}" if plate else "place and time"),
         "case_reference": purpose.case_reference, "category": purpose.category.name,
         "purpose": purpose.pk, "parameters": {**_parameters(criteria), **parameters},
     }  # fmt: skip
+
+
+def search_audited(*, user, purpose, criteria, address, action, parameters, run, target=""):
+    """Check a search and find its window, let `run` query within it, and write exactly one
+    audit record: what was asked, the window and grant used and the result count, or the
+    refusal or failure."""
+    audit = search_audit(user=user, purpose=purpose, criteria=criteria, address=address,
+                         action=action, parameters=parameters, target=target)  # fmt: skip
     try:
         if not user.has_perm("access.search_reads") or purpose.user_id != user.pk:
             raise SearchRefused("You may not search reads.")

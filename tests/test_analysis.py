@@ -64,6 +64,8 @@ def test_a_planted_clone_is_found_and_ordinary_journeys_are_not(
     record = AuditRecord.objects.get()
     assert (record.action, record.outcome, record.result_count) == ("search", "ok", 1)
     assert record.detail["kind"] == "clones" and record.address == "10.0.0.9"
+    # Every located site was looked at: each one's review counts the analysis.
+    assert record.detail["sites"] == sorted([cambridge.site_id, leeds.site_id])
 
     api = client_for("investigator").get(f"/api/v1/reads/analyses/{analysis.pk}/").json()
     assert (api["status"], api["findings"][0]["vrm"]) == ("done", "CL0NE1")
@@ -76,6 +78,7 @@ def test_a_planted_clone_is_found_and_ordinary_journeys_are_not(
     assert client_for("operator").get(analysis.get_absolute_url()).status_code == 403
     views = AuditRecord.objects.filter(action="analysis_view")
     assert [(r.outcome, r.result_count, r.address) for r in views] == [("ok", 1, "127.0.0.1")] * 2
+    assert views.first().detail["grant"] is None and len(views.first().detail["window"]) == 2
 
     # Weeks on, its reads are older than the standard window, and no grant covers them.
     Analysis.objects.filter(pk=analysis.pk).update(captured_from=start - timedelta(days=100))
