@@ -39,6 +39,7 @@ app.conf.task_routes = {
     # export) go to `default`, which its own worker takes, and never hold up a read's alert.
     "reads.tasks.read_batch_ingest_task": {"queue": "ingest"},
     "reads.tasks.partitions_ensure_task": {"queue": "ingest"},
+    "hotlist.tasks.alerts_escalate_task": {"queue": "ingest"},  # every 30 s, and short
     "cameras.tasks.ocr_*": {"queue": "ocr"},
 }
 app.autodiscover_tasks()

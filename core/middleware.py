@@ -64,12 +64,15 @@ class TrustedProxyMiddleware:
 
 
 class PrivateMiddleware(MiddlewareMixin):
-    """What a signed-in person is shown (reads, alerts, findings, exports) is kept by no
-    browser or proxy cache: Cache-Control no-store, unless the view has said otherwise."""
+    """What a signed-in person or a camera is sent (reads, alerts, findings, exports, hotlists)
+    is kept by no browser or proxy cache: Cache-Control no-store, unless the view has said
+    otherwise. (A camera signs in per request, through the API, so every API answer.)"""
 
     def process_response(self, request, response):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+        signed_in = user is not None and user.is_authenticated
+        private = signed_in or request.path_info.startswith("/api/")
+        if private and not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
 

@@ -302,15 +302,19 @@ class Alert(models.Model):
         )
 
     @property
+    def last_step_at(self) -> datetime | None:
+        """When its holder last moved it on (claimed or verified it)."""
+        if self.claimed_at is None:
+            return None
+        return max(self.claimed_at, self.verified_at or self.claimed_at)
+
+    @property
     def take_over_from(self) -> datetime | None:
         """When another operator may take the alert over from its holder: ALERT_TAKE_OVER_SECONDS
         after the holder's last step (off shift, a browser lost, the list taken from them)."""
-        if self.claimed_at is None or self.status not in (
-            self.Status.CLAIMED,
-            self.Status.VERIFIED,
-        ):
+        last = self.last_step_at
+        if last is None or self.status not in (self.Status.CLAIMED, self.Status.VERIFIED):
             return None
-        last = max(self.claimed_at, self.verified_at or self.claimed_at)
         return last + timedelta(seconds=settings.ALERT_TAKE_OVER_SECONDS)
 
     def take_over(self, *, by) -> None:

@@ -154,8 +154,8 @@ def hotlist_entry_save(
 
             # Now, and again once no read is matched against an index from before it.
             match = partial(entry_retrospective_match_task.apply_async, (entry.pk, now.isoformat()))
-            for countdown in (0, index_settled_in()):
-                transaction.on_commit(partial(match, countdown=countdown))
+            for countdown in (0, index_settled_in()):  # robust: the entry stands either way
+                transaction.on_commit(partial(match, countdown=countdown), robust=True)
     return entry, warnings
 
 

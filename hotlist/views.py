@@ -61,6 +61,7 @@ from .selectors import (
     operator_alerts,
 )
 from .services import (
+    ALERT_STEPS,
     LIST_PERMISSIONS,
     HotlistError,
     alert_image_open,
@@ -173,10 +174,8 @@ def vrm_differences(read: str, listed: str) -> list[tuple[str, bool]]:
     return [(char, differs) for char, differs in flagged]
 
 
-STEPS = {
-    "claim": None,
-    "release": None,
-    "take_over": None,
+# Each workflow step, and the form it takes (if any).
+STEPS = dict.fromkeys(ALERT_STEPS) | {
     "verify": VerifyForm,
     "accept": AcceptForm,
     "reject": RejectForm,

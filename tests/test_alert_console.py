@@ -268,7 +268,8 @@ def test_a_claim_is_given_back_or_taken_over_once_its_holder_has_left_it(
     eleven = timedelta(minutes=11)
     Alert.objects.filter(pk=alert.pk).update(claimed_at=F("claimed_at") - eleven,
                                              verified_at=F("verified_at") - eleven)  # fmt: skip
-    assert "Take it over" in ian.get(f"{url}/").content.decode()
+    page = ian.get(f"{url}/").content.decode()
+    assert "Take it over" in page and "Not moved on for 11" in page
     ian.post(f"{url}/take_over/")
     alert.refresh_from_db()
     assert (alert.status, alert.claimed_by) == ("verified", personas["inspector"])

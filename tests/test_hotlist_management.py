@@ -196,6 +196,7 @@ def test_delta_sync_returns_exactly_the_changes_since_a_revision(personas):
     def sync(since):
         response = api.get("/api/v1/cameras/hotlists/", {"since": since})
         assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]  # plates and reasons: kept by no cache
         return response.json()
 
     kept = HotlistEntryFactory(hotlist=allowed, vrm="KEPT1")

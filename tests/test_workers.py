@@ -59,6 +59,7 @@ def test_each_task_goes_to_its_own_queue_only():
     ("reads.tasks.read_batch_ingest_task", "ingest"),
     ("reads.tasks.partitions_ensure_task", "ingest"),
     ("cameras.tasks.ocr_frame_task", "ocr"),
+    ("hotlist.tasks.alerts_escalate_task", "ingest"),
     # Long jobs on their own worker: none holds up a read's alert.
     ("reads.tasks.analysis_run_task", "default"),
     ("reads.tasks.retention_run_task", "default"),
