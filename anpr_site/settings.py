@@ -489,6 +489,10 @@ for _name, _low, _high in [
 
 # The previous day's reads go upstream daily in the national capture format (reads/national.py).
 # A force plugs in its own transport: a dotted path to a class like reads.national.StorageTransport.
+# Reads sent late (a camera's backlog) go upstream as their day's next part, for this many days;
+# a read received within the margin before an export waits for the next (it may not be stored).
+NATIONAL_LATE_DAYS = env_int("NATIONAL_LATE_DAYS", 14)
+NATIONAL_LATE_MARGIN_MINUTES = env_int("NATIONAL_LATE_MARGIN_MINUTES", 60)
 NATIONAL_EXPORT_TRANSPORT = os.environ.get(
     "NATIONAL_EXPORT_TRANSPORT", "reads.national.StorageTransport"
 )

@@ -307,9 +307,14 @@ class HeldRead(models.Model):
 
 class NationalExport(models.Model):
     """One day's reads written in the national capture format for submission upstream
-    (R-RET-4), and what the transport made of it."""
+    (R-RET-4), and what the transport made of it: part 0 the day's reads, each later part the
+    day's reads received since the part before it (sent late)."""
 
-    day = models.DateField(unique=True, help_text="The capture day (UTC) exported.")
+    day = models.DateField(help_text="The capture day (UTC) exported.")
+    part = models.PositiveSmallIntegerField(default=0, help_text="0: the day; 1...: late reads.")
+    received_before = models.DateTimeField(
+        null=True, blank=True, help_text="Holds the day's reads received before this."
+    )
     reads = models.PositiveIntegerField()
     groups = models.PositiveIntegerField(help_text="Record groups of at most 50 reads.")
     manifest = models.CharField(max_length=255, help_text="Path of the manifest in storage.")
@@ -321,7 +326,11 @@ class NationalExport(models.Model):
     error = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        ordering = ["-day"]
+        ordering = ["-day", "-part"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "part"], name="national_export_day_part")
+        ]
 
     def __str__(self) -> str:
-        return f"National export of {self.day}: {self.reads} reads"
+        late = f", late reads {self.part}" if self.part else ""
+        return f"National export of {self.day}{late}: {self.reads} reads"

@@ -63,12 +63,18 @@ class StorageTransport:
 
 def national_export_due(*, today: date) -> list[NationalExport]:
     """The daily job: export each day after the last one exported, up to yesterday (only
-    yesterday the first time), then send every export not yet sent; return those sent or
-    tried. A run that finds another one under way does nothing."""
+    yesterday the first time), and the late reads of each day exported in the last
+    NATIONAL_LATE_DAYS; then send every export not yet sent; return those sent or tried. A run
+    that finds another one under way does nothing."""
     with advisory_lock(_RUN_LOCK) as running_alone:
         if not running_alone:
             logger.warning("The national export is already running; this run does nothing.")
             return []
+        exported = NationalExport.objects.filter(
+            part=0, day__gte=today - timedelta(days=settings.NATIONAL_LATE_DAYS)
+        ).values_list("day", flat=True)  # fmt: skip
+        for day in sorted(exported):
+            national_export_late(day=day)
         for day in _days_due(today):
             national_export(day=day)
         unsent = NationalExport.objects.filter(sent_at__isnull=True).order_by("day")
@@ -81,27 +87,64 @@ def national_export_due(*, today: date) -> list[NationalExport]:
 def national_export(*, day: date) -> NationalExport:
     """Write the reads captured on `day` (a UTC day that has ended) in the national capture
     format, with copies of their images, a manifest and its checksum. A day is written once:
-    for a day already exported, its record is returned and nothing is written."""
-    if export := NationalExport.objects.filter(day=day).first():
+    for a day already exported, its record is returned and nothing is written. Reads received
+    in the last NATIONAL_LATE_MARGIN_MINUTES are left to its late reads (their batches may not
+    be stored yet)."""
+    if export := NationalExport.objects.filter(day=day, part=0).first():
         return export
     if day >= partitions.day_of(timezone.now()):
         raise ValueError(f"{day} has not ended yet: a day is exported once it is over.")
-    capture_name = f"capture-{day.isoformat()}.xml"
+    return _export(day, 0, None, _horizon())
+
+
+def national_export_late(*, day: date) -> NationalExport | None:
+    """The reads of an exported day received since its last part was written (a camera's
+    backlog sent late), as the day's next part, in a folder of its own; None when there are
+    none. Parts follow each other by when their reads were received, so each read is in one."""
+    last = NationalExport.objects.filter(day=day).order_by("-part").first()
+    if last is None:
+        return None
+    since, before = last.received_before or last.created_at, _horizon()
+    if before <= since or not _day_reads(day, since, before).exists():
+        return None
+    return _export(day, last.part + 1, since, before)
+
+
+def _horizon() -> datetime:
+    """Reads received before this are all stored (a batch is stored within minutes of being
+    received; one delayed longer, by an outage, may miss the national export)."""
+    return timezone.now() - timedelta(minutes=settings.NATIONAL_LATE_MARGIN_MINUTES)
+
+
+def _export(day: date, part: int, since: datetime | None, before: datetime) -> NationalExport:
+    name = day.isoformat() + (f"-late-{part}" if part else "")
+    capture_name = f"capture-{name}.xml"
     with tempfile.TemporaryFile("w+") as entries, tempfile.TemporaryFile() as capture:
-        folder = _Folder(f"{FOLDER}/{day.isoformat()}", entries)
-        reads, groups = _capture_write(capture, folder, day)
+        folder = _Folder(f"{FOLDER}/{name}", entries)
+        reads, groups = _capture_write(capture, folder, day, _day_reads(day, since, before))
         sha256 = folder.save(capture_name, File(capture))
         created_at = timezone.now()
         manifest = folder.manifest({
             "format": "national-capture", "format_version": FORMAT_VERSION,
-            "source_id": settings.NATIONAL_SOURCE_ID, "day": day.isoformat(), "reads": reads,
-            "groups": groups, "capture_file": capture_name, "created_at": _utc(created_at),
+            "source_id": settings.NATIONAL_SOURCE_ID, "day": day.isoformat(), "part": part,
+            "received_from": _utc(since) if since else None, "received_before": _utc(before),
+            "reads": reads, "groups": groups, "capture_file": capture_name,
+            "created_at": _utc(created_at),
         })  # fmt: skip
-    logger.info("National export of %s: %d reads in %d record groups", day, reads, groups)
-    return NationalExport.objects.create(
-        day=day, reads=reads, groups=groups, manifest=manifest, sha256=sha256,
-        created_at=created_at,
+    export = NationalExport.objects.create(
+        day=day, part=part, reads=reads, groups=groups, manifest=manifest, sha256=sha256,
+        received_before=before, created_at=created_at,
     )  # fmt: skip
+    logger.info("%s in %d record groups", export, groups)
+    return export
+
+
+def _day_reads(day: date, since: datetime | None, before: datetime):
+    """The reads captured on `day` and received in [since, before)."""
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    reads = Read.objects.filter(captured_at__gte=start, captured_at__lt=start + timedelta(days=1),
+                                received_at__lt=before)  # fmt: skip
+    return reads.filter(received_at__gte=since) if since else reads
 
 
 def national_export_send(*, export: NationalExport) -> NationalExport:
@@ -126,20 +169,15 @@ def national_export_send(*, export: NationalExport) -> NationalExport:
 def _days_due(today: date) -> list[date]:
     """The days from the one after the last exported to yesterday: a missed run is caught up."""
     yesterday = today - timedelta(days=1)
-    last = NationalExport.objects.aggregate(last=Max("day"))["last"]
+    last = NationalExport.objects.filter(part=0).aggregate(last=Max("day"))["last"]
     first = last + timedelta(days=1) if last else yesterday
     return [first + timedelta(days=n) for n in range((yesterday - first).days + 1)]
 
 
-def _capture_write(out: IO[bytes], folder: "_Folder", day: date) -> tuple[int, int]:
-    """Write the capture file of `day` to `out`, one line a read, copying the reads' images
-    into the folder; return how many reads and record groups it holds."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    reads = (
-        Read.objects.filter(captured_at__gte=start, captured_at__lt=start + timedelta(days=1))
-        .order_by("captured_at", "id")
-        .iterator(chunk_size=5000)
-    )
+def _capture_write(out: IO[bytes], folder: "_Folder", day: date, found) -> tuple[int, int]:
+    """Write the capture file of `day`'s reads `found` to `out`, one line a read, copying the
+    reads' images into the folder; return how many reads and record groups it holds."""
+    reads = found.order_by("captured_at", "id").iterator(chunk_size=5000)
     # References by id from the small tables, not joined: a read whose camera or site were
     # gone would fail the export here rather than silently drop out of it.
     cameras = dict(Camera.objects.values_list("pk", "reference"))

@@ -13,6 +13,7 @@ second run finds nothing and a late one catches up.
 """
 
 import logging
+import posixpath
 from datetime import UTC, date, datetime, timedelta
 
 from auditlog.context import disable_auditlog
@@ -35,7 +36,6 @@ from .models import (
     NationalExport,
     RetentionPolicy,
 )
-from .national import FOLDER as NATIONAL_FOLDER
 
 logger = logging.getLogger(__name__)
 
@@ -273,12 +273,12 @@ def _national_exports_delete(policy: RetentionPolicy, cutoff: date) -> DeletionR
     """Delete the national exports of days before `cutoff` that have been sent: the day's reads
     are gone from the store, and the national system keeps its own copy. One not sent yet is
     kept until it is."""
-    days, files = [], 0
+    days, files = set(), 0
     for export in NationalExport.objects.filter(day__lt=cutoff, sent_at__isnull=False):
-        if deleted := _tree_delete(f"{NATIONAL_FOLDER}/{export.day.isoformat()}"):
-            days.append(export.day)
+        if deleted := _tree_delete(posixpath.dirname(export.manifest)):
+            days.add(export.day)
             files += deleted
-    return _record(policy, DeletionRecord.What.NATIONAL_EXPORTS, files=files, days=days)
+    return _record(policy, DeletionRecord.What.NATIONAL_EXPORTS, files=files, days=sorted(days))
 
 
 def _on_day(field: str, day: date) -> Q:

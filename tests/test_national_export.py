@@ -40,6 +40,12 @@ def media(settings, tmp_path):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def no_margin(settings):
+    """The tests store their reads just before exporting them: no batch is still in flight."""
+    settings.NATIONAL_LATE_MARGIN_MINUTES = 0
+
+
 def folder_of(media, day=DAY):
     return media / "exports" / "national" / day.isoformat()
 
@@ -170,18 +176,50 @@ def test_a_character_xml_cannot_hold_is_replaced_and_the_file_still_parses(media
     assert captured(media).find("RecordGroup/Read").findtext("FeedId") == "S\ufffd001"
 
 
-def test_a_day_already_exported_is_not_written_again(media, camera):
+def test_a_day_is_written_once_and_reads_sent_late_go_up_as_its_next_part(media, camera):
     ingest(camera, [plain_read("AB12CDE", START + timedelta(hours=1))])
     [first] = national_export_due(today=DAY + timedelta(days=1))
     files = {path: (path.stat().st_mtime_ns, path.read_bytes())
              for path in folder_of(media).rglob("*")}  # fmt: skip
-    ingest(camera, [plain_read("LATE1", START + timedelta(hours=2))])  # arrives after the run
+    # A camera's backlog of that day arrives after the run.
+    ingest(camera, [plain_read("LATE1", START + timedelta(hours=2))])
 
-    assert national_export_due(today=DAY + timedelta(days=1)) == []
-    assert national_export(day=DAY) == first
-    assert NationalExport.objects.get().reads == 1
+    assert national_export(day=DAY) == first  # the day itself is not written again
+    [late] = national_export_due(today=DAY + timedelta(days=2))[:1]
+    assert (late.day, late.part, late.reads, late.sent_at is not None) == (DAY, 1, 1, True)
+    assert str(late) == "National export of 2024-02-29, late reads 1: 1 reads"
     assert {path: (path.stat().st_mtime_ns, path.read_bytes())
             for path in folder_of(media).rglob("*")} == files  # fmt: skip
+    folder = media / "exports" / "national" / "2024-02-29-late-1"
+    capture = ET.parse(folder / "capture-2024-02-29-late-1.xml").getroot()  # noqa: S314
+    assert [read.findtext("VRM") for read in capture.iter("Read")] == ["LATE1"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert (manifest["day"], manifest["part"], manifest["reads"]) == ("2024-02-29", 1, 1)
+    # Nothing more has arrived: no further part.
+    national_export_due(today=DAY + timedelta(days=3))
+    assert NationalExport.objects.filter(day=DAY).count() == 2
+
+
+def test_a_read_received_just_before_the_run_waits_for_the_next(media, camera, settings):
+    from reads.services import read_batch_ingest
+
+    settings.NATIONAL_LATE_MARGIN_MINUTES = 60
+
+    def received(vrm, minutes_ago):
+        read_batch_ingest(camera_id=camera.pk, site_id=camera.site_id,
+                          received_at=(timezone.now() - timedelta(minutes=minutes_ago)).isoformat(),
+                          reads=[plain_read(vrm, START + timedelta(hours=3))])  # fmt: skip
+
+    received("SETTLED", 120)
+    received("RECENT", 10)  # its batch might still have been in flight: left for the next run
+    national_export_due(today=DAY + timedelta(days=1))
+    assert [read.findtext("VRM") for read in captured(media).iter("Read")] == ["SETTLED"]
+    settings.NATIONAL_LATE_MARGIN_MINUTES = 0  # as if an hour later
+    [late, *_] = national_export_due(today=DAY + timedelta(days=2))
+    assert (late.part, late.reads) == (1, 1)
+    folder = media / "exports" / "national" / "2024-02-29-late-1"
+    capture = ET.parse(folder / "capture-2024-02-29-late-1.xml")  # noqa: S314 - our own file
+    assert [read.findtext("VRM") for read in capture.iter("Read")] == ["RECENT"]
 
 
 def test_a_failing_transport_is_recorded_and_the_next_run_sends_the_export(media, camera, settings):
@@ -220,15 +258,18 @@ def test_a_sent_export_goes_once_its_day_is_past_retention_and_an_unsent_one_sta
     ingest(camera, [plain_read("AB12CDE", START)])
     later = DAY + timedelta(days=1)
     national_export_due(today=DAY + timedelta(days=1))  # sent: left in storage
+    ingest(camera, [plain_read("LATE1", START + timedelta(hours=1))])
     settings.NATIONAL_EXPORT_TRANSPORT = "tests.test_national_export.RefusingTransport"
-    national_export_due(today=later + timedelta(days=1))  # the next day's: not sent
-    assert folder_of(media).is_dir() and folder_of(media, later).is_dir()
+    national_export_due(today=later + timedelta(days=1))  # DAY's late reads, and the next day's
+    late = folder_of(media).with_name("2024-02-29-late-1")
+    assert folder_of(media).is_dir() and folder_of(media, later).is_dir() and late.is_dir()
     now = datetime.combine(later + timedelta(days=367), datetime.min.time(), UTC)
 
     record = {r.what: r for r in retention_run(now=now)}["exports"]
 
     assert (record.days, record.files) == (["2024-02-29"], 3)  # capture, manifest, checksum
     assert not folder_of(media).exists() and folder_of(media, later).is_dir()
+    assert late.is_dir()  # not sent yet: kept until it is
     assert "exports" not in {r.what for r in retention_run(now=now)}  # nothing more to delete
 
 
