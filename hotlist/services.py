@@ -313,7 +313,7 @@ def webhook_payload(alert: Alert) -> dict:
 class WebhookFailed(Exception):
     """The receiver did not take a delivery that has tries left (`attempts` made so far)."""
 
-    def __init__(self, message: str, attempts: int):
+    def __init__(self, message: str, attempts: int = 0):  # a default: unpickled from its message
         super().__init__(message)
         self.attempts = attempts
 

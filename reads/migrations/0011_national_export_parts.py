@@ -4,33 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reads', '0010_analysis_touched_at'),
+        ("reads", "0010_analysis_touched_at"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='nationalexport',
-            options={'ordering': ['-day', '-part']},
+            name="nationalexport",
+            options={"ordering": ["-day", "-part"]},
         ),
         migrations.AddField(
-            model_name='nationalexport',
-            name='part',
-            field=models.PositiveSmallIntegerField(default=0, help_text='0: the day; 1...: late reads.'),
+            model_name="nationalexport",
+            name="part",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="0: the day; 1...: late reads."
+            ),
         ),
         migrations.AddField(
-            model_name='nationalexport',
-            name='received_before',
-            field=models.DateTimeField(blank=True, help_text="Holds the day's reads received before this.", null=True),
+            model_name="nationalexport",
+            name="received_before",
+            field=models.DateTimeField(
+                blank=True, help_text="Holds the day's reads received before this.", null=True
+            ),
         ),
         migrations.AlterField(
-            model_name='nationalexport',
-            name='day',
-            field=models.DateField(help_text='The capture day (UTC) exported.'),
+            model_name="nationalexport",
+            name="day",
+            field=models.DateField(help_text="The capture day (UTC) exported."),
         ),
         migrations.AddConstraint(
-            model_name='nationalexport',
-            constraint=models.UniqueConstraint(fields=('day', 'part'), name='national_export_day_part'),
+            model_name="nationalexport",
+            constraint=models.UniqueConstraint(
+                fields=("day", "part"), name="national_export_day_part"
+            ),
         ),
     ]
