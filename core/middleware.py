@@ -32,7 +32,7 @@ class QueryStringMiddleware(MiddlewareMixin):
         return None
 
 
-class TrustedProxyMiddleware:
+class TrustedProxyMiddleware(MiddlewareMixin):
     """The client's address behind the force's reverse proxy. Where the connection comes from
     one of TRUSTED_PROXIES, REMOTE_ADDR becomes the address that proxy put in X-Forwarded-For
     (the last one not itself a trusted proxy); anyone else's header is ignored, so no client
@@ -41,7 +41,7 @@ class TrustedProxyMiddleware:
     whole force, paused for everyone by one person's failed sign-ins."""
 
     def __init__(self, get_response):
-        self.get_response = get_response
+        super().__init__(get_response)
         self.proxies = [ipaddress.ip_network(proxy, strict=False)
                         for proxy in settings.TRUSTED_PROXIES]  # fmt: skip
 
@@ -52,7 +52,7 @@ class TrustedProxyMiddleware:
             return False
         return any(ip in proxy for proxy in self.proxies)
 
-    def __call__(self, request):
+    def process_request(self, request):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded and self._trusted(request.META.get("REMOTE_ADDR", "")):
             for hop in reversed(forwarded.split(",")):
@@ -60,7 +60,7 @@ class TrustedProxyMiddleware:
                     with contextlib.suppress(ValueError):  # a malformed hop: left as it was
                         request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(hop.strip()))
                     break
-        return self.get_response(request)
+        return None
 
 
 class PrivateMiddleware(MiddlewareMixin):
