@@ -3,9 +3,9 @@ the public statistics."""
 
 import math
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -134,17 +134,23 @@ def awaiting_decision(user) -> dict[str, QuerySet]:
 
 
 def public_statistics(days: int = 30) -> dict:
-    """The figures the public page shows (R-SITE-6): counts only, never a place or a name."""
-    now = timezone.now()
-    since = now - timedelta(days=days)
-    year_ago = now - timedelta(days=365)
-    reads = CameraHour.objects.filter(hour__gte=since, hour__lt=now).aggregate(n=Sum("reads"))
-    alerts = Alert.objects.filter(captured_at__gte=since, historic=False)
+    """The figures the public page shows (R-SITE-6): counts only, never a place or a name, over
+    the `days` whole days before today. Nothing of today: no one can watch a figure move as
+    they drive past a camera (a hit counted would say their vehicle is on a list)."""
+    until = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    since = until - timedelta(days=days)
+    reads = CameraHour.objects.filter(hour__gte=since, hour__lt=until).aggregate(n=Sum("reads"))
+    alerts = Alert.objects.filter(captured_at__gte=since, captured_at__lt=until, historic=False)
     searches = AuditRecord.objects.filter(
-        action=AuditRecord.Action.SEARCH, outcome=AuditRecord.Outcome.OK, at__gte=since
-    )
-    decided = AccessRequest.objects.filter(decided_at__gte=since)
-    reviews = Review.objects.filter(completed_at__gte=year_ago, due_on__isnull=False)
+        action=AuditRecord.Action.SEARCH, outcome=AuditRecord.Outcome.OK,
+        at__gte=since, at__lt=until,
+    ).filter(  # a search read over several pages is one search
+        Q(detail__parameters__page__isnull=True) | Q(detail__parameters__page__lte=1)
+    )  # fmt: skip
+    decided = AccessRequest.objects.filter(decided_at__gte=since, decided_at__lt=until)
+    year_ago = until - timedelta(days=365)
+    reviews = Review.objects.filter(completed_at__gte=year_ago, completed_at__lt=until,
+                                    due_on__isnull=False)  # fmt: skip
     on_time = [review.on_time for review in reviews.only("completed_at", "due_on")]
     return {
         "days": days,

@@ -1,7 +1,7 @@
 """Pages for camera-site governance: the site register and map, assessments, DPIAs,
 consultations, reviews, the Code of Practice self-assessment, and the public statistics."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -416,8 +416,11 @@ def self_assessment_pdf_view(request, pk: int):
 @require_GET
 def public_statistics_view(request):
     """What the public may know (R-SITE-6): counts only. Never a location, a site or a camera.
-    The figures are worked out at most once a minute, whoever asks."""
-    stats = cache.get_or_set("public_statistics", public_statistics, timeout=60)
+    The figures cover whole days to last midnight, so they are worked out once a day, whoever
+    asks."""
+    midnight = datetime.combine(timezone.localdate() + timedelta(days=1), time.min)
+    until_midnight = (timezone.make_aware(midnight) - timezone.now()).total_seconds()
+    stats = cache.get_or_set("public_statistics", public_statistics, timeout=until_midnight)
     return render(request, "deployments/public_statistics.html",
                   {"stats": stats, "contact": settings.PUBLIC_CONTACT,
                    "search_window_days": settings.SEARCH_WINDOW_DAYS})  # fmt: skip

@@ -1,6 +1,7 @@
 """Camera-site governance (R-SITE-1..6): the lifecycle and its approvals, reviews with evidence
 from live data, decommissioning that stops collection, who sees locations, and the public page."""
 
+import json
 import math
 import re
 import zlib
@@ -555,12 +556,16 @@ def test_public_statistics_name_no_location_site_or_camera(client, personas):
     site = live_site(personas, reference="SITE-SECRET-7", name="Hidden Lane bridge",
                      area="Quietvale", latitude=51.48213, longitude=-0.31877)  # fmt: skip
     camera = CameraFactory(site=site, reference="CAM-SECRET-9", name="Hidden Lane north")
-    HotlistEntryFactory(vrm="HIT1ONE")
-    ingest(camera, [plain_read("HIT1ONE", capture_id="1"), plain_read("AB12CDE", capture_id="2")])
+    yesterday = timezone.now() - timedelta(days=1)
+    HotlistEntryFactory(vrm="HIT1ONE", valid_from=yesterday - timedelta(days=1))
+    ingest(camera, [plain_read("HIT1ONE", yesterday, capture_id="1"),
+                    plain_read("AB12CDE", yesterday, capture_id="2")])  # fmt: skip
     Alert.objects.update(status="accepted", outcome="stopped")
-    HotlistEntryFactory(vrm="HIT2TWO")
-    ingest(camera, [plain_read("HIT2TWO", capture_id="3")])
+    HotlistEntryFactory(vrm="HIT2TWO", valid_from=yesterday - timedelta(days=1))
+    ingest(camera, [plain_read("HIT2TWO", yesterday, capture_id="3")])
     Alert.objects.filter(read_vrm="HIT2TWO").update(status="rejected")  # no reason recorded
+    HotlistEntryFactory(vrm="HIT3TOD")
+    ingest(camera, [plain_read("HIT3TOD", capture_id="4")])  # today's: not published yet
     page = client.get("/statistics/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -572,6 +577,24 @@ def test_public_statistics_name_no_location_site_or_camera(client, personas):
     assert re.search(r"Cameras in service\s+1\b", text)
     assert re.search(r"How long reads are kept\s+365 days", text)
     assert "Accepted: Vehicle stopped" in text and "Rejected" in text
+    # Hits to last midnight only: someone driving past a camera sees no figure move.
+    assert re.search(r"vehicles of interest\s+2\b", text) and "Open" not in text
+
+
+def test_a_search_read_over_several_pages_is_published_as_one(personas):
+    from deployments.selectors import public_statistics
+    from tests.test_audit_tools import searched
+
+    for page in (1, 2, 3):  # one search, read to its third page, yesterday
+        record = searched(personas["investigator"])
+        record.detail["parameters"]["page"] = page
+        record.detail["grant"] = None  # the standard window, as a search records it
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute("UPDATE access_auditrecord SET detail = %s WHERE id = %s",
+                           [json.dumps(record.detail), record.pk])  # fmt: skip
+            cursor.execute("SET session_replication_role = DEFAULT")
+    assert public_statistics()["searches_standard"] == 1
 
 
 def test_a_decision_by_the_wrong_role_is_refused_on_the_page(personas, client_for):
