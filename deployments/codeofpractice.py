@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from fpdf import FPDF
 
-from access.models import AccessRequest, AuditRecord, SearchReview
+from access.models import AccessRequest, SearchReview
 from access.selectors import audit_chain_break
 from cameras.models import Camera, CameraCredential
 from core.templatetags.people import person
@@ -67,9 +67,6 @@ def principle_evidence() -> dict[int, str]:
     approved = _with_approved(collecting, "assessments")
     signed_off = _with_approved(collecting, "privacy_assessments")
     stats = public_statistics(days=365)
-    searches = AuditRecord.objects.filter(
-        action=AuditRecord.Action.SEARCH, outcome=AuditRecord.Outcome.OK, at__gte=year_ago
-    )
     requests = AccessRequest.objects.filter(decided_at__gte=year_ago)
     retention = RetentionPolicy.in_force()
     holds = LegalHold.objects.filter(status=LegalHold.Status.ACTIVE).count()
@@ -84,7 +81,10 @@ def principle_evidence() -> dict[int, str]:
     closed = Alert.objects.filter(closed_at__gte=year_ago)
     misreads = closed.filter(reject_reason=Alert.RejectReason.MISREAD).count()
     out_of_date = closed.filter(reject_reason=Alert.RejectReason.OUT_OF_DATE).count()
-    live_entries = HotlistEntry.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    live_entries = HotlistEntry.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now), hotlist__is_active=True,
+        valid_from__lte=now,
+    )  # fmt: skip
     return {
         1: f"{n_sites} sites collect reads; {approved} of them have an approved deployment "
         f"assessment (four factors, pressing need, alternatives, expected effectiveness).",
@@ -97,7 +97,8 @@ def principle_evidence() -> dict[int, str]:
         4: f"{collecting.filter(owner__isnull=False).count()} of {n_sites} collecting sites have "
         "a named owner; every search, export and image view is attributed in the access audit.",
         5: f"Every search names an offence category, a case reference and a justification: "
-        f"{searches.count()} searches in the last 12 months, each with its purpose.",
+        f"{stats['searches_standard'] + stats['searches_extended']} searches in the last 12 "
+        "months, each with its purpose.",
         6: f"Reads are kept {retention.reads_days} days and alerts {retention.alerts_days} "
         f"days, deleted daily with a deletion record; {oldest}; {holds} legal holds in force.",
         7: f"Standard searches reach {settings.SEARCH_WINDOW_DAYS} days back; older data needs "
@@ -115,8 +116,9 @@ def principle_evidence() -> dict[int, str]:
         11: f"{stats['hits']} hits in the last 12 months: "
         + (", ".join(f"{outcome} {n}" for outcome, n in stats["hits_by_outcome"]) or "none")
         + ".",
-        12: f"{live_entries.count()} hotlist entries are in force, each with an expiry or weed "
-        f"date set by its owner; of {closed.count()} alerts closed in the last 12 months, "
+        12: f"{live_entries.count()} hotlist entries are in force, "
+        f"{live_entries.filter(expires_at__isnull=True).count()} of them with no expiry or weed "
+        f"date set; of {closed.count()} alerts closed in the last 12 months, "
         f"{misreads} were misreads and {out_of_date} were on out-of-date entries.",
     }
 

@@ -196,6 +196,16 @@ class PrincipleAnswerForm(forms.ModelForm):
                    "evidence": forms.Textarea(attrs={"rows": 3}),
                    "action": forms.Textarea(attrs={"rows": 2}), "action_due": DAY}  # fmt: skip
 
+    def clean(self):
+        """A principle not fully met has an action planned (R-SITE-5)."""
+        data = super().clean()
+        if (
+            data.get("answer") not in (None, PrincipleAnswer.Answer.YES)
+            and not (data.get("action") or "").strip()
+        ):
+            self.add_error("action", "Plan an action: this principle is not fully met.")
+        return data
+
 
 PrincipleFormSet = forms.formset_factory(PrincipleAnswerForm, extra=0, min_num=12, max_num=12,
                                          validate_min=True, validate_max=True)  # fmt: skip

@@ -643,10 +643,14 @@ def test_self_assessment_is_prefilled_answered_and_exported_as_pdf(personas, cli
     assert "1 sites collect reads; 1 of them have an approved deployment" in initial[1]
     assert "Reads are kept 365 days" in initial[6]
     assert "verified intact" in initial[10]
+    assert "of them with no expiry or weed date set" in initial[12]
     data = {"principles-TOTAL_FORMS": "12", "principles-INITIAL_FORMS": "12"}
     for n in range(12):
         data |= {f"principles-{n}-principle": str(n + 1), f"principles-{n}-answer": "yes",
                  f"principles-{n}-evidence": initial[n + 1]}  # fmt: skip
+    data |= {"principles-2-answer": "partly"}  # not fully met, and no action planned
+    refused = client.post("/sites/code-of-practice/new/", data)
+    assert refused.status_code == 200 and "Plan an action" in refused.content.decode()
     data |= {
         "principles-2-answer": "partly",
         "principles-2-action": "Publish a contact point.",
