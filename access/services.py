@@ -30,7 +30,7 @@ def user_roles_set(*, user: User, roles: list[Role], acting_user: User | None) -
 
 
 def audit_record_add(
-    *, user: User, action: str, target: str, address: str | None = None,
+    *, user: User | None, action: str, target: str, address: str | None = None,
     outcome: str = AuditRecord.Outcome.OK, case_reference: str = "", category: str = "",
     result_count: int | None = None, **detail,
 ) -> AuditRecord:  # fmt: skip

@@ -8,6 +8,7 @@ who asked, under the hold's case, and every look is audited; to anyone else a ho
 not exist. Released or refused holds' copies go at the next retention run (reads/retention.py).
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,7 +20,7 @@ from access.policy import WindowRefused, search_window
 from access.services import audit_record_add
 
 from .models import HeldRead, LegalHold, Read
-from .retention import HOLDS_FOLDER, copy_file
+from .retention import HOLDS_FOLDER, copy_file, tree_delete
 from .search import PAGE_SIZE, SearchRefused, plate_condition
 from .vrm import InvalidVRM, canonical_vrm
 
@@ -82,68 +83,86 @@ def legal_hold_request(
                 requester=user, purpose=purpose, reason=reason.strip(), vrm=vrm,
                 period_from=start, period_to=end, review_on=review_on,
             )  # fmt: skip
-            count = _copy(hold, _found(reads, vrm, start, end))
+            try:
+                count = _copy(hold, _found(reads, vrm, start, end))
+            except BaseException:  # the hold rolls back: no copy of its images outlives it
+                tree_delete(f"{HOLDS_FOLDER}/{hold.pk}")
+                raise
     except (HoldRefused, WindowRefused) as refusal:
         audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
         raise HoldRefused(str(refusal)) from None
+    except Exception as error:
+        audit_record_add(**audit, outcome=AuditRecord.Outcome.ERROR, error=type(error).__name__)
+        raise
     audit_record_add(**{**audit, "target": f"legal hold {hold.pk}"}, result_count=count,
                      vrm=vrm, period=[start.isoformat(), end.isoformat()],
                      review_on=review_on.isoformat())  # fmt: skip
     return hold
 
 
+@contextmanager
+def _hold_step(hold: LegalHold, by, action: str, address: str | None):
+    """The hold, locked for one step by `by` (two decisions at once are taken one after the
+    other, the second seeing the first), and the step's audit record; a refusal is audited too
+    and raised. `hold` is brought up to date after."""
+    audit = _audit(by, hold.purpose, action, f"legal hold {hold.pk}", address)
+    try:
+        with transaction.atomic():
+            yield LegalHold.objects.select_for_update().get(pk=hold.pk), audit
+    except HoldRefused as refusal:
+        audit_record_add(**audit, outcome=AuditRecord.Outcome.REFUSED, reason=str(refusal))
+        raise
+    hold.refresh_from_db()
+
+
 def legal_hold_decide(
     *, hold: LegalHold, by, approve: bool, reason: str = "", address: str | None = None
 ) -> None:
     """A senior officer other than the requester approves or refuses a waiting hold."""
-    _check_senior(hold, by)
-    if hold.status != LegalHold.Status.PENDING:
-        raise HoldRefused("This hold has been decided already.")
-    if not approve:
-        _check_reason(reason, "Say why the hold is refused")
-    hold.status = LegalHold.Status.ACTIVE if approve else LegalHold.Status.REFUSED
-    hold.decided_by, hold.decided_at, hold.decision_reason = by, timezone.now(), reason.strip()
-    with transaction.atomic():
-        hold.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        audit_record_add(**_audit(by, hold.purpose, AuditRecord.Action.HOLD_DECISION,
-                                  f"legal hold {hold.pk}", address),
-                         decision=hold.status, reason=reason.strip())  # fmt: skip
+    with _hold_step(hold, by, AuditRecord.Action.HOLD_DECISION, address) as (current, audit):
+        _check_senior(current, by)
+        if current.status != LegalHold.Status.PENDING:
+            raise HoldRefused("This hold has been decided already.")
+        if not approve:
+            _check_reason(reason, "Say why the hold is refused")
+        current.status = LegalHold.Status.ACTIVE if approve else LegalHold.Status.REFUSED
+        current.decided_by, current.decided_at = by, timezone.now()
+        current.decision_reason = reason.strip()
+        current.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        audit_record_add(**audit, decision=current.status, reason=reason.strip())
 
 
 def legal_hold_review(
     *, hold: LegalHold, by, review_on: date, reason: str, address: str | None = None
 ) -> None:
     """A senior officer other than the requester keeps a hold in force to a new review date."""
-    _check_senior(hold, by)
-    if hold.status != LegalHold.Status.ACTIVE:
-        raise HoldRefused("Only a hold in force is reviewed.")
-    _check_reason(reason, "Say why the reads must still be kept")
-    _check_review(review_on)
-    hold.review_on = review_on
-    hold.decision_reason = reason.strip()
-    with transaction.atomic():
-        hold.save(update_fields=["review_on", "decision_reason"])
-        audit_record_add(**_audit(by, hold.purpose, AuditRecord.Action.HOLD_DECISION,
-                                  f"legal hold {hold.pk}", address),
-                         decision="reviewed", review_on=review_on.isoformat(),
+    with _hold_step(hold, by, AuditRecord.Action.HOLD_DECISION, address) as (current, audit):
+        _check_senior(current, by)
+        if current.status != LegalHold.Status.ACTIVE:
+            raise HoldRefused("Only a hold in force is reviewed.")
+        _check_reason(reason, "Say why the reads must still be kept")
+        _check_review(review_on)
+        current.review_on, current.decision_reason = review_on, reason.strip()
+        current.save(update_fields=["review_on", "decision_reason"])
+        audit_record_add(**audit, decision="reviewed", review_on=review_on.isoformat(),
                          reason=reason.strip())  # fmt: skip
 
 
 def legal_hold_release(*, hold: LegalHold, by, reason: str, address: str | None = None) -> None:
     """The officer who asked, or a senior officer, releases a hold (or withdraws a waiting
     one); its copies go at the next retention run."""
-    if by.pk != hold.requester_id and not by.has_perm("access.decide_extended_access"):
-        raise HoldRefused("Only the officer who asked for it or a senior officer may release it.")
-    if hold.status not in LegalHold.PRESERVING:
-        raise HoldRefused("This hold is not in force.")
-    _check_reason(reason, "Say why the reads need no longer be kept")
-    hold.status = LegalHold.Status.RELEASED
-    hold.released_by, hold.released_at, hold.release_reason = by, timezone.now(), reason.strip()
-    with transaction.atomic():
-        hold.save(update_fields=["status", "released_by", "released_at", "release_reason"])
-        audit_record_add(**_audit(by, hold.purpose, AuditRecord.Action.HOLD_RELEASE,
-                                  f"legal hold {hold.pk}", address),
-                         reason=reason.strip())  # fmt: skip
+    with _hold_step(hold, by, AuditRecord.Action.HOLD_RELEASE, address) as (current, audit):
+        if by.pk != current.requester_id and not by.has_perm("access.decide_extended_access"):
+            raise HoldRefused("Only the officer who asked for it or a senior officer may "
+                              "release it.")  # fmt: skip
+        if current.status not in LegalHold.PRESERVING:
+            raise HoldRefused("This hold is not in force.")
+        _check_reason(reason, "Say why the reads need no longer be kept")
+        current.status = LegalHold.Status.RELEASED
+        current.released_by, current.released_at = by, timezone.now()
+        current.release_reason = reason.strip()
+        current.save(update_fields=["status", "released_by", "released_at", "release_reason"])
+        audit_record_add(**audit, reason=reason.strip())
 
 
 def held_reads_view(

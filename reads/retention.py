@@ -23,6 +23,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from access.models import AuditRecord
+from access.services import audit_record_add
 from cameras.models import CameraPosition, UnreadFrame
 from core.locks import advisory_lock
 from hotlist.models import Alert
@@ -176,7 +178,7 @@ def _read_images_delete(policy: RetentionPolicy, cutoff: date) -> DeletionRecord
         if day >= cutoff:
             continue
         _alert_images_move(day)
-        files += _tree_delete(f"{READS_FOLDER}/{day:%Y/%m/%d}")
+        files += tree_delete(f"{READS_FOLDER}/{day:%Y/%m/%d}")
         days.append(day)
     return _record(policy, DeletionRecord.What.READ_IMAGES, files=files, days=days)
 
@@ -188,7 +190,7 @@ def _frames_delete(policy: RetentionPolicy, cutoff: date) -> DeletionRecord | No
     days, files = [], 0
     for day in _folder_days(FRAMES_FOLDER):
         if day < cutoff:
-            files += _tree_delete(f"{FRAMES_FOLDER}/{day:%Y/%m/%d}")
+            files += tree_delete(f"{FRAMES_FOLDER}/{day:%Y/%m/%d}")
             days.append(day)
     return _record(policy, DeletionRecord.What.FRAMES, files=files, days=days,
                    detail=f"Frames of days before {cutoff.isoformat()} left behind.")  # fmt: skip
@@ -247,9 +249,17 @@ def _undecided_holds_lapse(now: datetime) -> None:
     refused, so their copies go with the released ones."""
     waited = now - timedelta(days=LegalHold.DECISION_DAYS)
     reason = f"Not decided within {LegalHold.DECISION_DAYS} days: lapsed."
-    LegalHold.objects.filter(status=LegalHold.Status.PENDING, created_at__lt=waited).update(
-        status=LegalHold.Status.REFUSED, decided_at=now, decision_reason=reason
-    )
+    pending = LegalHold.objects.filter(status=LegalHold.Status.PENDING, created_at__lt=waited)
+    for hold in pending.select_related("purpose__category"):
+        # Conditional: a decision made meanwhile stands. Audited as decided by no one.
+        if LegalHold.objects.filter(pk=hold.pk, status=LegalHold.Status.PENDING).update(
+            status=LegalHold.Status.REFUSED, decided_at=now, decision_reason=reason
+        ):
+            audit_record_add(user=None, action=AuditRecord.Action.HOLD_DECISION,
+                             target=f"legal hold {hold.pk}",
+                             case_reference=hold.purpose.case_reference,
+                             category=hold.purpose.category.name, purpose=hold.purpose_id,
+                             decision="lapsed", reason=reason)  # fmt: skip
 
 
 def _released_holds_purge(policy: RetentionPolicy, now: datetime) -> DeletionRecord | None:
@@ -261,7 +271,7 @@ def _released_holds_purge(policy: RetentionPolicy, now: datetime) -> DeletionRec
     for hold in holds:
         with transaction.atomic():
             rows += hold.reads.all().delete()[0]
-            files += _tree_delete(f"{HOLDS_FOLDER}/{hold.pk}")
+            files += tree_delete(f"{HOLDS_FOLDER}/{hold.pk}")
             hold.purged_at = now
             hold.save(update_fields=["purged_at"])
         purged.append(str(hold.pk))
@@ -275,7 +285,7 @@ def _national_exports_delete(policy: RetentionPolicy, cutoff: date) -> DeletionR
     kept until it is."""
     days, files = set(), 0
     for export in NationalExport.objects.filter(day__lt=cutoff, sent_at__isnull=False):
-        if deleted := _tree_delete(posixpath.dirname(export.manifest)):
+        if deleted := tree_delete(posixpath.dirname(export.manifest)):
             days.add(export.day)
             files += deleted
     return _record(policy, DeletionRecord.What.NATIONAL_EXPORTS, files=files, days=sorted(days))
@@ -306,14 +316,14 @@ def _folders(path: str) -> list[str]:
         return []
 
 
-def _tree_delete(path: str) -> int:
+def tree_delete(path: str) -> int:
     """Delete every file under `path` in storage, and the emptied folders on a file system;
     return how many files went."""
     try:
         folders, files = default_storage.listdir(path)
     except FileNotFoundError:
         return 0
-    count = sum(_tree_delete(f"{path}/{folder}") for folder in folders)
+    count = sum(tree_delete(f"{path}/{folder}") for folder in folders)
     for name in files:
         default_storage.delete(f"{path}/{name}")
     if isinstance(default_storage, FileSystemStorage):

@@ -1,6 +1,7 @@
 """Retention (R-RET-1, R-RET-2) and legal holds (R-RET-3) on the real partitioned read store."""
 
 import io
+import time
 from datetime import UTC, timedelta
 
 import pytest
@@ -340,10 +341,59 @@ def test_a_hold_nobody_decides_lapses_and_its_copies_go(media, personas, robbery
     record = retention_run(now=now + timedelta(days=29))[0]
     hold.refresh_from_db()
     assert (hold.status, hold.decision_reason) == ("refused", "Not decided within 28 days: lapsed.")
+    lapsed = AuditRecord.objects.get(action="hold_decision")  # decided by no one, on record
+    assert (lapsed.user, lapsed.target, lapsed.detail["decision"]) == (
+        None, f"legal hold {hold.pk}", "lapsed")  # fmt: skip
     assert (record.what, record.rows, record.files) == ("held_reads", 1, 1)
     assert not HeldRead.objects.exists() and not (media / f"holds/{hold.pk}").exists()
     with pytest.raises(HoldRefused, match="decided already"):
         legal_hold_decide(hold=hold, by=personas["senior"], approve=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_withdrawn_while_a_senior_approves_it_stays_withdrawn(media, personas, robbery):
+    """The second of two decisions at once waits for the first, then sees it."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    from tests.conftest import test_database_url
+
+    investigator = personas["investigator"]
+    camera = CameraFactory()
+    now = timezone.now()
+    ingest(camera, [stored_read(camera, media, "AB12CDE", now - timedelta(days=10), "w10")])
+    hold = legal_hold_request(
+        user=investigator, purpose=purpose_for(investigator, robbery), reason=WHY,
+        vrm="AB12CDE", period_from=now - timedelta(days=11), period_to=now,
+        review_on=timezone.localdate() + timedelta(days=90),
+    )  # fmt: skip
+    refused = []
+
+    def approve():
+        try:
+            legal_hold_decide(hold=LegalHold.objects.get(pk=hold.pk), by=personas["senior"],
+                              approve=True)  # fmt: skip
+        except HoldRefused as refusal:
+            refused.append(str(refusal))
+        finally:
+            connection.close()
+
+    with psycopg.connect(test_database_url()) as withdrawing:  # the withdrawal, under way
+        withdrawing.execute("SELECT 1 FROM reads_legalhold WHERE id = %s FOR UPDATE", [hold.pk])
+        deciding = threading.Thread(target=approve)
+        deciding.start()
+        while not withdrawing.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[
+            0
+        ]:
+            time.sleep(0.05)
+        withdrawing.execute("UPDATE reads_legalhold SET status = 'released' WHERE id = %s",
+                            [hold.pk])  # fmt: skip
+        withdrawing.commit()
+    deciding.join()
+    hold.refresh_from_db()
+    assert hold.status == "released" and refused == ["This hold has been decided already."]
 
 
 def test_holds_need_the_window_a_reason_and_another_officer(media, personas, robbery):
@@ -393,7 +443,9 @@ def test_holds_need_the_window_a_reason_and_another_officer(media, personas, rob
     assert hold.review_on == review_on + timedelta(days=60)
     actions = list(AuditRecord.objects.filter(case_reference=CASE)
                    .order_by("pk").values_list("action", "outcome"))  # fmt: skip
+    # Every decision in the audit, the refused ones too.
     assert actions == [("hold_request", "refused"), ("hold_request", "refused"),
                        ("hold_request", "refused"), ("hold_request", "ok"),
-                       ("held_reads_view", "refused"), ("hold_decision", "ok"),
-                       ("hold_decision", "ok")]  # fmt: skip
+                       ("held_reads_view", "refused"), ("hold_decision", "refused"),
+                       ("hold_decision", "refused"), ("hold_decision", "ok"),
+                       ("hold_decision", "refused"), ("hold_decision", "ok")]  # fmt: skip
