@@ -506,6 +506,8 @@ CAPTURE_FUTURE_TOLERANCE_SECONDS = env_int("CAPTURE_FUTURE_TOLERANCE_SECONDS", 6
 PLATE_IMAGE_MAX_BYTES = env_int("PLATE_IMAGE_MAX_BYTES", 200_000)
 OVERVIEW_IMAGE_MAX_BYTES = env_int("OVERVIEW_IMAGE_MAX_BYTES", 2_000_000)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 12_000_000)
+# OpenCV's own decoder refuses more too: a guard behind the image checks, read when it decodes.
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(IMAGE_MAX_PIXELS))
 # A batch of 50 reads with national-spec images (~3 KB patch, ~25 KB overview) is about 2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 16_000_000)
 

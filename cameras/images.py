@@ -43,11 +43,7 @@ def check_image(content: bytes, *, max_bytes: int) -> str:
     if len(content) > max_bytes:
         raise InvalidImage(f"The image is larger than {max_bytes} bytes.")
     image_format, width, height = _header(content)
-    if width * height > settings.IMAGE_MAX_PIXELS:
-        raise InvalidImage(
-            f"The image is {width}x{height} pixels: too many pixels (at most "
-            f"{settings.IMAGE_MAX_PIXELS})."
-        )
+    _check_pixels(width, height)
     end = len(content.rstrip(b"\x00"))  # some cameras pad their files with NULs
     if not content.endswith(_END[image_format], 0, end):
         raise InvalidImage("The image is truncated.")
@@ -56,6 +52,14 @@ def check_image(content: bytes, *, max_bytes: int) -> str:
     else:
         _walk_jpeg(content, end)
     return FORMATS[image_format]
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > settings.IMAGE_MAX_PIXELS:
+        raise InvalidImage(
+            f"The image is {width}x{height} pixels: too many pixels (at most "
+            f"{settings.IMAGE_MAX_PIXELS})."
+        )
 
 
 _END = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}
@@ -106,6 +110,8 @@ def _header(content: bytes) -> tuple[str, int, int]:
             return "JPEG", width, height
         if marker == 0xFF:  # fill byte
             position += 1
+        elif marker in _STANDALONE:  # no length follows: stepping by one would be steered
+            position += 2
         else:
             position += 2 + int.from_bytes(content[position + 2 : position + 4])
     raise InvalidImage("The image is truncated.")
@@ -173,7 +179,8 @@ MAX_SCANS = 100
 
 
 def _walk_jpeg(content: bytes, end: int) -> None:
-    """Every segment whole and every marker a JPEG marker, from SOI to EOI at the end."""
+    """Every segment whole and every marker a JPEG marker, from SOI to EOI at the end; every
+    frame header within the pixel limit (a decoder reads each one it meets)."""
     position, scans = 2, 0
     while position + 1 < end:
         marker = content[position + 1]
@@ -194,6 +201,9 @@ def _walk_jpeg(content: bytes, end: int) -> None:
         segment_end = position + 2 + int.from_bytes(content[position + 2 : position + 4])
         if segment_end < position + 4 or segment_end > end:
             raise _corrupt("a JPEG segment runs past the end of the file")
+        if marker in _SOF:
+            _check_pixels(int.from_bytes(content[position + 7 : position + 9]),
+                          int.from_bytes(content[position + 5 : position + 7]))  # fmt: skip
         position = segment_end
         if marker == 0xDA:  # SOS: entropy-coded data follows, up to the next marker
             scans += 1

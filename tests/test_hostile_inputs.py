@@ -76,6 +76,18 @@ def jpeg_declaring(width: int, height: int) -> bytes:
     return GOOD_JPEG[: frame + 5] + dimensions + GOOD_JPEG[frame + 9 :]
 
 
+def jpeg_bomb_steering_the_header_walk() -> bytes:
+    """A 24000x24000 JPEG whose header walk is steered past its frame header: read as if it
+    had a length, the TEM marker after SOI (which has none) takes the COM marker after it for
+    one, 65534, and lands on a made-up 100x100 frame header inside an APP1 segment."""
+    bomb = jpeg_declaring(24_000, 24_000)
+    comment = b"\xff\xfe" + struct.pack(">H", 2 + 96) + bytes(96)  # offsets 4 to 104
+    payload = bytearray(65533)  # APP1's, from offset 108
+    payload[65538 - 108 : 65538 - 108 + 9] = b"\xff\xc0\x00\x11\x08" + struct.pack(">HH", 100, 100)
+    app = b"\xff\xe1" + struct.pack(">H", 65535) + bytes(payload)
+    return bomb[:2] + b"\xff\x01" + comment + app + bomb[2:]
+
+
 def jpeg_headers() -> bytes:
     """A real JPEG up to the end of its first scan header: everything a parser looks at first."""
     scan = GOOD_JPEG.index(b"\xff\xda")
@@ -111,6 +123,10 @@ BAD_IMAGES = {
     "png-failing-its-checksum": (png_flipped(), "fails its checksum"),
     "png-bomb": (png_declaring(50_000, 50_000), "50000x50000 pixels: too many pixels"),
     "jpeg-bomb": (jpeg_declaring(60_000, 60_000), "60000x60000 pixels: too many pixels"),
+    "jpeg-bomb-steering-the-header-walk": (
+        jpeg_bomb_steering_the_header_walk(),
+        "24000x24000 pixels: too many pixels",
+    ),
     "jpeg-with-500-scans": (jpeg_with_many_scans(), "more than 100 scans"),
     "jpeg-without-image-data": (jpeg_without_scans(), "holds no image data"),
     "png-of-no-pixels": (png_declaring(0, 0), "not a decodable JPEG or PNG"),
