@@ -5,6 +5,7 @@ short while for camera diagnostics."""
 
 import uuid
 from datetime import datetime
+from functools import partial
 
 import cv2
 import numpy as np
@@ -70,7 +71,7 @@ def frame_process(frame: dict) -> str | None:
     None when no plate was found (the frame is then counted and kept for diagnostics)."""
     from reads.tasks import read_batch_ingest_task
 
-    from .ocr import frame_read
+    from .ocr import OCRModelError, frame_read
 
     camera = Camera.objects.get(pk=frame["camera_id"])
     captured_at = datetime.fromisoformat(frame["captured_at"])
@@ -79,15 +80,18 @@ def frame_process(frame: dict) -> str | None:
             content = file.read()
     except FileNotFoundError:
         return None  # delivered twice, and already read and moved on
+    unread = partial(_unread, camera, frame["frame"], captured_at,
+                     datetime.fromisoformat(frame["received_at"]))  # fmt: skip
     try:  # grey, alpha and 16-bit images come out as 8-bit colour
         image = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_COLOR)
         found = frame_read(image) if image is not None else None
-    except (cv2.error, ValueError) as error:
-        _unread(camera, frame["frame"], captured_at, f"The frame could not be read ({error}).")
+    except OCRModelError:
+        raise  # the model, not the frame: tried again once it loads
+    except Exception as error:  # whatever a frame does to the decoder or reader, it is kept
+        unread(f"The frame could not be read ({type(error).__name__}: {error}).")
         return None
     if found is None:
-        reason = "No plate found." if image is not None else "The image cannot be decoded."
-        _unread(camera, frame["frame"], captured_at, reason)
+        unread("No plate found." if image is not None else "The image cannot be decoded.")
         return None
     _, patch = cv2.imencode(".jpg", found.candidate.plate, [cv2.IMWRITE_JPEG_QUALITY, 90])
     # Saved and sent on as any camera's read: the plate patch and the frame as its images.
@@ -114,12 +118,17 @@ def frame_process(frame: dict) -> str | None:
     return found.reading.vrm
 
 
-def _unread(camera: Camera, path: str, captured_at: datetime, reason: str) -> None:
-    """Keep the frame for diagnostics and count it, once however often it is delivered."""
+def _unread(
+    camera: Camera, path: str, captured_at: datetime, received_at: datetime, reason: str
+) -> None:
+    """Keep the frame for diagnostics and count it, once however often it is delivered; it is
+    kept from when it was received (FRAMES hours), however long it waited to be read."""
+    longest = UnreadFrame._meta.get_field("reason").max_length
     with transaction.atomic():
         _, created = UnreadFrame.objects.get_or_create(
-            image=path, defaults={"camera": camera, "captured_at": captured_at, "reason": reason}
-        )
+            image=path, defaults={"camera": camera, "captured_at": captured_at,
+                                  "received_at": received_at, "reason": reason[:longest]},
+        )  # fmt: skip
         if created:
             Camera.objects.filter(pk=camera.pk).update(frames_unread=F("frames_unread") + 1,
                                                        last_seen_at=timezone.now())  # fmt: skip

@@ -1,7 +1,7 @@
 """Celery tasks for cameras: adapters that take ids, load, call one service."""
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError, connection
 from kombu.exceptions import KombuError
 from redis import RedisError
 
@@ -23,15 +23,19 @@ def camera_health_task() -> None:
 @shared_task(
     ignore_result=True,
     # An accepted frame is not dropped: retried while the broker, the database or the model
-    # are unavailable.
-    autoretry_for=(KombuError, RedisError, DatabaseError, OCRModelError),
+    # are unavailable (not on an error a retry would meet again).
+    autoretry_for=(KombuError, RedisError, OperationalError, InterfaceError, OCRModelError),
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=None,
 )
 def ocr_frame_task(frame: dict) -> str | None:
     """Read one queued frame (queue `ocr`); its read goes on to the ingest queue."""
-    return frame_process(frame)
+    try:
+        return frame_process(frame)
+    except (OperationalError, InterfaceError):
+        connection.close()  # a connection lost to a database restart: the retry reconnects
+        raise
 
 
 @shared_task(ignore_result=True)

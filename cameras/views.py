@@ -1,12 +1,14 @@
 """Pages for cameras."""
 
 import mimetypes
+from datetime import timedelta
 
 from django.contrib.auth.decorators import permission_required
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -38,6 +40,11 @@ class CameraListView(AreaView):
         )
 
 
+def _kept_frames(hours: int):
+    """The diagnostic frames within their hours, whenever the hourly expiry last ran."""
+    return UnreadFrame.objects.filter(received_at__gte=timezone.now() - timedelta(hours=hours))
+
+
 class UnreadFrameListView(AreaView):
     """Frames in which the OCR found no plate, kept a short while for diagnostics."""
 
@@ -45,8 +52,8 @@ class UnreadFrameListView(AreaView):
     template_name = "cameras/unreadframe_list.html"
 
     def get_context_data(self, **kwargs):
-        frames = UnreadFrame.objects.select_related("camera")[:200]
         hours = RetentionPolicy.in_force().frames_hours
+        frames = _kept_frames(hours).select_related("camera")[:200]
         return super().get_context_data(frames=frames, hours=hours, **kwargs)
 
 
@@ -55,7 +62,7 @@ class UnreadFrameListView(AreaView):
 @permission_required("access.administer_system", raise_exception=True)
 def unread_frame_image(request, pk: int):
     """A diagnostic frame's image; every view is audited (a frame shows vehicles and people)."""
-    frame = get_object_or_404(UnreadFrame, pk=pk)
+    frame = get_object_or_404(_kept_frames(RetentionPolicy.in_force().frames_hours), pk=pk)
     audit_record_add(user=request.user, action=AuditRecord.Action.IMAGE_VIEW,
                      target=f"unread frame {frame.pk} of camera {frame.camera.reference}",
                      address=client_address(request))  # fmt: skip

@@ -28,7 +28,7 @@ from cameras.localise import plate_candidates
 from cameras.models import Camera, UnreadFrame
 from cameras.synthetic import HELD_OUT, PlateStyle, jpeg_bytes, render_plate, render_scene
 from hotlist.models import Alert
-from reads.models import Read
+from reads.models import Read, RetentionPolicy
 from reads.retention import unread_frames_expire
 from tests.factories import HotlistEntryFactory
 
@@ -594,6 +594,12 @@ def test_administrators_see_unread_frames_and_each_view_is_audited(
     for persona in ("operator", "investigator", "intel"):
         assert client_for(persona).get(f"/cameras/frames/{frame.pk}/image/").status_code == 403
     assert AuditRecord.objects.count() == 1
+    # Past its hours it is shown no more, whenever the hourly expiry last ran.
+    hours = RetentionPolicy.in_force().frames_hours
+    UnreadFrame.objects.update(received_at=timezone.now() - timedelta(hours=hours, minutes=1))
+    admin = client_for("admin")
+    assert camera.reference not in admin.get("/cameras/frames/").content.decode()
+    assert admin.get(f"/cameras/frames/{frame.pk}/image/").status_code == 404
 
 
 def test_a_line_is_read_with_the_networks_second_choices():
@@ -838,6 +844,8 @@ def test_a_frame_that_cannot_be_decoded_or_holds_no_plate_is_kept_once_for_diagn
     reasons = dict(UnreadFrame.objects.values_list("image", "reason"))
     assert reasons == {"frames/garbled.jpg": "The image cannot be decoded.",
                        "frames/thin.png": "No plate found."}  # fmt: skip
+    # Kept from when it was received, however long it waited to be read.
+    assert set(UnreadFrame.objects.values_list("received_at", flat=True)) == {SENT_AT}
     camera.refresh_from_db()
     assert camera.frames_unread == 2
 
