@@ -23,6 +23,9 @@ from .models import Camera, UnreadFrame
 from .services import SubmissionRefused, camera_seen, plain_read, read_id_for
 from .submission import ReadRefused, parse_frame_fields
 
+# Where a frame was taken, and which way the vehicle went, where its camera says.
+POSITION = ("latitude", "longitude", "direction")
+
 
 def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
     """Check a frame and queue it for OCR; returns its read id. Raises SubmissionRefused
@@ -35,7 +38,7 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
         raise SubmissionRefused(403, reason)
     now = timezone.now()
     try:
-        frame = parse_frame_fields(fields, now, RetentionPolicy.reads_days_now())
+        frame = parse_frame_fields(fields, camera, now, RetentionPolicy.reads_days_now())
         extension = check_image(content, max_bytes=settings.FRAME_MAX_BYTES)
     except (ReadRefused, InvalidImage) as error:
         camera_seen(camera_id=camera.pk, clock_offset_ms=None, stored=0, refused=1)
@@ -57,6 +60,7 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
             "frame": path, "capture_id": frame["capture_id"],
             "captured_at": frame["captured_at"].isoformat(),
             "received_at": now.isoformat(),
+            **{key: frame[key] for key in POSITION if key in frame},
         })  # fmt: skip
     except OperationalError as error:
         # The file stays: the camera sends the frame again, and it is the same file.
@@ -103,6 +107,7 @@ def frame_process(frame: dict) -> str | None:
                          for r in found.alternatives],
         "plate_image": (patch.tobytes(), "jpg"),
         "overview_image": (content, frame["frame"].rsplit(".", 1)[-1]),
+        **{key: frame[key] for key in POSITION if key in frame},
     })  # fmt: skip
     read_batch_ingest_task.delay(
         {

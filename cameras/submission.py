@@ -83,20 +83,32 @@ def parse_read(item, camera: Camera, now: datetime, kept_days: int) -> dict:
     return read
 
 
-def parse_frame_fields(data, now: datetime, kept_days: int) -> dict:
-    """A frame's capture id and time, or ReadRefused naming what is wrong with them."""
+def parse_frame_fields(data, camera: Camera, now: datetime, kept_days: int) -> dict:
+    """A frame's capture id and time, and where it was taken and which way the vehicle went
+    where the camera says (a mobile camera must say where), or ReadRefused naming what is
+    wrong with them."""
     errors: dict[str, list[str]] = {}
     fields: dict = {}
-    for name, parse in (("capture_id", _capture_id),
-                        ("captured_at", lambda v: _captured_at(v, now, kept_days))):  # fmt: skip
+    for name, parse, required in (
+        ("capture_id", _capture_id, True),
+        ("captured_at", lambda v: _captured_at(v, now, kept_days), True),
+        ("latitude", lambda v: _number(_form_number(v), -90, 90), False),
+        ("longitude", lambda v: _number(_form_number(v), -180, 180), False),
+        ("direction", _direction, False),
+    ):  # fmt: skip
         value = data.get(name)
         if not value:
-            errors[name] = ["This field is required."]
+            if required:
+                errors[name] = ["This field is required."]
             continue
         try:
             fields[name] = parse(value)
         except (ValueError, TypeError) as error:
             errors[name] = [str(error)]
+    if camera.kind == Camera.Kind.MOBILE and not ("latitude" in fields and "longitude" in fields):
+        errors.setdefault("non_field_errors", []).append(
+            "A mobile camera's frame needs latitude and longitude."
+        )
     if errors:
         raise ReadRefused(errors)
     return fields
@@ -188,6 +200,14 @@ def _number(value, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ValueError(f"Must be between {low} and {high}.")
     return float(value)
+
+
+def _form_number(value: str) -> float:
+    """A number typed in a form field."""
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError("A number is required.") from None
 
 
 def _alternatives(value) -> list[dict]:

@@ -421,6 +421,38 @@ def test_frames_become_reads_and_alerts_through_the_ocr_worker(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("read_store")
+def test_a_mobile_cameras_frame_says_where_it_was_taken_and_its_read_keeps_it(
+    api, camera, workers, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    camera.kind = Camera.Kind.MOBILE
+    camera.save()
+    vrm, style, tilt = PLATES[0]
+    content = jpeg_bytes(scene(vrm, style, tilt).image)
+    nowhere = send(api, content)
+    assert nowhere.status_code == 400
+    assert nowhere.json()["errors"]["non_field_errors"] == [
+        "A mobile camera's frame needs latitude and longitude."
+    ]
+    upload = io.BytesIO(content)
+    upload.name = "frame.jpg"
+    placed = api.post(URL, {"frame": upload, "capture_id": "m1", "captured_at": SENT_AT.isoformat(),
+                            "latitude": "52.2053", "longitude": "0.1218", "direction": "away"},
+                      format="multipart")  # fmt: skip
+    assert placed.status_code == 202
+    workers.start(MEDIA_ROOT=str(tmp_path))
+    wait_for(lambda: Read.objects.exists())
+    read = Read.objects.get()
+    assert (read.vrm, read.latitude, read.longitude, read.direction) == (
+        vrm,
+        52.2053,
+        0.1218,
+        "away",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("read_store")
 def test_a_frame_accepted_before_its_camera_moved_is_read_at_the_site_that_took_it(
     api, camera, workers, settings, tmp_path
 ):

@@ -117,6 +117,17 @@ class FrameUploadSerializer(serializers.Serializer):
     frame = serializers.FileField(help_text="The whole frame, JPEG or PNG.")
     capture_id = serializers.CharField(max_length=64, help_text="The camera's own id for it.")
     captured_at = serializers.DateTimeField(help_text="When it was captured (ISO 8601, UTC).")
+    latitude = serializers.FloatField(
+        required=False, min_value=-90, max_value=90,
+        help_text="Where it was taken (WGS84); required from a mobile camera.",
+    )  # fmt: skip
+    longitude = serializers.FloatField(
+        required=False, min_value=-180, max_value=180,
+        help_text="Where it was taken (WGS84); required from a mobile camera.",
+    )  # fmt: skip
+    direction = serializers.ChoiceField(
+        choices=["towards", "away"], required=False, help_text="Which way the vehicle went."
+    )
 
 
 class FrameAcceptedSerializer(serializers.Serializer):
