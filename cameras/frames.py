@@ -52,8 +52,9 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
         # Read before: a replay, whatever it holds now, is not read again (one read per
         # capture id and time, and one alert).
         return {"capture_id": frame["capture_id"], "read_id": read_id}
-    path = save_image(f"frames/{frame['captured_at']:%Y/%m/%d}/{camera.reference}/"
-                      f"{read_id}.{extension}", content)  # fmt: skip
+    path = f"frames/{frame['captured_at']:%Y/%m/%d}/{camera.reference}/{read_id}.{extension}"
+    queued_before = default_storage.exists(path)  # sent before and waiting to be read
+    save_image(path, content)
     try:
         ocr_frame_task.delay({
             "camera_id": camera.pk, "site_id": camera.site_id, "read_id": str(read_id),
@@ -63,7 +64,8 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
             **{key: frame[key] for key in POSITION if key in frame},
         })  # fmt: skip
     except OperationalError as error:
-        # The file stays: the camera sends the frame again, and it is the same file.
+        if not queued_before:  # nothing was accepted: nothing of it is kept
+            default_storage.delete(path)
         raise SubmissionRefused(
             503, "The frame cannot be queued right now; nothing was accepted. Send it again."
         ) from error

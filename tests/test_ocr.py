@@ -536,7 +536,14 @@ def test_the_folder_watch_refuses_an_image_too_large_to_open(camera, settings, t
     settings.MEDIA_ROOT = tmp_path / "media"
     (tmp_path / "huge.png").write_bytes(png_declaring(20_000, 20_000))  # a decompression bomb
     call_command("watch_frames", camera=camera.reference, folder=tmp_path, once=True, settle=0)
-    assert "too many pixels" in (tmp_path / "refused" / "huge.png.reason.txt").read_text()
+    reason = tmp_path / "refused" / "huge.png.reason.txt"
+    assert "too many pixels" in reason.read_text()
+    # Kept for diagnostics as long as unread frames are, then deleted with its reason.
+    hours = RetentionPolicy.in_force().frames_hours
+    old = time.time() - hours * 3600 - 60
+    os.utime(reason, (old, old))
+    call_command("watch_frames", camera=camera.reference, folder=tmp_path, once=True, settle=0)
+    assert not list((tmp_path / "refused").iterdir())
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from cameras.frames import frame_submit
 from cameras.images import exif_capture_time
 from cameras.models import Camera
 from cameras.services import SubmissionRefused
+from reads.models import RetentionPolicy
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
 REMEMBERED = 10_000  # frames queued lately, known by their content
@@ -57,6 +58,7 @@ class Command(BaseCommand):
             taken = sum(self._take(source, path) for path in sorted(folder.iterdir()))
             if taken:
                 self.stdout.write(f"{taken} frame(s) queued from {folder}")
+            _refused_sweep(folder / "refused")
             if once:
                 return
             time.sleep(interval)
@@ -114,6 +116,16 @@ class Command(BaseCommand):
         if len(self.queued) > REMEMBERED:
             del self.queued[next(iter(self.queued))]  # the oldest
         return True
+
+
+def _refused_sweep(refused: Path) -> None:
+    """Refused frames are kept beside their reasons for diagnostics as long as unread frames
+    are (the retention policy's frames hours), then deleted: they show vehicles and people."""
+    cutoff = time.time() - RetentionPolicy.in_force().frames_hours * 3600
+    for reason in refused.glob("*.reason.txt"):
+        if reason.stat().st_mtime < cutoff:
+            (refused / reason.name.removesuffix(".reason.txt")).unlink(missing_ok=True)
+            reason.unlink(missing_ok=True)
 
 
 def _unused(folder: Path, name: str) -> Path:
