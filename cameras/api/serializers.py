@@ -126,8 +126,9 @@ class FrameUploadSerializer(serializers.Serializer):
         help_text="Where it was taken (WGS84); required from a mobile camera.",
     )  # fmt: skip
     direction = serializers.ChoiceField(
-        choices=["towards", "away"], required=False, help_text="Which way the vehicle went."
-    )
+        choices=Read.Direction.choices, required=False, allow_blank=True,
+        help_text="Which way the vehicle went.",
+    )  # fmt: skip
 
 
 class FrameAcceptedSerializer(serializers.Serializer):
