@@ -53,8 +53,7 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
         # capture id and time, and one alert).
         return {"capture_id": frame["capture_id"], "read_id": read_id}
     path = f"frames/{frame['captured_at']:%Y/%m/%d}/{camera.reference}/{read_id}.{extension}"
-    queued_before = default_storage.exists(path)  # sent before and waiting to be read
-    save_image(path, content)
+    stored_now = save_image(path, content)  # else sent before, and waiting to be read
     try:
         ocr_frame_task.delay({
             "camera_id": camera.pk, "site_id": camera.site_id, "read_id": str(read_id),
@@ -64,7 +63,7 @@ def frame_submit(*, camera: Camera, content: bytes, fields) -> dict:
             **{key: frame[key] for key in POSITION if key in frame},
         })  # fmt: skip
     except OperationalError as error:
-        if not queued_before:  # nothing was accepted: nothing of it is kept
+        if stored_now:  # nothing was accepted: nothing of it is kept
             default_storage.delete(path)
         raise SubmissionRefused(
             503, "The frame cannot be queued right now; nothing was accepted. Send it again."

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Sum
+from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from deployments.models import Site
@@ -79,16 +79,15 @@ def camera_problems(camera: Camera, now: datetime) -> dict[str, str]:
     local = timezone.localtime(hour)
     # (Taken from every hour, not the week's: across a change the 7th such hour lies an hour
     # outside the last 168.)
-    same_hours = CameraHour.objects.filter(
-        camera=camera, hour__in=[local - timedelta(days=d) for d in range(1, BASELINE_DAYS + 1)]
-    )
-    # A camera reading for less than the baseline's week is judged over the days it has read.
-    recent = CameraHour.objects.filter(
+    same_hours = [local - timedelta(days=d) for d in range(1, BASELINE_DAYS + 1)]
+    # One query: those hours' reads, and the camera's first hour within them (one reading for
+    # less than the baseline's week is judged over the days it has read).
+    history = CameraHour.objects.filter(
         camera=camera, hour__gte=hour - timedelta(days=BASELINE_DAYS + 1)
-    )
-    first = recent.aggregate(first=Min("hour"))["first"]
+    ).aggregate(total=Sum("reads", filter=Q(hour__in=same_hours)), first=Min("hour"))
+    first = history["first"]
     days = min(BASELINE_DAYS, (hour - first) // timedelta(days=1)) if first else 0
-    usual = (same_hours.aggregate(total=Sum("reads"))["total"] or 0) / days if days > 0 else 0
+    usual = (history["total"] or 0) / days if days > 0 else 0
     if usual >= settings.CAMERA_RATE_MIN_BASELINE and reads < usual * settings.CAMERA_RATE_DROP:
         problems[Kind.RATE_DROP] = (f"{reads} reads in the hour from {local:%H}:00, against "
                                     f"{usual:.0f} usually at that hour.")  # fmt: skip

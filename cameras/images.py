@@ -216,8 +216,9 @@ def _walk_jpeg(content: bytes, end: int) -> None:
     raise _corrupt("its data does not follow the JPEG structure")
 
 
-def save_image(path: str, content: bytes) -> str:
-    """Store a read's image at `path` (under the media root) once; return the path.
+def save_image(path: str, content: bytes) -> bool:
+    """Store a read's image at `path` (under the media root) once; return whether this call
+    stored it (False: it was stored before).
 
     The same read always has the same path, so a resubmission leaves no second copy, and the
     first image stays: a replay with other content under the same capture id never replaces
@@ -226,9 +227,10 @@ def save_image(path: str, content: bytes) -> str:
     in STORAGES) go through the storage API.
     """
     if not isinstance(default_storage, FileSystemStorage):
-        if not default_storage.exists(path):
-            default_storage.save(path, ContentFile(content))
-        return path
+        if default_storage.exists(path):
+            return False
+        default_storage.save(path, ContentFile(content))
+        return True
     target = os.path.join(default_storage.location, path)
     try:
         _create(target, content)
@@ -238,7 +240,8 @@ def save_image(path: str, content: bytes) -> str:
             temporary = f"{target}.{os.getpid()}.tmp"
             _create(temporary, content)
             os.replace(temporary, target)
-    return path
+        return False
+    return True
 
 
 def _is_cut_short(target: str, content: bytes) -> bool:

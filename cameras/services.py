@@ -259,7 +259,8 @@ def plain_read(camera: Camera, read_id: uuid.UUID, read: dict) -> dict:
     for field, suffix in (("plate_image", "plate"), ("overview_image", "overview")):
         if read.get(field):
             content, extension = read[field]
-            images[field] = save_image(f"{day_folder}/{read_id}-{suffix}.{extension}", content)
+            images[field] = f"{day_folder}/{read_id}-{suffix}.{extension}"
+            save_image(images[field], content)
     alternatives = [{"vrm": a["vrm"], "score": a["score"]} for a in read.get("alternatives", [])]
     return {
         "id": str(read_id), "vrm": read["vrm"], "vrm_raw": read["vrm_raw"],

@@ -326,16 +326,20 @@ def test_a_released_hold_goes_at_the_next_run(held_case, personas, media):
     assert retention_run(now=later) == []
 
 
-def test_a_hold_nobody_decides_lapses_and_its_copies_go(media, personas, robbery):
-    investigator = personas["investigator"]
+def waiting_hold(media, investigator, robbery, now) -> LegalHold:
+    """A hold of a read of 10 days ago, waiting for a senior officer's decision."""
     camera = CameraFactory()
-    now = timezone.now()
     ingest(camera, [stored_read(camera, media, "AB12CDE", now - timedelta(days=10), "a10")])
-    hold = legal_hold_request(
+    return legal_hold_request(
         user=investigator, purpose=purpose_for(investigator, robbery), reason=WHY,
         vrm="AB12CDE", period_from=now - timedelta(days=11), period_to=now,
         review_on=timezone.localdate() + timedelta(days=90),
     )  # fmt: skip
+
+
+def test_a_hold_nobody_decides_lapses_and_its_copies_go(media, personas, robbery):
+    now = timezone.now()
+    hold = waiting_hold(media, personas["investigator"], robbery, now)
     assert retention_run(now=now + timedelta(days=27)) == []  # still waiting: kept
     assert HeldRead.objects.count() == 1
     record = retention_run(now=now + timedelta(days=29))[0]
@@ -360,15 +364,7 @@ def test_a_hold_withdrawn_while_a_senior_approves_it_stays_withdrawn(media, pers
 
     from tests.conftest import test_database_url
 
-    investigator = personas["investigator"]
-    camera = CameraFactory()
-    now = timezone.now()
-    ingest(camera, [stored_read(camera, media, "AB12CDE", now - timedelta(days=10), "w10")])
-    hold = legal_hold_request(
-        user=investigator, purpose=purpose_for(investigator, robbery), reason=WHY,
-        vrm="AB12CDE", period_from=now - timedelta(days=11), period_to=now,
-        review_on=timezone.localdate() + timedelta(days=90),
-    )  # fmt: skip
+    hold = waiting_hold(media, personas["investigator"], robbery, timezone.now())
     refused = []
 
     def approve():
